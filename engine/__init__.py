@@ -1,0 +1,1 @@
+"""examenbron engine: read, normalise, derive, check, decide and report VO exam results."""
