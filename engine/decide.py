@@ -1,0 +1,126 @@
+"""Decide each candidate's uitslag from the slaag-zak voorwaarden of the rule set.
+
+A candidate is geslaagd when every applicable voorwaarde holds for the reported vakken, or — the
+law's "could have passed" rule and, in 2020-2021/2021-2022, the wegstreepregeling — when they hold
+after leaving out one vak that a weglaatregel allows. Leaving out is tried only for candidates
+who fail otherwise, and each scenario is evaluated vectorised like the base case. Exams with
+uitslag T, D or S are not decided. Unknown voorwaarden (missing grades) give `onvolledig`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.check import applicable
+from engine.derive import derive, leerweg_mask
+from engine.evaluate import Context, Level, Value, evaluate
+
+NOT_DECIDED = ("T", "D", "S")
+
+
+@dataclass
+class Decision:
+    """Per candidate: the computed uitslag and the status of every voorwaarde (base scenario)."""
+
+    uitslag: np.ndarray                 # 'geslaagd' | 'afgewezen' | 'onvolledig' | 'niet_bepaald'
+    status: dict                        # voorwaarde id -> array of 'gehaald'|'niet gehaald'|'onbepaald'|''
+    weglaten_rij: np.ndarray            # vak row left out to pass, -1 if none
+    weglaatregel: np.ndarray            # id of the weglaatregel used, '' if none
+
+
+def _statuses(ctx: Context, voorwaarden):
+    n = ctx.kandidaat.n
+    failed, unknown, status = np.zeros(n, bool), np.zeros(n, bool), {}
+    for rule in voorwaarden:
+        scope = applicable(ctx, rule, "kandidaat")
+        value = evaluate(rule.voorwaarde, ctx, "kandidaat")
+        true, false = np.broadcast_to(value.true(), n), np.broadcast_to(value.false(), n)
+        fails, unsure = scope & false, scope & ~true & ~false
+        failed |= fails
+        unknown |= unsure
+        status[rule.id] = np.select([fails, unsure, scope], ["niet gehaald", "onbepaald", "gehaald"], "")
+    return failed, unknown, status
+
+
+def decide(ctx: Context, ruleset) -> Decision:
+    """Compute the uitslag of every candidate and store the results in the context."""
+    n = ctx.kandidaat.n
+    failed, unknown, status = _statuses(ctx, ruleset.voorwaarden)
+    uitslag_school = ctx.kandidaat.values["uitslag"].val
+    decided = ~np.isin(uitslag_school.astype(str), NOT_DECIDED)
+    passed = ~failed & ~unknown
+    rescue_row, rescue_rule = _try_leaving_out(ctx, ruleset, decided & failed)
+    rescued = rescue_row >= 0
+    uitslag = np.select(
+        [~decided, passed | rescued, failed], ["niet_bepaald", "geslaagd", "afgewezen"], "onvolledig"
+    ).astype(object)
+    decision = Decision(uitslag, status, rescue_row, rescue_rule)
+    _store(ctx, decision, ruleset)
+    return decision
+
+
+def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray):
+    """For failing candidates: the first vak whose leaving out makes every voorwaarde hold."""
+    n = ctx.kandidaat.n
+    best_row, best_rule = np.full(n, -1, dtype="int64"), np.full(n, "", dtype=object)
+    for regel in ruleset.weglaten:
+        todo = candidates & (best_row < 0)
+        if regel.leerwegen is not None:
+            todo &= leerweg_mask(ctx, regel.leerwegen, "kandidaat")
+        may = np.broadcast_to(evaluate(regel.vak_mag_vervallen, ctx, "vak").true(), ctx.vak.n)
+        drop_rows = np.flatnonzero(may & todo[ctx.k])
+        if not len(drop_rows):
+            continue
+        scenario = _scenario_context(ctx, drop_rows, regel.id, {d.naam for d in ruleset.derivations})
+        derive(scenario, ruleset.derivations)
+        failed, unknown, _ = _statuses(scenario, ruleset.voorwaarden)
+        ok = np.flatnonzero(~failed & ~unknown)
+        owners = ctx.k[drop_rows[ok]]
+        first = np.unique(owners, return_index=True)[1]       # first passing vak per candidate
+        best_row[owners[first]] = drop_rows[ok][first]
+        best_rule[owners[first]] = regel.id
+    return best_row, best_rule
+
+
+def _scenario_context(ctx: Context, drop_rows: np.ndarray, regel_id: str, derived: set) -> Context:
+    """One candidate row per dropped vak, with that candidate's vak rows copied and one left out."""
+    owners = ctx.k[drop_rows]
+    lengths = ctx.counts[owners]
+    scenario_of_row = np.repeat(np.arange(len(drop_rows)), lengths)
+    first_row = np.repeat(ctx.starts[owners], lengths)
+    offset = np.arange(len(scenario_of_row)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    source = first_row + offset
+    vak = {name: v.take(source) for name, v in ctx.vak.values.items() if name not in derived}
+    vak["weggelaten"] = Value("bool", source == np.repeat(drop_rows, lengths), False)
+    kand = {name: v.take(owners) for name, v in ctx.kandidaat.values.items() if name not in derived}
+    kand["weglaatregel"] = Value("str", np.full(len(drop_rows), regel_id, dtype=object), False)
+    return Context(Level("kandidaat", len(drop_rows), kand), Level("vak", len(source), vak),
+                   scenario_of_row, ctx.constants)
+
+
+def _store(ctx: Context, decision: Decision, ruleset) -> None:
+    """Expose the uitslag to the uitslag-phase checks (uitslag_berekend, …)."""
+    n = ctx.kandidaat.n
+    not_met, unsure = _joined(decision.status, "niet gehaald", n), _joined(decision.status, "onbepaald", n)
+    rows = decision.weglaten_rij
+    vakcode, vaknaam = ctx.vak.values["vakcode"].val, ctx.vak.values["vaknaam"].val
+    weglaten_vak = np.full(n, None, dtype=object)
+    for exam in np.flatnonzero(rows >= 0):
+        weglaten_vak[exam] = f"{vakcode[rows[exam]]} {vaknaam[rows[exam]] or ''}".strip()
+    values = ctx.kandidaat.values
+    values["uitslag_berekend"] = Value("str", decision.uitslag, np.zeros(n, bool))
+    values["voorwaarden_niet_gehaald"] = Value("str", not_met, not_met == "")
+    values["voorwaarden_onbepaald"] = Value("str", unsure, unsure == "")
+    values["geslaagd_door_weglaten"] = Value("bool", rows >= 0, np.zeros(n, bool))
+    values["weglaten_vak"] = Value("str", weglaten_vak, rows < 0)
+
+
+def _joined(status: dict, wanted: str, n: int) -> np.ndarray:
+    """Per candidate, the ids of the voorwaarden with status `wanted`, joined by ', '."""
+    out = np.full(n, "", dtype=object)
+    for rule_id, values in status.items():
+        hit = values == wanted
+        out = np.where(hit, np.where(out == "", rule_id, out + ", " + rule_id), out)
+    return out

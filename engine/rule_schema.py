@@ -1,0 +1,222 @@
+"""The schema of rule files: which sections and keys exist, their types and allowed values.
+
+Written as data so that docs/rule-files.md can be checked against it and every message can list
+the keys and values that are allowed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from engine.symbols import LEERWEGEN
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a YAML mapping."""
+
+    kind: type | tuple
+    required: bool = False
+    choices: tuple | None = None
+    pattern: str | None = None
+    item_kind: type | tuple | None = None
+    example: str = ""
+
+
+TEXT, DATE, NUMBER = str, datetime.date, (int, Fraction)
+ID_PATTERN = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+REGELSET = {
+    "schooljaar": Field(TEXT, True, pattern=r"^\d{4}-\d{4}$", example="2024-2025"),
+    "status": Field(TEXT, True, choices=("definitief", "voorlopig")),
+    "geldig_van": Field(DATE, True, example="2024-08-01"),
+    "geldig_tot": Field(DATE, True, example="2025-07-31"),
+    "wettelijke_basis": Field(list, True, item_kind=TEXT),
+    "toelichting": Field(TEXT),
+    "rapporteer": Field(list, item_kind=TEXT, example="[cum_laude]"),
+}
+PARAMETER = {
+    "waarde": Field((int, Fraction, str, bool, list, datetime.date), True),
+    "omschrijving": Field(TEXT, True),
+    "eenheid": Field(TEXT, choices=("cijfer", "aantal", "dagen", "datum", "tekst", "codes", "ja/nee")),
+    "grondslag": Field(TEXT),
+}
+AFLEIDING = {
+    "naam": Field(TEXT, True, pattern=NAME_PATTERN, example="ce_gemiddelde"),
+    "niveau": Field(TEXT, True, choices=("vak", "kandidaat")),
+    "omschrijving": Field(TEXT, True),
+    "formule": Field((str, int, Fraction, bool), True, example="round((se_cijfer + ce_hoogste) / 2)"),
+    "leerwegen": Field(list, item_kind=TEXT),
+    "grondslag": Field(TEXT),
+}
+_RULE_COMMON = {
+    "id": Field(TEXT, True, pattern=ID_PATTERN, example="BRON-206"),
+    "omschrijving": Field(TEXT, True),
+    "leerwegen": Field(list, item_kind=TEXT),
+    "opleidingen": Field(list, item_kind=TEXT),
+    "wanneer": Field((str, bool), example="ce1 is not null"),
+    "voorwaarde": Field((str, bool), True, example="eindcijfer is not null"),
+    "melding": Field(TEXT, True),
+    "grondslag": Field(TEXT, True),
+    "toelichting": Field(TEXT),
+    "waarden": Field(list, item_kind=TEXT),
+}
+CONTROLE = {
+    **_RULE_COMMON,
+    "niveau": Field(TEXT, True, choices=("vak", "kandidaat")),
+    "code": Field((str, int), True, pattern=r"^(\d{3}|EB\d{3})$", example="206 or EB301"),
+    "ernst": Field(TEXT, True, choices=("afkeur", "attentie", "info")),
+    "fase": Field(TEXT, choices=("invoer", "uitslag")),
+    "geldig_van": Field(DATE),
+    "geldig_tot": Field(DATE),
+}
+VOORWAARDE = {**_RULE_COMMON}
+WEGLATEN = {
+    "id": Field(TEXT, True, pattern=ID_PATTERN),
+    "omschrijving": Field(TEXT, True),
+    "leerwegen": Field(list, item_kind=TEXT),
+    "vak_mag_vervallen": Field(TEXT, True, example="in_uitslag and kernvak is null"),
+    "grondslag": Field(TEXT, True),
+}
+TESTGEVAL = {
+    "naam": Field(TEXT, True),
+    "opleidingscode": Field(TEXT, True, pattern=r"^\d{4}$"),
+    "kandidaat": Field(dict),
+    "vakken": Field(list, True, item_kind=dict),
+    "verwacht": Field(dict, True),
+    "peildatum": Field(DATE),
+}
+VERWACHT = {
+    "uitslag": Field(TEXT, choices=("geslaagd", "afgewezen", "onvolledig", "niet_bepaald")),
+    "niet_gehaald": Field(list, item_kind=TEXT),
+    "signalen": Field(list, item_kind=(str, int)),
+    "geen_signalen": Field(list, item_kind=(str, int)),
+    "waarden": Field(dict),
+    "weglaten_vak": Field(TEXT),
+}
+
+SECTIONS = {
+    "regelset": ("mapping", REGELSET),
+    "parameters": ("parameters", PARAMETER),
+    "afleidingen": ("list", AFLEIDING),
+    "controles": ("list", CONTROLE),
+    "voorwaarden": ("list", VOORWAARDE),
+    "weglaten": ("list", WEGLATEN),
+    "testgevallen": ("list", TESTGEVAL),
+}
+_KIND_NAMES = {str: "text", datetime.date: "a date (YYYY-MM-DD)", int: "a whole number",
+               Fraction: "a number", bool: "true/false", list: "a list", dict: "a mapping"}
+
+
+def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
+    """Check a loaded rule file against the schema; return every error found."""
+    errors = []
+    if not isinstance(data, dict):
+        return [data.where.error("a rule file must be a mapping with 'omschrijving' and sections")]
+    allowed = {"omschrijving"} | ({"testgevallen"} if in_tests else set(SECTIONS) - {"testgevallen"})
+    if not is_regelset:
+        allowed.discard("regelset")
+    for key in data:
+        if key not in allowed:
+            errors.append(data.key_where[key].error(_unknown(key, allowed, "section")))
+    if "omschrijving" not in data:
+        errors.append(data.where.error("missing key 'omschrijving' (a one-line description of this file)"))
+    if is_regelset and "regelset" not in data:
+        errors.append(data.where.error("regelset.yaml needs a 'regelset' section"))
+    for section, value in data.items():
+        if section not in SECTIONS or section not in allowed:
+            continue
+        shape, fields = SECTIONS[section]
+        where = data.value_where[section]
+        if shape == "list":
+            if not isinstance(value, list):
+                errors.append(where.error(f"'{section}' must be a list of items (each starting with '- ')"))
+                continue
+            for item, item_where in zip(value, value.item_where):
+                errors.extend(_check_mapping(item, item_where, fields, section))
+                if section == "testgevallen" and not _errors_for(item):
+                    errors.extend(_check_testcase(item))
+        elif shape == "mapping":
+            errors.extend(_check_mapping(value, where, fields, section))
+        else:
+            if not isinstance(value, dict):
+                errors.append(where.error("'parameters' must map each parameter name to its waarde and omschrijving"))
+                continue
+            for name, spec in value.items():
+                if not re.match(NAME_PATTERN, name):
+                    errors.append(value.key_where[name].error(
+                        f"parameter name {name!r} must be lower case letters, digits and '_'"))
+                errors.extend(_check_mapping(spec, value.value_where[name], fields, f"parameter {name}"))
+    return errors
+
+
+def _errors_for(item) -> bool:
+    return not isinstance(item, dict)
+
+
+def _check_mapping(item, where, fields, context) -> list:
+    if not isinstance(item, dict):
+        return [where.error(f"each entry of {context} must be a mapping of keys ({', '.join(fields)})")]
+    errors = []
+    label = f"{context} {item.get('id') or item.get('naam') or ''}".strip()
+    for key, value in item.items():
+        field = fields.get(key)
+        if field is None:
+            errors.append(item.key_where[key].error(_unknown(key, fields, f"key in {label}")))
+            continue
+        errors.extend(_check_value(key, value, field, item.value_where[key], label))
+    for key, field in fields.items():
+        if field.required and key not in item:
+            example = f", e.g. {key}: {field.example}" if field.example else ""
+            errors.append(item.where.error(f"{label}: missing required key {key!r}{example}"))
+    return errors
+
+
+def _check_value(key, value, field, where, label) -> list:
+    kinds = field.kind if isinstance(field.kind, tuple) else (field.kind,)
+    if isinstance(value, bool) and bool not in kinds:
+        ok = False
+    else:
+        ok = isinstance(value, kinds) and not (isinstance(value, datetime.datetime) and datetime.datetime not in kinds)
+    if not ok:
+        expected = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
+        return [where.error(f"{label}: {key} must be {expected}, not {value!r}")]
+    if field.choices and value not in field.choices:
+        close = difflib.get_close_matches(str(value), field.choices, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return [where.error(f"{label}: {key} must be one of {', '.join(field.choices)}, not {value!r}{hint}")]
+    if field.pattern and not re.match(field.pattern, str(value)):
+        example = f" (e.g. {field.example})" if field.example else ""
+        return [where.error(f"{label}: {key} {value!r} has the wrong form{example}")]
+    if field.item_kind is not None and isinstance(value, list):
+        errors = []
+        for item, item_where in zip(value, value.item_where):
+            if not isinstance(item, field.item_kind) or isinstance(item, bool):
+                errors.append(item_where.error(f"{label}: every item of {key} must be "
+                                               f"{_KIND_NAMES.get(field.item_kind, 'text')}"))
+            elif key == "leerwegen" and item not in LEERWEGEN:
+                close = difflib.get_close_matches(item, LEERWEGEN, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                errors.append(item_where.error(f"{label}: unknown leerweg {item!r}; expected one of "
+                                               f"{', '.join(LEERWEGEN)}{hint}"))
+        return errors
+    return []
+
+
+def _check_testcase(item) -> list:
+    errors = []
+    if "verwacht" in item:
+        errors.extend(_check_mapping(item["verwacht"], item.value_where["verwacht"], VERWACHT,
+                                     f"verwacht of test {item.get('naam', '')!r}"))
+    return errors
+
+
+def _unknown(key, allowed, what) -> str:
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {what} {key!r}{hint}; expected one of: {', '.join(sorted(allowed))}"

@@ -1,0 +1,375 @@
+"""Load one school year's rule folder strictly: schema, names, expressions, duplicates.
+
+Every problem is collected and reported with file:line:column and what was expected, before any
+results file is read. The schema of each file section is declared in engine.rule_schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+
+from engine import expr, rule_schema, yamlsource
+from engine.errors import RuleError, RuleErrors
+from engine.symbols import LEERWEGEN, OPTIONAL_COLUMNS, base_symbols
+
+
+@dataclass
+class Derivation:
+    """A named computed value (afleiding), possibly with one formula per group of leerwegen."""
+
+    naam: str
+    niveau: str
+    omschrijving: str
+    variants: list            # [(leerwegen tuple or None, checked Node, source text)]
+    kind: str = ""
+    den: int | None = 1
+    grondslag: str = ""
+
+
+@dataclass
+class Rule:
+    """A check (controle) or a slaag-zak voorwaarde; voorwaarden carry no code or ernst."""
+
+    id: str
+    soort: str                # 'controle' or 'voorwaarde'
+    omschrijving: str
+    niveau: str
+    voorwaarde: expr.Node
+    voorwaarde_tekst: str
+    melding: str
+    grondslag: str
+    file: str
+    line: int
+    leerwegen: tuple | None = None
+    opleidingen: tuple | None = None
+    wanneer: expr.Node | None = None
+    wanneer_tekst: str = ""
+    code: str = ""
+    ernst: str = ""
+    fase: str = "invoer"
+    geldig_van: object = None
+    geldig_tot: object = None
+    waarden: tuple = ()
+    toelichting: str = ""
+
+
+@dataclass
+class Weglaatregel:
+    """Which vak may be left out of the uitslag (extra vak, or the 2021/2022 wegstreepregeling)."""
+
+    id: str
+    omschrijving: str
+    vak_mag_vervallen: expr.Node
+    tekst: str
+    grondslag: str
+    leerwegen: tuple | None = None
+
+
+@dataclass
+class RuleSet:
+    """Everything that applies in one school year."""
+
+    schooljaar: str
+    folder: str
+    metadata: dict
+    versie: str                                  # content hash of all rule files
+    parameters: dict = field(default_factory=dict)
+    parameter_info: dict = field(default_factory=dict)
+    derivations: list = field(default_factory=list)
+    checks: list = field(default_factory=list)
+    voorwaarden: list = field(default_factory=list)
+    weglaten: list = field(default_factory=list)
+    testgevallen: list = field(default_factory=list)
+    symbols: dict = field(default_factory=dict)
+
+    @property
+    def naam(self) -> str:
+        return f"examenbron-regels {self.schooljaar}"
+
+    def dependencies(self, names) -> set[str]:
+        """Every base name (input column) reached from `names` through derivations."""
+        by_name = {d.naam: d for d in self.derivations}
+        todo, seen = list(names), set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in by_name:
+                for _, node, _ in by_name[name].variants:
+                    todo.extend(node.names())
+        return seen
+
+    def missing_optional(self, names, columns_present) -> list[str]:
+        """Optional input columns a rule needs that the file did not have."""
+        return sorted(n for n in self.dependencies(names) & OPTIONAL_COLUMNS if n not in columns_present)
+
+
+def rules_root() -> Path:
+    """The folder holding one sub-folder per school year (works from a checkout or installed)."""
+    return Path(str(resources.files("rules")))
+
+
+def available_years(root: Path | None = None) -> list[str]:
+    root = root or rules_root()
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "regelset.yaml").exists())
+
+
+def load(schooljaar: str, root: Path | None = None) -> RuleSet:
+    """Load and check the rule folder of `schooljaar`; raise RuleErrors listing every problem."""
+    root = Path(root) if root else rules_root()
+    folder = root / schooljaar
+    if not (folder / "regelset.yaml").exists():
+        years = ", ".join(available_years(root)) or "none"
+        raise RuleErrors([RuleError(f"no rules for school year {schooljaar!r}; available: {years}",
+                                    file=str(folder))])
+    return _Builder(schooljaar, folder, root).build()
+
+
+class _Builder:
+    def __init__(self, schooljaar, folder: Path, root: Path):
+        self.schooljaar, self.folder, self.root = schooljaar, folder, root
+        self.errors: list[RuleError] = []
+        self.failed: set[str] = set()
+        self.sections: dict[str, list] = {}
+
+    def rel(self, path: Path) -> str:
+        return str(path.relative_to(self.root.parent)) if path.is_relative_to(self.root.parent) else str(path)
+
+    def build(self) -> RuleSet:
+        files = sorted(self.folder.rglob("*.yaml"))
+        digest = hashlib.sha256()
+        for path in files:
+            digest.update(str(path.relative_to(self.folder)).encode() + b"\0" + path.read_bytes())
+            self.read_file(path)
+        self.raise_errors()
+        metadata = self.metadata()
+        rs = RuleSet(self.schooljaar, str(self.folder), metadata, digest.hexdigest()[:16])
+        self.parameters(rs)
+        rs.symbols = base_symbols()
+        for name, value in rs.parameters.items():
+            rs.symbols[name] = expr.Symbol(name, _value_kind(value), None, 1, value)
+        self.derivations(rs)
+        self.rules(rs)
+        self.raise_errors()
+        rs.testgevallen = [item for item, _ in self.sections.get("testgevallen", [])]
+        return rs
+
+    def raise_errors(self):
+        if self.errors:
+            raise RuleErrors(self.errors)
+
+    def read_file(self, path: Path):
+        name = self.rel(path)
+        try:
+            data = yamlsource.load(path, name)
+        except RuleError as exc:
+            self.errors.append(exc)
+            return
+        in_tests = "tests" in path.relative_to(self.folder).parts[:-1]
+        errors = rule_schema.check_file(data, in_tests=in_tests, is_regelset=path.name == "regelset.yaml"
+                                        and path.parent == self.folder)
+        self.errors.extend(errors)
+        if errors:
+            return
+        for section, items in data.items():
+            if section == "omschrijving":
+                continue
+            if isinstance(items, list):
+                self.sections.setdefault(section, []).extend((item, name) for item in items)
+            else:
+                self.sections.setdefault(section, []).append((items, name))
+
+    def metadata(self) -> dict:
+        meta = dict(self.sections["regelset"][0][0])
+        if str(meta.get("schooljaar")) != self.schooljaar:
+            where = self.sections["regelset"][0][0].value_where["schooljaar"]
+            self.errors.append(where.error(f"schooljaar {meta.get('schooljaar')!r} does not match the "
+                                           f"folder name {self.schooljaar!r}"))
+        if meta["geldig_van"] >= meta["geldig_tot"]:
+            self.errors.append(self.sections["regelset"][0][0].value_where["geldig_tot"].error(
+                "geldig_tot must come after geldig_van"))
+        return meta
+
+    def parameters(self, rs: RuleSet):
+        for block, _ in self.sections.get("parameters", []):
+            for name, spec in block.items():
+                where = block.key_where[name]
+                if name in rs.parameters or name in base_symbols(after_uitslag=True):
+                    self.errors.append(where.error(f"parameter {name!r} is defined twice or shadows a column"))
+                    continue
+                rs.parameters[name] = spec["waarde"]
+                rs.parameter_info[name] = spec
+
+    # -- expressions ---------------------------------------------------------------------------
+    def expression(self, item, key, symbols, *, level, condition):
+        text = item[key]
+        where = item.value_where[key]
+        try:
+            node = expr.parse(str(text))
+            if node.names() & self.failed:
+                return None  # the derivation it reads is already reported
+            return expr.check(node, symbols, level=level, condition=condition)
+        except expr.ExpressionError as exc:
+            self.errors.append(where.error(f"in {key}: {exc.message}", exc.position))
+            return None
+
+    def derivations(self, rs: RuleSet):
+        by_name: dict[str, Derivation] = {}
+        items = self.sections.get("afleidingen", [])
+        # Declare first so derivations may refer to each other regardless of file order.
+        for item, _ in items:
+            name = item["naam"]
+            if name in rs.symbols and name not in by_name:
+                self.errors.append(item.value_where["naam"].error(
+                    f"derivation {name!r} has the name of a column or parameter"))
+                continue
+            if name in by_name and by_name[name].niveau != item["niveau"]:
+                self.errors.append(item.value_where["niveau"].error(
+                    f"derivation {name!r} is defined at two levels"))
+                continue
+            derivation = by_name.setdefault(name, Derivation(name, item["niveau"], item["omschrijving"], [],
+                                                              grondslag=item.get("grondslag", "")))
+            derivation.variants.append((_tuple(item.get("leerwegen")), item, None))
+        order = self.order(by_name)
+        for name in order:
+            derivation = by_name[name]
+            checked, covered = [], set()
+            sources = derivation.variants
+            for leerwegen, item, _ in sources:
+                overlap = covered & set(leerwegen or LEERWEGEN)
+                if overlap:
+                    self.errors.append(item.value_where["naam"].error(
+                        f"derivation {name!r} has two formulas for leerweg(en) {sorted(overlap) or 'all'}"))
+                covered |= set(leerwegen or LEERWEGEN)
+                node = self.expression(item, "formule", rs.symbols, level=derivation.niveau, condition=False)
+                if node is not None:
+                    checked.append((leerwegen, node, item["formule"]))
+            derivation.variants = checked
+            if len(checked) < len(sources):
+                self.failed.add(name)
+                continue
+            if checked:
+                kinds = {n.kind for _, n, _ in checked}
+                dens = {n.den for _, n, _ in checked}
+                if len(kinds) > 1:
+                    self.errors.append(items[0][0].where.error(f"derivation {name!r} gives different kinds {kinds}"))
+                derivation.kind = checked[0][1].kind
+                derivation.den = dens.pop() if len(dens) == 1 else None
+                rs.symbols[name] = expr.Symbol(name, derivation.kind, derivation.niveau, derivation.den)
+            rs.derivations.append(derivation)
+
+    def order(self, by_name) -> list[str]:
+        """Topological order of derivations; a cycle is an error naming its members."""
+        deps = {}
+        for name, derivation in by_name.items():
+            names = set()
+            for _, item, _ in derivation.variants:
+                try:
+                    names |= expr.parse(str(item["formule"])).names()
+                except expr.ExpressionError:
+                    pass  # reported when the formula is checked
+            deps[name] = names & set(by_name)
+        order, state = [], {}
+
+        def visit(name, path):
+            if state.get(name) == "done":
+                return
+            if state.get(name) == "busy":
+                cycle = " -> ".join(path[path.index(name):] + [name])
+                item = by_name[name].variants[0][1]
+                self.errors.append(item.value_where["formule"].error(f"derivations refer to each other in a circle: {cycle}"))
+                return
+            state[name] = "busy"
+            for dep in sorted(deps[name]):
+                visit(dep, path + [name])
+            state[name] = "done"
+            order.append(name)
+
+        for name in by_name:
+            visit(name, [])
+        return order
+
+    def rules(self, rs: RuleSet):
+        ids, codes = {}, {}
+        after = dict(rs.symbols)
+        after.update({n: s for n, s in base_symbols(after_uitslag=True).items() if n not in after})
+        for soort, section in (("controle", "controles"), ("voorwaarde", "voorwaarden")):
+            for item, file in self.sections.get(section, []):
+                rule_id = item["id"]
+                if rule_id in ids:
+                    self.errors.append(item.value_where["id"].error(
+                        f"duplicate rule id {rule_id!r} (first in {ids[rule_id]})"))
+                    continue
+                ids[rule_id] = f"{file}:{item.where.line}"
+                fase = item.get("fase", "invoer")
+                symbols = after if fase == "uitslag" else rs.symbols
+                niveau = item.get("niveau", "kandidaat")
+                node = self.expression(item, "voorwaarde", symbols, level=niveau, condition=True)
+                when = self.expression(item, "wanneer", symbols, level=niveau, condition=True) \
+                    if "wanneer" in item else None
+                if soort == "controle":
+                    code = str(item["code"])
+                    if code in codes and codes[code] != item["ernst"]:
+                        self.errors.append(item.value_where["code"].error(
+                            f"signal code {code} is used with two severities"))
+                    codes[code] = item["ernst"]
+                for node_ in (node, when):
+                    if node_ is not None and node_.kind != "bool":
+                        self.errors.append(item.value_where["voorwaarde"].error("a condition must be true or false"))
+                self.check_placeholders(item, symbols)
+                if node is None or ("wanneer" in item and when is None):
+                    continue
+                rule = Rule(
+                    id=rule_id, soort=soort, omschrijving=item["omschrijving"], niveau=niveau,
+                    voorwaarde=node, voorwaarde_tekst=str(item["voorwaarde"]), melding=item["melding"],
+                    grondslag=item["grondslag"], file=file, line=item.where.line,
+                    leerwegen=_tuple(item.get("leerwegen")), opleidingen=_tuple(item.get("opleidingen")),
+                    wanneer=when, wanneer_tekst=str(item.get("wanneer", "")),
+                    code=str(item.get("code", "")), ernst=item.get("ernst", ""), fase=fase,
+                    geldig_van=item.get("geldig_van"), geldig_tot=item.get("geldig_tot"),
+                    waarden=tuple(item.get("waarden", ())), toelichting=item.get("toelichting", ""),
+                )
+                (rs.checks if soort == "controle" else rs.voorwaarden).append(rule)
+        for item, _ in self.sections.get("weglaten", []):
+            node = self.expression(item, "vak_mag_vervallen", rs.symbols, level="vak", condition=True)
+            if node is not None:
+                rs.weglaten.append(Weglaatregel(item["id"], item["omschrijving"], node,
+                                                str(item["vak_mag_vervallen"]), item["grondslag"],
+                                                _tuple(item.get("leerwegen"))))
+
+    def check_placeholders(self, item, symbols):
+        """Every {name} in a melding must be a known value."""
+        import string
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(item["melding"]) if f is not None]
+        except ValueError as exc:
+            self.errors.append(item.value_where["melding"].error(f"in melding: {exc}; write '{{{{' for a brace"))
+            return
+        for name in fields:
+            if name not in symbols:
+                self.errors.append(item.value_where["melding"].error(
+                    f"unknown placeholder {{{name}}} in melding; use a column, derivation or parameter name"))
+        for name in item.get("waarden", ()):
+            if name not in symbols:
+                self.errors.append(item.value_where["waarden"].error(f"unknown name {name!r} in waarden"))
+
+
+def _tuple(value):
+    return tuple(str(v) for v in value) if value is not None else None
+
+
+def _value_kind(value) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, Fraction)):
+        return "num"
+    if isinstance(value, list):
+        return "list"
+    if hasattr(value, "toordinal"):
+        return "date"
+    return "str"

@@ -1,0 +1,77 @@
+"""Values as Dutch text for messages and reports: grades with a decimal comma, masked BSNs."""
+
+from __future__ import annotations
+
+import string
+from fractions import Fraction
+
+import numpy as np
+
+from engine.evaluate import Value
+from engine.symbols import PERSONAL
+
+
+def mask_number(value: str) -> str:
+    """A BSN or onderwijsnummer with all but the last three digits hidden."""
+    return "*" * max(len(value) - 3, 0) + value[-3:] if value else value
+
+
+def number_text(numerator: int, denominator: int) -> str:
+    """An exact number in Dutch notation; more than two decimals are cut off (never rounded up)."""
+    value = Fraction(int(numerator), int(denominator))
+    if value.denominator == 1:
+        return str(value.numerator)
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    whole = value.numerator // value.denominator
+    decimals = 1 if (value * 10).denominator == 1 else 2
+    frac = int((value - whole) * 10 ** decimals)
+    return f"{sign}{whole},{frac:0{decimals}d}"
+
+
+def value_texts(value: Value, rows: np.ndarray, name: str = "", *, mask_personal: bool = True) -> np.ndarray:
+    """Text of `value` at `rows` ('leeg' when empty)."""
+    pick_val, pick_null = _at(value.val, rows), _at(value.null, rows)
+    if value.kind == "num":
+        den = _at(value.den, rows)
+        cache = {}
+        texts = [cache.setdefault((a, d), number_text(a, d)) for a, d in zip(pick_val.tolist(), den.tolist())]
+    elif value.kind == "bool":
+        texts = ["ja" if v else "nee" for v in pick_val.tolist()]
+    elif value.kind == "date":
+        texts = [str(np.datetime64(int(v), "D")) for v in pick_val.tolist()]
+    else:
+        texts = [str(v) for v in pick_val.tolist()]
+        if mask_personal and name in PERSONAL:
+            texts = [mask_number(t) for t in texts]
+    out = np.array(texts, dtype=object)
+    out[np.asarray(pick_null, dtype=bool)] = "leeg"
+    return out
+
+
+def _at(values, rows: np.ndarray) -> np.ndarray:
+    """`values` at `rows`, broadcasting a scalar."""
+    return np.asarray(values)[rows] if np.ndim(values) else np.full(len(rows), values, dtype=object)
+
+
+def template_fields(template: str) -> list[str]:
+    return [field for _, field, _, _ in string.Formatter().parse(template) if field]
+
+
+def fill(template: str, lookup, rows: np.ndarray) -> np.ndarray:
+    """Fill {name} placeholders for each row; `lookup(name)` gives that name's Value."""
+    out = np.full(len(rows), "", dtype=object)
+    for literal, field, _, _ in string.Formatter().parse(template):
+        if literal:
+            out = out + literal
+        if field:
+            out = out + value_texts(lookup(field), rows, field)
+    return out
+
+
+def name_values(names, lookup, rows: np.ndarray) -> np.ndarray:
+    """'name=value; …' for the values a rule read."""
+    out = np.full(len(rows), "", dtype=object)
+    for i, name in enumerate(names):
+        out = out + (("; " if i else "") + name + "=") + value_texts(lookup(name), rows, name)
+    return out
