@@ -19,6 +19,7 @@ from engine.derive import derive
 from engine.evaluate import Context, to_series
 from engine.findings import concat_findings
 from engine.prepare import prepare
+from engine.texts import template_fields
 
 
 @dataclass
@@ -44,6 +45,7 @@ def schooljaar_of(examenjaar: int) -> str:
 def skip_reason(rule, ruleset, columns_present, peildatum) -> str | None:
     """Why a rule cannot run on this file (an optional column is absent, or not in force)."""
     names = rule.voorwaarde.names() | (rule.wanneer.names() if rule.wanneer is not None else set())
+    names |= set(rule.waarden) | set(template_fields(rule.melding))
     missing = ruleset.missing_optional(names, columns_present)
     if missing:
         return f"kolom ontbreekt in het bestand: {', '.join(missing)}"

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from engine.evaluate import Context, Level, Value, from_series
-from engine.symbols import INPUT_COLUMNS
+from engine.symbols import INPUT_COLUMNS, LEERWEGEN
 
 SCHOOLSOORT = {"VWO": "havo/vwo", "HAVO": "havo/vwo", "VMBO-TL": "vmbo", "VMBO-GL": "vmbo",
                "VMBO-KB": "vmbo", "VMBO-BB": "vmbo"}
@@ -64,15 +64,15 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
     schoolsoort = np.array([SCHOOLSOORT.get(x) for x in leerweg], dtype=object) if n_exam else np.array([], object)
     kand["schoolsoort"] = Value("str", schoolsoort, pd.isna(schoolsoort))
 
-    vak_pos, other_pos = _vak_positions(tables.vakken, vakken["vakcode"].to_numpy(dtype=object), schoolsoort[k])
-    vt = tables.vakken
+    vt = tables.vakken_per_leerweg
+    vak_pos, other_soort = _vak_positions(vt, vakken["vakcode"].to_numpy(dtype=object), leerweg.astype(object)[k])
     for name, column, kind in (("vaknaam", "naam", "str"), ("kernvak", "kernvak", "str"),
                                ("heeft_ce", "heeft_ce", "bool"), ("beoordelingswijze", "beoordeling", "str"),
                                ("combinatiecijfer_component", "combinatiecijfer_component", "bool"),
                                ("beroepsgericht", "beroepsgericht", "str")):
         vak[name] = _column(vt, column, vak_pos, kind)
     vak["vak_bekend"] = Value("bool", vak_pos >= 0, False)
-    vak["vak_bekend_andere_schoolsoort"] = Value("bool", (vak_pos < 0) & (other_pos >= 0), False)
+    vak["vak_bekend_andere_schoolsoort"] = Value("bool", (vak_pos < 0) & other_soort, False)
     vak["vak_dubbel"] = Value("bool", _duplicated(k, vakken["vakcode"].to_numpy(dtype=object)), False)
     vak["weggelaten"] = Value("bool", np.zeros(n_vak, dtype=bool), False)
     kand["weglaatregel"] = Value("str", np.full(n_exam, "", dtype=object), np.zeros(n_exam, dtype=bool))
@@ -84,21 +84,24 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
     return ctx
 
 
-def _vak_positions(table: pd.DataFrame, vakcodes: np.ndarray, schoolsoort: np.ndarray):
-    """Row of (vakcode, schoolsoort) in the vak table, and of the same code in the other schoolsoort."""
-    soorten = ["havo/vwo", "vmbo"]
+def _vak_positions(per_leerweg: pd.DataFrame, vakcodes: np.ndarray, leerweg: np.ndarray):
+    """Row of (vakcode, leerweg) in the vak table, and whether the code exists in the other schoolsoort."""
     codes, uniques = pd.factorize(vakcodes, use_na_sentinel=True)
-    soort_id = np.select([schoolsoort == s for s in soorten], [0, 1], default=2) if len(schoolsoort) else \
-        np.zeros(0, dtype=int)
-    grid = np.full((len(uniques) + 1, 3), -1, dtype="int64")
-    index = pd.Index(list(zip(table["vakcode"], table["schoolsoort"])))
-    for s, soort in enumerate(soorten):
-        keys = pd.Index([(u, soort) for u in uniques])
-        grid[: len(uniques), s] = index.get_indexer(keys) if len(keys) else []
     codes = np.where(codes < 0, len(uniques), codes)
-    own = grid[codes, soort_id]
-    other = np.where(soort_id == 0, grid[codes, 1], np.where(soort_id == 1, grid[codes, 0], -1))
-    return own, other
+    leerweg_id = np.select([leerweg == lw for lw in LEERWEGEN], range(len(LEERWEGEN)), default=len(LEERWEGEN)) \
+        if len(leerweg) else np.zeros(0, dtype=int)
+    grid = np.full((len(uniques) + 1, len(LEERWEGEN) + 1), -1, dtype="int64")
+    index = pd.Index(list(zip(per_leerweg["vakcode"], per_leerweg["leerweg"])))
+    for j, lw in enumerate(LEERWEGEN):
+        if len(uniques):
+            grid[: len(uniques), j] = index.get_indexer(pd.Index([(u, lw) for u in uniques]))
+    soort = np.array([SCHOOLSOORT[lw] for lw in LEERWEGEN] + [None], dtype=object)
+    exists_hv = (grid[:, soort == "havo/vwo"] >= 0).any(axis=1)
+    exists_vmbo = (grid[:, soort == "vmbo"] >= 0).any(axis=1)
+    own = grid[codes, leerweg_id]
+    row_soort = soort[leerweg_id]
+    other = np.where(row_soort == "havo/vwo", exists_vmbo[codes], np.where(row_soort == "vmbo", exists_hv[codes], False))
+    return own, other.astype(bool)
 
 
 def _duplicated(k: np.ndarray, vakcodes: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from engine import expr, rule_schema, yamlsource
 from engine.errors import RuleError, RuleErrors
-from engine.symbols import LEERWEGEN, OPTIONAL_COLUMNS, base_symbols
+from engine.symbols import LEERWEGEN, SKIPPABLE_COLUMNS, base_symbols
 
 
 @dataclass
@@ -90,23 +90,14 @@ class RuleSet:
     def naam(self) -> str:
         return f"examenbron-regels {self.schooljaar}"
 
-    def dependencies(self, names) -> set[str]:
-        """Every base name (input column) reached from `names` through derivations."""
-        by_name = {d.naam: d for d in self.derivations}
-        todo, seen = list(names), set()
-        while todo:
-            name = todo.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            if name in by_name:
-                for _, node, _ in by_name[name].variants:
-                    todo.extend(node.names())
-        return seen
-
     def missing_optional(self, names, columns_present) -> list[str]:
-        """Optional input columns a rule needs that the file did not have."""
-        return sorted(n for n in self.dependencies(names) & OPTIONAL_COLUMNS if n not in columns_present)
+        """Optional input columns a rule names directly that the file did not have.
+
+        Derivations read optional columns through their null semantics (an absent werkstuk_cijfer
+        makes the combinatiecijfer empty, and the uitslag onvolledig); a rule that names an absent
+        column itself cannot run and is reported as skipped.
+        """
+        return sorted(n for n in set(names) & SKIPPABLE_COLUMNS if n not in columns_present)
 
 
 def rules_root() -> Path:

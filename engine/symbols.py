@@ -27,6 +27,8 @@ OPTIONAL_COLUMNS = frozenset({
     "combinatiecijfer", "geboortedatum", "diplomavak", "combinatiecijfer_vak", "examendeel",
     "certificaat",
 })
+# Absent optional columns with a default (diplomavak J) do not make a rule skip.
+SKIPPABLE_COLUMNS = OPTIONAL_COLUMNS - {"diplomavak"}
 
 # Joined from the school year's code tables by engine.prepare (docs/datamodel.md §2).
 CODETABLE_COLUMNS = {

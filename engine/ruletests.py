@@ -1,0 +1,194 @@
+"""Run the rule test cases of a school year (rules/<jaar>/tests/*.yaml) through the real pipeline.
+
+Each case is one candidate: it is written as canonical text columns, read by the normaliser and
+validated by the same pipeline as a results file, so a test exercises reading, derivations,
+checks and the uitslag together. Used by `examenbron rules test` and by pytest.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from engine import codetables, pipeline
+from engine.columns import ALL_COLUMNS
+from engine.normalise import normalise
+from engine.read import RawTable
+from engine.texts import number_text
+
+DEFAULTS = {"brin": "12AB", "vestiging": "00", "bsn": "111222333", "onderwijsaanbieder": "123A456"}
+
+
+@dataclass
+class CaseResult:
+    """The outcome of one test case: the differences found (empty when it passes)."""
+
+    naam: str
+    file: str
+    line: int
+    problems: list = field(default_factory=list)
+    outcome: object = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class YearResult:
+    """All cases of a year, plus the rules that no case exercises."""
+
+    schooljaar: str
+    cases: list
+    not_covered: list
+
+    @property
+    def failed(self) -> list:
+        return [c for c in self.cases if not c.passed]
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "J" if value else "N"
+    if isinstance(value, (int, Fraction)):
+        return number_text(Fraction(value).numerator, Fraction(value).denominator)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def case_table(case: dict, examenjaar: int, leerlingnummer: str, eindcijfers=None) -> RawTable:
+    """The canonical results table of one test case."""
+    kandidaat = {**DEFAULTS, "leerlingnummer": leerlingnummer, "opleidingscode": case["opleidingscode"],
+                 "examenjaar": examenjaar, **(case.get("kandidaat") or {})}
+    if kandidaat.get("uitslag") in ("G", "A", "D") and "datum_uitslag" not in kandidaat:
+        kandidaat["datum_uitslag"] = datetime.date(examenjaar, 6, 15)
+    rows = []
+    for i, vak in enumerate(case["vakken"]):
+        row = {**kandidaat, **vak}
+        if "eindcijfer" not in vak and eindcijfers is not None:
+            row["eindcijfer"] = eindcijfers[i]
+        rows.append(row)
+    columns = sorted({c for row in rows for c in row} | {c for c in ALL_COLUMNS if c in REQUIRED_ALWAYS})
+    data = [pd.Categorical([_text(row.get(c)) for row in rows]) for c in columns]
+    return RawTable(f"test {case['naam']!r}", columns, data, np.arange(2, len(rows) + 2, dtype="int64"))
+
+
+REQUIRED_ALWAYS = frozenset({"brin", "vestiging", "leerlingnummer", "bsn", "onderwijsnummer", "opleidingscode",
+                             "examenjaar", "uitslag", "datum_uitslag", "vakcode", "se_cijfer",
+                             "se_beoordeling", "ce1", "ce2", "ce3", "eindcijfer"})
+
+
+def run_case(case: dict, ruleset, tables, index: int) -> CaseResult:
+    """Validate one case and compare with its `verwacht`."""
+    examenjaar = int(ruleset.schooljaar[-4:])
+    peildatum = case.get("peildatum") or datetime.date(examenjaar, 6, 20)
+    number = f"T{index:04d}"
+    first = pipeline.run(normalise(case_table(case, examenjaar, number)), ruleset, tables, peildatum=peildatum)
+    computed = first.context.vak.values["eindcijfer_berekend"] if "eindcijfer_berekend" in \
+        first.context.vak.values else None
+    eindcijfers = None
+    if computed is not None:
+        order = first.context.vakken_frame["bron_rij"].to_numpy() - 2
+        by_row = [None] * len(case["vakken"])
+        for pos, row in enumerate(order):
+            if not computed.null[pos]:
+                by_row[row] = Fraction(int(computed.val[pos]), int(np.asarray(computed.den).flat[0]
+                                       if np.ndim(computed.den) == 0 else computed.den[pos]))
+        eindcijfers = by_row
+    outcome = pipeline.run(normalise(case_table(case, examenjaar, number, eindcijfers)), ruleset, tables,
+                           peildatum=peildatum)
+    where = getattr(case, "where", None)
+    result = CaseResult(case["naam"], where.file if where else "", where.line if where else 0, outcome=outcome)
+    _compare(case["verwacht"], outcome, result)
+    return result
+
+
+def _compare(expected: dict, outcome, result: CaseResult) -> None:
+    kandidaat = outcome.kandidaten.iloc[0]
+    codes = set(outcome.findings["code"].astype(str))
+    if "uitslag" in expected and kandidaat["uitslag_berekend"] != expected["uitslag"]:
+        result.problems.append(f"uitslag: expected {expected['uitslag']}, got {kandidaat['uitslag_berekend']}"
+                               + _why(kandidaat))
+    if "niet_gehaald" in expected:
+        want, got = sorted(map(str, expected["niet_gehaald"])), sorted(kandidaat["voorwaarden_niet_gehaald"])
+        if want != got:
+            result.problems.append(f"niet_gehaald: expected {want}, got {got}")
+    for code in expected.get("signalen", []):
+        if str(code) not in codes:
+            result.problems.append(f"signalen: expected {code}, got {sorted(codes) or 'none'}")
+    for code in expected.get("geen_signalen", []):
+        if str(code) in codes:
+            melding = outcome.findings.loc[outcome.findings["code"].astype(str) == str(code), "melding"].iloc[0]
+            result.problems.append(f"geen_signalen: {code} was raised: {melding}")
+    if "weglaten_vak" in expected:
+        got = kandidaat["weglaten_vak"] or ""
+        if not got.startswith(str(expected["weglaten_vak"])):
+            result.problems.append(f"weglaten_vak: expected {expected['weglaten_vak']}, got {got or 'none'}")
+    for name, want in (expected.get("waarden") or {}).items():
+        got = _value(outcome, name)
+        if got != _normal(want):
+            result.problems.append(f"waarden.{name}: expected {_normal(want)}, got {got}")
+
+
+def _why(kandidaat) -> str:
+    parts = []
+    if kandidaat["voorwaarden_niet_gehaald"]:
+        parts.append("niet gehaald: " + ", ".join(kandidaat["voorwaarden_niet_gehaald"]))
+    if kandidaat["voorwaarden_onbepaald"]:
+        parts.append("onbepaald: " + ", ".join(kandidaat["voorwaarden_onbepaald"]))
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _normal(value):
+    if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
+        return Fraction(value)
+    return value
+
+
+def _value(outcome, name):
+    values = outcome.context.kandidaat.values
+    if name not in values:
+        return f"<unknown derivation {name}>"
+    v = values[name]
+    if np.asarray(v.null).flat[0]:
+        return None
+    val = np.asarray(v.val).flat[0]
+    if v.kind == "num":
+        den = np.asarray(v.den).flat[0]
+        return Fraction(int(val), int(den))
+    return bool(val) if v.kind == "bool" else val
+
+
+def run_year(schooljaar: str, root=None) -> YearResult:
+    """Run every test case of a school year and report coverage."""
+    from engine import rules
+    ruleset = rules.load(schooljaar, root)
+    tables = codetables.load(schooljaar)
+    cases = [run_case(case, ruleset, tables, i) for i, case in enumerate(ruleset.testgevallen, start=1)]
+    return YearResult(schooljaar, cases, _not_covered(ruleset, cases))
+
+
+def _not_covered(ruleset, cases) -> list[str]:
+    """Voorwaarden not seen both gehaald and niet gehaald; checks that never fired."""
+    seen = {}
+    fired = set()
+    for case in cases:
+        outcome = case.outcome
+        for rule_id, status in outcome.decision.status.items():
+            seen.setdefault(rule_id, set()).update(status.tolist())
+        fired |= set(outcome.findings["regel"])
+    missing = []
+    for rule in ruleset.voorwaarden:
+        ways = seen.get(rule.id, set())
+        lacking = [w for w in ("gehaald", "niet gehaald") if w not in ways]
+        if lacking:
+            missing.append(f"{rule.id} (never {' / '.join(lacking)})")
+    missing += [f"{rule.id} (never raised)" for rule in ruleset.checks if rule.id not in fired]
+    return missing
