@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine.check import run_checks
+from engine.backends import checker
 from engine.decide import Decision, decide
 from engine.derive import derive
 from engine.evaluate import Context, to_series
@@ -56,9 +56,10 @@ def skip_reason(rule, ruleset, columns_present, peildatum) -> str | None:
     return None
 
 
-def run(results, ruleset, tables, *, peildatum: datetime.date | None = None) -> Outcome:
-    """Validate `results` with `ruleset` and the year's code `tables`."""
+def run(results, ruleset, tables, *, peildatum: datetime.date | None = None, backend: str = "pandas") -> Outcome:
+    """Validate `results` with `ruleset` and the year's code `tables` (checks by `backend`)."""
     peildatum = peildatum or datetime.date.today()
+    run_checks = checker(backend)
     timings = {}
     clock = time.perf_counter()
 
