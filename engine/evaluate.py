@@ -343,11 +343,13 @@ _AGGREGATES = {"count", "sum", "min", "max", "mean", "all", "any"}
 
 
 def _reduce(ufunc, values: np.ndarray, ctx: Context) -> np.ndarray:
-    """ufunc.reduceat per candidate; empty groups give the ufunc's identity-free garbage, masked later."""
+    """ufunc.reduceat per candidate; candidates without vak rows get 0 (callers mask them)."""
+    n = ctx.kandidaat.n
     if len(values) == 0:
-        return np.zeros(ctx.kandidaat.n, dtype=values.dtype)
-    padded = np.append(values, values[:1])
-    return ufunc.reduceat(padded, np.minimum(ctx.starts, len(values)))[: ctx.kandidaat.n]
+        return np.zeros(n, dtype=values.dtype)
+    result = ufunc.reduceat(values, np.minimum(ctx.starts, len(values) - 1))
+    result[ctx.counts == 0] = 0
+    return result
 
 
 def _aggregate(node, ctx: Context) -> Value:

@@ -167,7 +167,7 @@ def _check_mapping(item, where, fields, context) -> list:
     for key, value in item.items():
         field = fields.get(key)
         if field is None:
-            errors.append(item.key_where[key].error(_unknown(key, fields, f"key in {label}")))
+            errors.append(item.key_where[key].error(_unknown(key, fields, "key", f" in {label}")))
             continue
         errors.extend(_check_value(key, value, field, item.value_where[key], label))
     for key, field in fields.items():
@@ -216,7 +216,7 @@ def _check_testcase(item) -> list:
     return errors
 
 
-def _unknown(key, allowed, what) -> str:
+def _unknown(key, allowed, what, context="") -> str:
     close = difflib.get_close_matches(key, list(allowed), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown {what} {key!r}{hint}; expected one of: {', '.join(sorted(allowed))}"
+    return f"unknown {what} {key!r}{context}{hint}; expected one of: {', '.join(sorted(allowed))}"

@@ -1,0 +1,108 @@
+"""The command line as a user meets it: exit codes, formats, errors without tracebacks."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+EXAMPLE = "examples/resultaten-2024-2025.csv"
+
+
+@pytest.fixture(scope="module")
+def runner():
+    return CliRunner()
+
+
+def test_validate_example_reports_planted_errors_with_exit_1(runner):
+    result = runner.invoke(main, ["validate", EXAMPLE, "--peildatum", "2025-06-20"])
+    assert result.exit_code == 1, result.output
+    assert "Schooljaar 2024-2025" in result.output
+    assert "afkeur" in result.output
+
+
+def test_json_output_has_stable_keys_and_masks_bsn(runner, tmp_path):
+    out = tmp_path / "r.json"
+    result = runner.invoke(main, ["validate", EXAMPLE, "--format", "json", "-o", str(out), "--peildatum", "2025-06-20"])
+    assert result.exit_code == 1
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert set(doc) == {"schooljaar", "regelset", "bestand", "peildatum", "kandidaten", "bevindingen", "samenvatting"}
+    k = doc["kandidaten"][0]
+    assert {"brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar", "leerweg", "uitslag_school",
+            "uitslag_berekend", "voorwaarden_niet_gehaald"} <= set(k)
+    assert "bsn" not in k
+    assert doc["samenvatting"]["kandidaten"] == len(doc["kandidaten"])
+    text = out.read_text(encoding="utf-8")
+    import csv
+    with open(EXAMPLE, encoding="utf-8") as handle:
+        bsns = {row["bsn"] for row in csv.DictReader(handle, delimiter=";") if row["bsn"]}
+    assert not any(b in text for b in bsns)
+
+
+def test_csv_output_is_the_findings_table(runner):
+    result = runner.invoke(main, ["validate", EXAMPLE, "--format", "csv", "--peildatum", "2025-06-20"])
+    header = result.output.splitlines()[0]
+    assert header.startswith("schooljaar;regel;code;ernst;brin")
+
+
+def test_html_report_opens(runner, tmp_path):
+    out = tmp_path / "r.html"
+    runner.invoke(main, ["validate", EXAMPLE, "--format", "html", "-o", str(out), "--peildatum", "2025-06-20"])
+    assert "<table>" in out.read_text(encoding="utf-8")
+
+
+def test_missing_file_exits_2_without_traceback(runner):
+    result = runner.invoke(main, ["validate", "nope.csv"])
+    assert result.exit_code == 2
+    assert "Error: nope.csv" in result.output and "Traceback" not in result.output
+
+
+def test_missing_columns_exit_2_and_name_them(runner, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("brin;vestiging\n12AB;00\n", encoding="utf-8")
+    result = runner.invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "leerlingnummer" in result.output
+
+
+def test_unknown_schooljaar_lists_available_years(runner):
+    result = runner.invoke(main, ["validate", EXAMPLE, "--schooljaar", "1999-2000"])
+    assert result.exit_code == 2
+    assert "2024-2025" in result.output
+
+
+def test_explain_shows_voorwaarden_and_uitslag(runner):
+    import csv
+    with open(EXAMPLE, encoding="utf-8") as handle:
+        leerling = next(csv.DictReader(handle, delimiter=";"))["leerlingnummer"]
+    result = runner.invoke(main, ["explain", EXAMPLE, "--leerling", leerling, "--peildatum", "2025-06-20"])
+    assert result.exit_code == 0, result.output
+    assert "Berekende uitslag:" in result.output and "Voorwaarden" in result.output
+    assert "grondslag:" in result.output
+
+
+def test_explain_unknown_leerling(runner):
+    result = runner.invoke(main, ["explain", EXAMPLE, "--leerling", "nobody"])
+    assert result.exit_code == 2 and "no candidate" in result.output
+
+
+def test_rules_lint_and_codetables_commands(runner):
+    assert runner.invoke(main, ["rules", "lint", "2024-2025"]).exit_code == 0
+    shown = runner.invoke(main, ["codetables", "show", "2024-2025", "--vak", "1001"])
+    assert shown.exit_code == 0 and "1001" in shown.output
+    assert runner.invoke(main, ["codetables", "diff", "2018-2019", "2019-2020"]).exit_code == 0
+
+
+def test_voorbeeld_is_deterministic(runner, tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    for path in (a, b):
+        assert runner.invoke(main, ["voorbeeld", "-n", "20", "-o", str(path)]).exit_code == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_every_command_has_help(runner):
+    for args in (["validate"], ["explain"], ["export"], ["rules", "lint"], ["rules", "test"],
+                 ["codetables", "show"], ["codetables", "diff"], ["voorbeeld"]):
+        result = runner.invoke(main, args + ["--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output

@@ -1,0 +1,121 @@
+"""The rule expression language: parsing, type checking and exact vectorised evaluation."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from engine import expr
+from engine.evaluate import Context, Level, Value, evaluate
+from engine.symbols import base_symbols
+
+SYMBOLS = base_symbols()
+
+
+def check(text, level="vak", condition=True):
+    return expr.check(expr.parse(text), SYMBOLS, level=level, condition=condition)
+
+
+def error(text, level="vak", condition=True):
+    with pytest.raises(expr.ExpressionError) as info:
+        check(text, level, condition)
+    return info.value
+
+
+def grades(*tenths):
+    """A vak-level context with one candidate and the given se_cijfer values (None = empty)."""
+    val = np.array([t or 0 for t in tenths], dtype="int64")
+    null = np.array([t is None for t in tenths])
+    vak = {"se_cijfer": Value("num", val, null, 10)}
+    return Context(Level("kandidaat", 1, {}), Level("vak", len(tenths), vak), np.zeros(len(tenths), "int64"), {})
+
+
+def test_decimal_comma_gets_a_hint():
+    err = error("se_cijfer >= 5,5")
+    assert err.message == "unexpected ','; write decimals with a point (5.5), not a comma"
+    assert err.position == 14
+
+
+def test_unknown_column_suggests_the_close_name():
+    assert error("se_cijfr >= 5.5").message == "unknown name 'se_cijfr'; did you mean 'se_cijfer'?"
+
+
+def test_unknown_function_is_named():
+    assert "unknown function 'avg'" in error("avg(se_cijfer) > 1", condition=False).message
+
+
+def test_arithmetic_is_refused_in_a_condition():
+    assert "arithmetic is not allowed in a condition" in error("se_cijfer + ce1 > 11").message
+
+
+def test_aggregate_needs_candidate_level():
+    assert "aggregates vak rows per candidate" in error("count(where=diplomavak)", condition=False).message
+
+
+def test_vak_value_at_candidate_level_needs_an_aggregate():
+    assert "vak-level value" in error("se_cijfer > 5", level="kandidaat").message
+
+
+def test_comparing_text_with_number_is_a_type_error():
+    assert error('vakcode > 5').message == "cannot compare str with num"
+
+
+def test_assignment_typo_gets_a_hint():
+    assert error("uitslag = \"G\"").message.endswith("compare with '=='")
+
+
+@pytest.mark.parametrize("text", [
+    "(" * 200 + "se_cijfer > 1" + ")" * 200,
+    "se_cijfer > 1 and " * 1000 + "se_cijfer > 1",
+    "se_cijfer > 1 ; import os",
+    "__import__('os')",
+    "se_cijfer > 1 \u200b",
+    "vakcode == “1001”",
+])
+def test_hostile_input_is_refused_with_an_expression_error(text):
+    with pytest.raises(expr.ExpressionError):
+        check(text)
+
+
+def test_unicode_text_literals_are_fine():
+    node = check('vaknaam == "Fries — ë"')
+    assert node.kind == "bool"
+
+
+def test_null_never_satisfies_a_comparison():
+    ctx = grades(55, None)
+    value = evaluate(check("se_cijfer >= 5.5"), ctx, "vak")
+    assert value.true().tolist() == [True, False]
+    assert value.null.tolist() == [False, True]
+
+
+def test_kleene_false_and_unknown_is_false():
+    ctx = grades(None)
+    value = evaluate(check("se_cijfer >= 5.5 and false"), ctx, "vak")
+    assert value.false().tolist() == [True]
+
+
+def test_half_up_rounding_on_exact_tenths():
+    ctx = grades(54, 55, 545 // 10)
+    value = evaluate(check("round(se_cijfer)", condition=False), ctx, "vak")
+    assert value.val.tolist() == [5, 6, 5]
+    mean = evaluate(check("round((se_cijfer + 5.5) / 2)", condition=False), grades(54, 55), "vak")
+    assert mean.val.tolist() == [5, 6]  # (5.4 + 5.5) / 2 = 5.45 -> 5 ; 5.5 -> 6
+
+
+def test_mean_is_exact_and_unrounded():
+    ctx = grades(55, 55, 54)  # 16.4 / 3 = 5.4666...
+    value = evaluate(check("mean(se_cijfer)", level="kandidaat", condition=False), ctx, "kandidaat")
+    assert Fraction(int(value.val[0]), int(np.asarray(value.den).flat[0])) == Fraction(164, 30)
+    ctx.kandidaat.values["m"] = value
+    symbols = dict(SYMBOLS, m=expr.Symbol("m", "num", "kandidaat", None))
+    node = expr.check(expr.parse("m >= 5.5"), symbols, level="kandidaat", condition=True)
+    assert evaluate(node, ctx, "kandidaat").false().tolist() == [True]
+
+
+def test_aggregates_skip_empty_values_and_count_filters():
+    ctx = grades(70, None, 40)
+    count = evaluate(check("count(where=se_cijfer < 5.5)", level="kandidaat", condition=False), ctx, "kandidaat")
+    low = evaluate(check("min(se_cijfer)", level="kandidaat", condition=False), ctx, "kandidaat")
+    assert count.val.tolist() == [1]
+    assert low.val.tolist() == [40]

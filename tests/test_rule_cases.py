@@ -1,0 +1,22 @@
+"""Every rule test case in rules/<jaar>/tests/*.yaml as a pytest item (same runner as `rules test`)."""
+
+import pytest
+
+from engine import codetables, rules
+from engine.ruletests import run_case
+
+CASES = [(year, i, case) for year in rules.available_years()
+         for i, case in enumerate(rules.load(year).testgevallen, start=1)]
+
+
+@pytest.mark.parametrize("year,index,case", CASES, ids=[f"{y}:{c['naam']}" for y, _, c in CASES])
+def test_rule_case(year, index, case):
+    result = run_case(case, rules.load(year), codetables.load(year), index)
+    assert result.passed, f"{result.file}:{result.line} {result.naam}\n  " + "\n  ".join(result.problems)
+
+
+def test_every_year_has_cases_for_every_leerweg():
+    for year in rules.available_years():
+        tables = codetables.load(year).opleidingen.set_index("opleidingscode")
+        leerwegen = {tables.loc[c["opleidingscode"], "leerweg"] for y, _, c in CASES if y == year}
+        assert leerwegen >= {"VWO", "HAVO", "VMBO-TL", "VMBO-GL", "VMBO-KB", "VMBO-BB"}, year

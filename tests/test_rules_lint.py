@@ -1,0 +1,94 @@
+"""Strict loading of rule files: every typo gives file:line:column and what was expected."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from engine import rules
+from engine.errors import RuleErrors
+
+SOURCE = rules.rules_root() / "2024-2025"
+
+
+@pytest.fixture
+def rule_root(tmp_path):
+    root = tmp_path / "rules"
+    shutil.copytree(SOURCE, root / "2024-2025")
+    return root
+
+
+def edit(root, relative, old, new):
+    path = root / "2024-2025" / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def lint_errors(root):
+    with pytest.raises(RuleErrors) as info:
+        rules.load("2024-2025", root)
+    return [str(e) for e in info.value.errors]
+
+
+def test_every_year_lints_clean():
+    for year in rules.available_years():
+        ruleset = rules.load(year)
+        assert ruleset.checks and ruleset.voorwaarden, year
+
+
+def test_misspelled_key_is_named_with_its_position(rule_root):
+    edit(rule_root, "controles/cijfers.yaml", "    voorwaarde: eindcijfer is not null", "    voorwaard: eindcijfer is not null")
+    errors = lint_errors(rule_root)
+    assert "rules/2024-2025/controles/cijfers.yaml:15:5: unknown key 'voorwaard' in controles BRON-206; " \
+           "did you mean 'voorwaarde'?" in errors[0]
+    assert any("missing required key 'voorwaarde'" in e for e in errors)
+
+
+def test_unknown_column_in_an_expression_points_at_the_column(rule_root):
+    edit(rule_root, "controles/cijfers.yaml", "voorwaarde: eindcijfer is not null", "voorwaarde: eindcijfr is not null")
+    assert lint_errors(rule_root) == [
+        "rules/2024-2025/controles/cijfers.yaml:15:17: in voorwaarde: unknown name 'eindcijfr'; did you mean 'eindcijfer'?"]
+
+
+def test_missing_code_is_reported(rule_root):
+    edit(rule_root, "controles/cijfers.yaml", '    code: "206"\n', "")
+    errors = lint_errors(rule_root)
+    assert errors == ["rules/2024-2025/controles/cijfers.yaml:11:5: controles BRON-206: missing required key 'code', "
+                      "e.g. code: 206 or EB301"]
+
+
+def test_duplicate_keys_anchors_and_tags_are_refused(rule_root):
+    edit(rule_root, "controles/cijfers.yaml", "    ernst: afkeur\n", "    ernst: afkeur\n    ernst: attentie\n")
+    assert any("duplicate key 'ernst'" in e for e in lint_errors(rule_root))
+    shutil.rmtree(rule_root)
+    shutil.copytree(SOURCE, rule_root / "2024-2025")
+    edit(rule_root, "controles/cijfers.yaml", "    ernst: afkeur\n", "    ernst: !!python/object:os.system afkeur\n")
+    assert any("YAML tag" in e for e in lint_errors(rule_root))
+    shutil.rmtree(rule_root)
+    shutil.copytree(SOURCE, rule_root / "2024-2025")
+    edit(rule_root, "controles/cijfers.yaml", "    grondslag: BRON terugkoppeling VO, signaal 153 [bron.md S8]",
+         "    grondslag: &g BRON terugkoppeling VO, signaal 153 [bron.md S8]\n    toelichting: *g")
+    assert any("anchors and aliases" in e for e in lint_errors(rule_root))
+
+
+def test_wrong_severity_lists_the_choices(rule_root):
+    edit(rule_root, "controles/cijfers.yaml", "    ernst: afkeur\n", "    ernst: afkuer\n")
+    assert any("ernst must be one of afkeur, attentie, info, not 'afkuer'; did you mean 'afkeur'?" in e
+               for e in lint_errors(rule_root))
+
+
+def test_duplicate_rule_id_is_refused(rule_root):
+    edit(rule_root, "controles/cijfers.yaml", "id: CIJ-DUBBEL-VAK", "id: BRON-206")
+    assert any("duplicate rule id 'BRON-206'" in e for e in lint_errors(rule_root))
+
+
+def test_cli_lint_exits_non_zero_on_an_error(rule_root, monkeypatch):
+    edit(rule_root, "controles/cijfers.yaml", "voorwaarde: eindcijfer is not null", "voorwaarde: eindcijfr is not null")
+    monkeypatch.setattr(rules, "rules_root", lambda: Path(rule_root))
+    result = CliRunner().invoke(main, ["rules", "lint", "2024-2025"])
+    assert result.exit_code == 2
+    assert "unknown name 'eindcijfr'" in result.output
