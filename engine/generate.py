@@ -446,7 +446,8 @@ def _schools(rng, n_schools: int):
     brin = np.char.add(np.char.zfill((k // 676).astype(str), 2),
                        np.char.add(letters[(k // 26) % 26], letters[k % 26]))
     a = rng.choice(900_000, size=n_schools, replace=False) + 100_000
-    aanbieder = np.char.add(np.char.add((a // 1000).astype(str), "A"), (a % 1000).astype(str))
+    aanbieder = np.char.add(np.char.add(np.char.zfill((a // 1000).astype(str), 3), "A"),
+                            np.char.zfill((a % 1000).astype(str), 3))
     n_vest = 1 + (rng.random(n_schools) < 0.4) + (rng.random(n_schools) < 0.1)
     return brin.astype(object), aanbieder.astype(object), n_vest
 
