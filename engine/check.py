@@ -36,7 +36,7 @@ def run_checks(ctx: Context, rules, *, schooljaar: str, examens, skip) -> "pd.Da
         failing = applicable(ctx, rule, level) & ~np.broadcast_to(holds, ctx.level(level).n)
         rows = np.flatnonzero(failing)
         if len(rows):
-            frames.append(_findings(ctx, rule, rows, schooljaar, examens))
+            frames.append(rule_findings(ctx, rule, rows, schooljaar, examens))
     return concat_findings(frames)
 
 
@@ -48,7 +48,8 @@ def read_names(rule) -> list[str]:
     return sorted(names)
 
 
-def _findings(ctx: Context, rule, rows: np.ndarray, schooljaar: str, examens):
+def rule_findings(ctx: Context, rule, rows: np.ndarray, schooljaar: str, examens):
+    """The findings of `rule` for the failing `rows` of its level (shared by every backend)."""
     level = rule.niveau
     exam_ids = ctx.k[rows] if level == "vak" else rows
     lookup = lambda name: ctx.lookup(name, level)  # noqa: E731 - a tiny adapter
@@ -67,3 +68,6 @@ def _findings(ctx: Context, rule, rows: np.ndarray, schooljaar: str, examens):
         grondslag=rule.grondslag,
         bron_rij=(vakken["bron_rij"].to_numpy()[rows] if level == "vak" else keys["bron_rij"].to_numpy()),
     )
+
+
+_findings = rule_findings  # the former private name
