@@ -1,0 +1,28 @@
+"""Smoke test of the benchmark script (bench/run.py): it runs end to end on a tiny file.
+
+No timing assertions: this only checks that every measurement runs and the summary is printed.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+
+
+def test_bench_runs_on_a_tiny_file(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--kandidaten", "300", "--herhalingen", "1",
+         "--school-kandidaten", "30", "--school-herhalingen", "1", "--cache-dir", str(tmp_path / "cache"),
+         "--json", str(tmp_path / "bench.json")],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "ratio validate ÷ read:" in out
+    assert "(a) pandas read_csv" in out and "(b) examenbron validate" in out
+    assert "controleren" in out and "rapport (json)" in out
+    assert ("durable: not available" in out) or ("pandas-engine ÷ durable-engine" in out)
+    assert out.count(" met") >= 3  # the three targets, each "met" or "NOT met"
+    assert list((tmp_path / "cache").glob("resultaten-*.csv"))
+    assert (tmp_path / "bench.json").exists()
