@@ -28,6 +28,8 @@ class Decision:
     status: dict                        # voorwaarde id -> array of 'gehaald'|'niet gehaald'|'onbepaald'|''
     weglaten_rij: np.ndarray            # vak row left out to pass, -1 if none
     weglaatregel: np.ndarray            # id of the weglaatregel used, '' if none
+    niet_gehaald: list                  # per candidate: ids of the voorwaarden not met
+    onbepaald: list                     # per candidate: ids of the voorwaarden that could not be decided
 
 
 def _statuses(ctx: Context, voorwaarden):
@@ -56,7 +58,8 @@ def decide(ctx: Context, ruleset) -> Decision:
     uitslag = np.select(
         [~decided, passed | rescued, failed], ["niet_bepaald", "geslaagd", "afgewezen"], "onvolledig"
     ).astype(object)
-    decision = Decision(uitslag, status, rescue_row, rescue_rule)
+    decision = Decision(uitslag, status, rescue_row, rescue_rule,
+                        _ids_per_candidate(status, "niet gehaald", n), _ids_per_candidate(status, "onbepaald", n))
     _store(ctx, decision, ruleset)
     return decision
 
@@ -73,19 +76,44 @@ def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray):
         drop_rows = np.flatnonzero(may & todo[ctx.k])
         if not len(drop_rows):
             continue
-        scenario = _scenario_context(ctx, drop_rows, regel.id, {d.naam for d in ruleset.derivations})
-        derive(scenario, ruleset.derivations)
+        affected = _affected(ruleset.derivations)
+        scenario = _scenario_context(ctx, drop_rows, regel.id, affected)
+        derive(scenario, [d for d in ruleset.derivations if d.naam in affected])
         failed, unknown, _ = _statuses(scenario, ruleset.voorwaarden)
-        ok = np.flatnonzero(~failed & ~unknown)
-        owners = ctx.k[drop_rows[ok]]
-        first = np.unique(owners, return_index=True)[1]       # first passing vak per candidate
-        best_row[owners[first]] = drop_rows[ok][first]
+        passing = drop_rows[~failed & ~unknown]
+        owners = ctx.k[passing]
+        # Of several vakken that would each let the candidate pass, name the one with the lowest
+        # eindcijfer (then the first in the file): the one a school would leave out.
+        grade = _grade_key(ctx, passing)
+        order = np.lexsort((passing, grade, owners))
+        first = order[np.unique(owners[order], return_index=True)[1]]
+        best_row[owners[first]] = passing[first]
         best_rule[owners[first]] = regel.id
     return best_row, best_rule
 
 
+def _grade_key(ctx: Context, rows: np.ndarray) -> np.ndarray:
+    """The eindcijfer of each vak row as an exact sortable number (empty sorts last)."""
+    value = ctx.vak.values.get("eindcijfer_uitslag") or ctx.vak.values["eindcijfer"]
+    den = np.broadcast_to(value.den, ctx.vak.n)[rows]
+    scaled = np.asarray(value.val)[rows] * (1000 // np.maximum(den, 1))
+    return np.where(np.asarray(value.null)[rows], np.iinfo("int64").max, scaled)
+
+
+def _affected(derivations) -> set:
+    """Derivations that read (through others) which vak is left out; the rest are copied, not recomputed."""
+    affected = {"weggelaten", "weglaatregel"}
+    for derivation in derivations:  # in dependency order
+        if any(node.names() & affected for _, node, _ in derivation.variants):
+            affected.add(derivation.naam)
+    return affected
+
+
 def _scenario_context(ctx: Context, drop_rows: np.ndarray, regel_id: str, derived: set) -> Context:
-    """One candidate row per dropped vak, with that candidate's vak rows copied and one left out."""
+    """One candidate row per dropped vak, with that candidate's vak rows copied and one left out.
+
+    Values in `derived` are recomputed for the scenario; every other value is copied.
+    """
     owners = ctx.k[drop_rows]
     lengths = ctx.counts[owners]
     scenario_of_row = np.repeat(np.arange(len(drop_rows)), lengths)
@@ -103,7 +131,7 @@ def _scenario_context(ctx: Context, drop_rows: np.ndarray, regel_id: str, derive
 def _store(ctx: Context, decision: Decision, ruleset) -> None:
     """Expose the uitslag to the uitslag-phase checks (uitslag_berekend, …)."""
     n = ctx.kandidaat.n
-    not_met, unsure = _joined(decision.status, "niet gehaald", n), _joined(decision.status, "onbepaald", n)
+    not_met, unsure = _joined(decision.niet_gehaald), _joined(decision.onbepaald)
     rows = decision.weglaten_rij
     vakcode, vaknaam = ctx.vak.values["vakcode"].val, ctx.vak.values["vaknaam"].val
     weglaten_vak = np.full(n, None, dtype=object)
@@ -117,10 +145,15 @@ def _store(ctx: Context, decision: Decision, ruleset) -> None:
     values["weglaten_vak"] = Value("str", weglaten_vak, rows < 0)
 
 
-def _joined(status: dict, wanted: str, n: int) -> np.ndarray:
-    """Per candidate, the ids of the voorwaarden with status `wanted`, joined by ', '."""
-    out = np.full(n, "", dtype=object)
+def _ids_per_candidate(status: dict, wanted: str, n: int) -> list:
+    """Per candidate, the ids of the voorwaarden with status `wanted`."""
+    ids = [[] for _ in range(n)]
     for rule_id, values in status.items():
-        hit = values == wanted
-        out = np.where(hit, np.where(out == "", rule_id, out + ", " + rule_id), out)
-    return out
+        for i in np.flatnonzero(values == wanted).tolist():
+            ids[i].append(rule_id)
+    return ids
+
+
+def _joined(ids: list) -> np.ndarray:
+    """The ids per candidate joined by ', ' ('' when none)."""
+    return np.array([", ".join(x) if x else "" for x in ids], dtype=object)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from engine.evaluate import Context, Value, evaluate
 
@@ -19,10 +20,13 @@ def derive(ctx: Context, derivations) -> None:
 
 
 def leerweg_mask(ctx: Context, leerwegen, level: str) -> np.ndarray:
-    """True for rows whose candidate follows one of `leerwegen`."""
-    leerweg = ctx.kandidaat.values["leerweg"].val
-    mask = np.isin(leerweg.astype(str), list(leerwegen)) if len(leerweg) else np.zeros(0, dtype=bool)
-    return mask[ctx.k] if level == "vak" else mask
+    """True for rows whose candidate follows one of `leerwegen` (cached per context)."""
+    key = (tuple(leerwegen), level)
+    if key not in ctx.masks:
+        leerweg = ctx.kandidaat.values["leerweg"].val
+        mask = pd.Series(leerweg, dtype=object).isin(list(leerwegen)).to_numpy(dtype=bool)
+        ctx.masks[key] = mask[ctx.k] if level == "vak" else mask
+    return ctx.masks[key]
 
 
 def _by_leerweg(ctx: Context, derivation) -> Value:

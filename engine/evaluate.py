@@ -20,10 +20,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from stdnum.nl import brin as stdnum_brin
-from stdnum.nl import bsn as stdnum_bsn
-from stdnum.nl import onderwijsnummer as stdnum_onderwijsnummer
-
+from engine import identifiers
 from engine.expr import Node
 
 
@@ -92,6 +89,7 @@ class Context:
 
     def __init__(self, kandidaat: Level, vak: Level, k: np.ndarray, constants: dict):
         self.kandidaat, self.vak, self.k, self.constants = kandidaat, vak, k, constants
+        self.masks = {}
         self.counts = np.bincount(k, minlength=kandidaat.n).astype("int64")
         self.starts = np.concatenate(([0], np.cumsum(self.counts)[:-1])).astype("int64")
         if len(k) > 1 and np.any(k[1:] < k[:-1]):
@@ -321,6 +319,13 @@ def _per_unique(values: Value, test) -> Value:
     return Value("bool", verdicts[codes], values.null)
 
 
+def _column_test(values: Value, test) -> Value:
+    """Apply a whole-column test (engine.identifiers); empty values stay unknown."""
+    if not isinstance(values.val, np.ndarray):
+        return Value("bool", bool(test(np.array([values.val], dtype=object))[0]), values.null)
+    return Value("bool", test(values.val), values.null)
+
+
 def _matches(node, a, pattern):
     compiled = re.compile(pattern.val)
     return _per_unique(a, lambda v: compiled.fullmatch(str(v)) is not None)
@@ -329,9 +334,9 @@ def _matches(node, a, pattern):
 _FUNCTIONS = {
     "round": _round, "round1": _round1, "greatest": _extreme(True), "least": _extreme(False),
     "coalesce": _coalesce, "if": _if, "year": _year, "days_between": _days_between,
-    "valid_bsn": lambda node, a: _per_unique(a, stdnum_bsn.is_valid),
-    "valid_onderwijsnummer": lambda node, a: _per_unique(a, stdnum_onderwijsnummer.is_valid),
-    "valid_brin": lambda node, a: _per_unique(a, stdnum_brin.is_valid),
+    "valid_bsn": lambda node, a: _column_test(a, identifiers.valid_bsn),
+    "valid_onderwijsnummer": lambda node, a: _column_test(a, identifiers.valid_onderwijsnummer),
+    "valid_brin": lambda node, a: _column_test(a, identifiers.valid_brin),
     "matches": _matches,
 }
 

@@ -109,13 +109,6 @@ def _kandidaten(ctx: Context, results, decision: Decision, ruleset) -> pd.DataFr
     examens = results.examens
     n = len(examens)
     values = ctx.kandidaat.values
-    failing = [[] for _ in range(n)]
-    unknown = [[] for _ in range(n)]
-    for rule_id, status in decision.status.items():
-        for i in np.flatnonzero(status == "niet gehaald"):
-            failing[i].append(rule_id)
-        for i in np.flatnonzero(status == "onbepaald"):
-            unknown[i].append(rule_id)
     frame = pd.DataFrame({
         "exam_id": examens["exam_id"].to_numpy(),
         "brin": examens["brin"].to_numpy(), "vestiging": examens["vestiging"].to_numpy(),
@@ -125,8 +118,8 @@ def _kandidaten(ctx: Context, results, decision: Decision, ruleset) -> pd.DataFr
         "leerweg": to_series(values["leerweg"], n).to_numpy(),
         "uitslag_school": examens["uitslag"].to_numpy(),
         "uitslag_berekend": decision.uitslag,
-        "voorwaarden_niet_gehaald": failing,
-        "voorwaarden_onbepaald": unknown,
+        "voorwaarden_niet_gehaald": decision.niet_gehaald,
+        "voorwaarden_onbepaald": decision.onbepaald,
         "weglaten_vak": to_series(values["weglaten_vak"], n).to_numpy(),
     })
     for name in ruleset.metadata.get("rapporteer", []) or []:

@@ -19,7 +19,10 @@ SCHOOLSOORT = {"VWO": "havo/vwo", "HAVO": "havo/vwo", "VMBO-TL": "vmbo", "VMBO-G
 
 def sort_vakken(vakken: pd.DataFrame) -> pd.DataFrame:
     """Vak rows grouped per candidate (stable, so file order stays within a candidate)."""
-    order = np.argsort(vakken["exam_id"].to_numpy(), kind="stable")
+    exam_id = vakken["exam_id"].to_numpy()
+    if len(exam_id) < 2 or np.all(exam_id[1:] >= exam_id[:-1]):
+        return vakken.reset_index(drop=True)  # already grouped, as school systems write them
+    order = np.argsort(exam_id, kind="stable")
     return vakken.iloc[order].reset_index(drop=True)
 
 
@@ -31,16 +34,12 @@ def _lookup(table: pd.DataFrame, key: str, values: np.ndarray) -> np.ndarray:
 
 
 def _column(table: pd.DataFrame, name: str, positions: np.ndarray, kind: str) -> Value:
-    """Take a code-table column by position; absent rows are null."""
-    null = positions < 0
-    source = table[name].to_numpy()
-    picked = source[np.where(null, 0, positions)] if len(source) else np.full(len(positions), None, object)
+    """Take a code-table column by position; absent rows and empty cells are null."""
+    source = np.append(table[name].to_numpy(dtype=object), None)  # position -1 picks the None
+    empty = pd.isna(source) | (source == "")
     if kind == "bool":
-        return Value("bool", np.where(null, False, picked.astype(bool)), null)
-    picked = picked.astype(object)
-    picked[null] = None
-    empty = pd.isna(picked) | (picked == "")
-    return Value("str", picked, null | empty)
+        return Value("bool", np.where(empty, False, source).astype(bool)[positions], empty[positions])
+    return Value("str", np.where(empty, None, source)[positions], empty[positions])
 
 
 def prepare(results, tables, peildatum, parameters: dict) -> Context:
@@ -65,7 +64,9 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
     kand["schoolsoort"] = Value("str", schoolsoort, pd.isna(schoolsoort))
 
     vt = tables.vakken_per_leerweg
-    vak_pos, other_soort = _vak_positions(vt, vakken["vakcode"].to_numpy(dtype=object), leerweg.astype(object)[k])
+    leerweg_id = pd.Index(LEERWEGEN).get_indexer(pd.Series(leerweg, dtype=object).fillna(""))
+    leerweg_id = np.where(leerweg_id < 0, len(LEERWEGEN), leerweg_id)
+    vak_pos, other_soort = _vak_positions(vt, vakken["vakcode"].to_numpy(dtype=object), leerweg_id[k])
     for name, column, kind in (("vaknaam", "naam", "str"), ("kernvak", "kernvak", "str"),
                                ("heeft_ce", "heeft_ce", "bool"), ("beoordelingswijze", "beoordeling", "str"),
                                ("combinatiecijfer_component", "combinatiecijfer_component", "bool"),
@@ -84,12 +85,13 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
     return ctx
 
 
-def _vak_positions(per_leerweg: pd.DataFrame, vakcodes: np.ndarray, leerweg: np.ndarray):
-    """Row of (vakcode, leerweg) in the vak table, and whether the code exists in the other schoolsoort."""
+def _vak_positions(per_leerweg: pd.DataFrame, vakcodes: np.ndarray, leerweg_id: np.ndarray):
+    """Row of (vakcode, leerweg) in the vak table, and whether the code exists in the other schoolsoort.
+
+    `leerweg_id` is the position in LEERWEGEN per vak row (len(LEERWEGEN) when unknown).
+    """
     codes, uniques = pd.factorize(vakcodes, use_na_sentinel=True)
     codes = np.where(codes < 0, len(uniques), codes)
-    leerweg_id = np.select([leerweg == lw for lw in LEERWEGEN], range(len(LEERWEGEN)), default=len(LEERWEGEN)) \
-        if len(leerweg) else np.zeros(0, dtype=int)
     grid = np.full((len(uniques) + 1, len(LEERWEGEN) + 1), -1, dtype="int64")
     index = pd.Index(list(zip(per_leerweg["vakcode"], per_leerweg["leerweg"])))
     for j, lw in enumerate(LEERWEGEN):
@@ -99,9 +101,10 @@ def _vak_positions(per_leerweg: pd.DataFrame, vakcodes: np.ndarray, leerweg: np.
     exists_hv = (grid[:, soort == "havo/vwo"] >= 0).any(axis=1)
     exists_vmbo = (grid[:, soort == "vmbo"] >= 0).any(axis=1)
     own = grid[codes, leerweg_id]
-    row_soort = soort[leerweg_id]
-    other = np.where(row_soort == "havo/vwo", exists_vmbo[codes], np.where(row_soort == "vmbo", exists_hv[codes], False))
-    return own, other.astype(bool)
+    other_exists = np.stack([exists_vmbo, exists_hv, np.zeros_like(exists_hv)], axis=1)
+    soort_id = np.array([0 if soort[j] == "havo/vwo" else 1 if soort[j] == "vmbo" else 2
+                         for j in range(len(soort))])[leerweg_id]
+    return own, other_exists[codes, soort_id]
 
 
 def _duplicated(k: np.ndarray, vakcodes: np.ndarray) -> np.ndarray:

@@ -48,26 +48,21 @@ def summary(outcome) -> dict:
     }
 
 
-def _records(frame: pd.DataFrame, columns) -> list[dict]:
-    frame = frame[columns].astype(object).where(frame[columns].notna(), None)
-    return frame.to_dict("records")
-
-
 def to_json(outcome, *, peildatum) -> str:
-    """One document with stable keys (see docs/output.md)."""
+    """One document with stable keys (see docs/datamodel.md §3); large tables go through pandas' C encoder."""
     kandidaten = outcome.kandidaten.drop(columns=["exam_id"])
-    kandidaten = kandidaten.astype(object).where(kandidaten.notna(), None)
-    document = {
+    head = {
         "schooljaar": outcome.schooljaar,
         "regelset": {"naam": outcome.ruleset.naam, "versie": outcome.ruleset.versie,
                      "status": outcome.ruleset.metadata.get("status")},
         "bestand": outcome.results.source,
         "peildatum": peildatum.isoformat(),
-        "kandidaten": kandidaten.to_dict("records"),
-        "bevindingen": _records(outcome.findings, PUBLIC_FINDINGS_COLUMNS),
-        "samenvatting": summary(outcome),
     }
-    return json.dumps(document, ensure_ascii=False, indent=1, default=_json_default) + "\n"
+    parts = [json.dumps(head, ensure_ascii=False)[:-1],
+             ', "kandidaten": ', kandidaten.to_json(orient="records", force_ascii=False),
+             ', "bevindingen": ', outcome.findings[PUBLIC_FINDINGS_COLUMNS].to_json(orient="records", force_ascii=False),
+             ', "samenvatting": ', json.dumps(summary(outcome), ensure_ascii=False, default=_json_default), "}\n"]
+    return "".join(parts)
 
 
 def _json_default(value):
