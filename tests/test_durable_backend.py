@@ -1,0 +1,186 @@
+"""Differential tests: the durable-rules backend must report exactly the findings of the pandas engine.
+
+A difference is a bug in one of the two compilers. Cases: every school year's rule test cases (all
+cases of a year and peildatum in one table, so a year costs one run per backend), generated files
+with planted errors, a hypothesis strategy over seeds and sizes, and the CLI's `--engine durable`.
+"""
+
+import datetime
+import functools
+import json
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.backends import BackendUnavailable
+
+try:
+    from engine import durable_backend
+except BackendUnavailable as exc:   # Python >= 3.13 or no compiler: durable-rules cannot be imported
+    pytest.skip(str(exc), allow_module_level=True)
+
+from engine import codetables, pipeline, rules
+from engine.generate import generate, write_csv
+from engine.normalise import load_results, normalise
+from engine.read import RawTable
+from engine.ruletests import case_table
+
+COLUMNS = ["regel", "code", "exam_id", "vakcode", "bron_rij", "melding"]
+YEARS = rules.available_years()
+
+
+def _generator_supports(year):
+    from engine.generate import jaar
+    try:
+        jaar(year)
+        return True
+    except ValueError:
+        return False
+
+
+GEN_YEARS = [y for y in YEARS if _generator_supports(y)]
+
+
+@functools.lru_cache(maxsize=None)
+def _rules(year):
+    return rules.load(year), codetables.load(year)
+
+
+def _sorted(findings: pd.DataFrame) -> pd.DataFrame:
+    frame = findings[COLUMNS].astype(str)
+    return frame.sort_values(COLUMNS, kind="stable").reset_index(drop=True)
+
+
+def assert_same_findings(results, ruleset, tables, peildatum):
+    outcomes = {b: pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=b)
+                for b in ("pandas", "durable")}
+    expected, got = (_sorted(outcomes[b].findings) for b in ("pandas", "durable"))
+    if not expected.equals(got):
+        diff = expected.merge(got, how="outer", indicator=True)
+        diff = diff[diff["_merge"] != "both"].replace({"left_only": "pandas only", "right_only": "durable only"})
+        pytest.fail(f"{len(diff)} findings differ between the engines:\n{diff.to_string(max_rows=40)}")
+    return outcomes["pandas"]
+
+
+def _combined_table(cases, examenjaar) -> RawTable:
+    """All cases in one table (each its own candidate), like ruletests.case_table does for one."""
+    tables = [case_table(case, examenjaar, f"T{i:04d}") for i, case in cases]
+    headers = sorted({h for t in tables for h in t.headers})
+    columns = []
+    for h in headers:
+        cells = []
+        for t in tables:
+            n = len(t.bron_rij)
+            cells += list(np.asarray(t.columns[t.headers.index(h)], dtype=object)) if h in t.headers else [""] * n
+        columns.append(pd.Categorical(cells))
+    n = sum(len(t.bron_rij) for t in tables)
+    return RawTable("rule test cases", headers, columns, np.arange(2, n + 2, dtype="int64"))
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_rule_cases_same_findings(year):
+    ruleset, tables = _rules(year)
+    if not ruleset.testgevallen:
+        pytest.skip(f"{year} has no rule test cases")
+    examenjaar = int(year[-4:])
+    by_day = defaultdict(list)
+    for i, case in enumerate(ruleset.testgevallen, start=1):
+        by_day[case.get("peildatum") or datetime.date(examenjaar, 6, 20)].append((i, case))
+    for day, cases in by_day.items():
+        outcome = assert_same_findings(normalise(_combined_table(cases, examenjaar)), ruleset, tables, day)
+        assert len(outcome.kandidaten) == len(cases)
+
+
+def _generated(tmp_path, kandidaten, year, seed):
+    path = tmp_path / f"gen_{year}_{kandidaten}_{seed}.csv"
+    write_csv(generate(kandidaten, year, seed=seed, fouten=True).frame, path)
+    return load_results(path)
+
+
+@pytest.mark.parametrize("year", GEN_YEARS)
+def test_generated_file_same_findings(tmp_path, year):
+    examenjaar = int(year[-4:])
+    results = _generated(tmp_path, 120, year, seed=7)
+    outcome = assert_same_findings(results, *_rules(year), datetime.date(examenjaar, 6, 20))
+    assert len(outcome.findings) > 0      # the planted errors are found
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10**6), kandidaten=st.integers(1, 40), year=st.sampled_from(GEN_YEARS),
+       days=st.integers(-60, 60))
+def test_generated_files_same_findings_property(tmp_path, seed, kandidaten, year, days):
+    examenjaar = int(year[-4:])
+    results = _generated(tmp_path, kandidaten, year, seed)
+    assert_same_findings(results, *_rules(year), datetime.date(examenjaar, 6, 20) + datetime.timedelta(days=days))
+
+
+def test_cli_engine_durable_same_exit_code_and_count(tmp_path):
+    from cli import main
+    path = tmp_path / "resultaten.csv"
+    write_csv(generate(80, "2024-2025", seed=3, fouten=True).frame, path)
+    runner = CliRunner()
+    outputs = {}
+    for engine in ("pandas", "durable"):
+        result = runner.invoke(main, ["validate", str(path), "--peildatum", "2025-06-20", "--format", "json",
+                                      "--engine", engine])
+        assert result.exit_code in (0, 1), result.output
+        outputs[engine] = (result.exit_code, result.output)
+    assert outputs["pandas"][0] == outputs["durable"][0]
+    counts = {e: _findings_count(out) for e, (_, out) in outputs.items()}
+    assert counts["pandas"] == counts["durable"] and counts["pandas"] > 0
+
+
+def _findings_count(text):
+    data = json.loads(text)
+    for key in ("bevindingen", "findings"):
+        if key in data:
+            return len(data[key])
+    raise AssertionError(f"no findings list in the JSON report: {sorted(data)}")
+
+
+def test_unavailable_engine_is_a_backend_error(monkeypatch):
+    import builtins
+    import importlib
+    import sys
+    real_import = builtins.__import__
+
+    def no_durable(name, *args, **kwargs):
+        if name.startswith("durable"):
+            raise ImportError("No module named 'durable_rules_engine'")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_durable)
+    monkeypatch.delitem(sys.modules, "engine.durable_backend")
+    from engine.backends import checker
+    with pytest.raises(BackendUnavailable, match="durable"):
+        checker("durable")
+    monkeypatch.undo()
+    importlib.import_module("engine.durable_backend")
+
+
+def test_identical_rows_are_not_merged_and_memory_is_released(tmp_path):
+    """Two byte-identical candidates each get their own finding; rulesets are deleted after a run."""
+    frame = generate(1, "2024-2025", seed=5, fouten=False).frame
+    frame = pd.concat([frame, frame], ignore_index=True)
+    frame["bsn"] = "123456780"              # fails the 11-proef: one ID-BSN finding per candidate
+    path = tmp_path / "dubbel.csv"
+    write_csv(frame, path)
+    results = load_results(path)
+    outcome = assert_same_findings(results, *_rules("2024-2025"), datetime.date(2025, 6, 20))
+    assert (outcome.findings["regel"] == "ID-BSN").sum() == len(results.examens)
+
+
+def test_throughput_hook(tmp_path):
+    results = _generated(tmp_path, 60, "2024-2025", seed=9)
+    ruleset, tables = _rules("2024-2025")
+    outcome = pipeline.run(results, ruleset, tables, peildatum=datetime.date(2025, 6, 20))
+    checks = [r for r in ruleset.checks if r.fase == "invoer"]
+    skip = {s["regel"] for s in outcome.skipped}
+    stats = durable_backend.throughput(outcome.context, checks, 300, schooljaar=ruleset.schooljaar,
+                                       examens=results.examens, skip=lambda r: r.id in skip)
+    assert stats["findings_agree"]
+    assert stats["durable_rows_per_s"] > 0 and stats["pandas_rows_per_s"] > 0
