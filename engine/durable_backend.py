@@ -304,12 +304,23 @@ class _Compiler:
             return self.boolean_property(self.function_prop(node), mode)
         if op == "isnull":
             return self.isnull(node.args[0], mode)
+        if op == "cmp" and node.args[0].kind == "bool":
+            return self.boolean_equality(node, mode)
         if op == "cmp":
             props, holds, fails = self.comparison(node.value, *node.args)
             return self.kleene(props, holds, fails, mode)
         if op == "in":
             return self.membership(node, mode)
         raise DurableCompileError(f"cannot compile {op!r} in a condition")
+
+    def boolean_equality(self, node, mode):
+        """`x == y` / `x != y` over conditions: unknown when either side is unknown."""
+        x, y = node.args
+        same = _or(_and(self.compile(x, "T"), self.compile(y, "T")), _and(self.compile(x, "F"), self.compile(y, "F")))
+        differ = _or(_and(self.compile(x, "T"), self.compile(y, "F")), _and(self.compile(x, "F"), self.compile(y, "T")))
+        holds, fails = (same, differ) if node.value == "==" else (differ, same)
+        unknown = _or(_and(self.compile(x, "NT"), self.compile(x, "NF")), _and(self.compile(y, "NT"), self.compile(y, "NF")))
+        return {"T": holds, "F": fails, "NT": _or(fails, unknown), "NF": _or(holds, unknown)}[mode]
 
     def kleene(self, props, holds, fails, mode):
         exist = _and(*[_atom("ex", p) for p in props])
@@ -342,6 +353,8 @@ class _Compiler:
         left, items_node = node.args
         items = (self.ctx.constants[items_node.value] if items_node.op == "name"
                  else [it.value if it.op != "name" else self.ctx.constants[it.value] for it in items_node.args])
+        # a list parameter inside a list literal (`x in ["A", lijst]`) stands for its elements
+        items = [x for item in items for x in (item if isinstance(item, (list, tuple)) else [item])]
         from engine.expr import Node
         holds, fails, props = [], [], []
         for item in items:
