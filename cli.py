@@ -74,7 +74,14 @@ def _schooljaar_from(results, file) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write text to a temporary file beside `path`, then rename: never a half-written report."""
+    """Write text to a temporary file beside `path`, then rename: never a half-written report.
+
+    A path that exists but is not a regular file (/dev/null, a pipe) is written to directly.
+    """
+    if path.exists() and not path.is_file():
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -190,9 +197,10 @@ def rules_lint(schooljaar):
       examenbron rules lint 2024-2025
     """
     from engine import rules as rule_files
-    ruleset = rule_files.load(schooljaar)
+    ruleset = rule_files.load(schooljaar, tests=True)
     click.echo(f"{schooljaar}: {len(ruleset.checks)} controles, {len(ruleset.voorwaarden)} voorwaarden, "
-               f"{len(ruleset.derivations)} afleidingen, {len(ruleset.parameters)} parameters — geen fouten "
+               f"{len(ruleset.derivations)} afleidingen, {len(ruleset.parameters)} parameters, "
+               f"{len(ruleset.testgevallen)} testgevallen — geen fouten "
                f"(versie {ruleset.versie})")
 
 

@@ -143,6 +143,7 @@ def _store(ctx: Context, decision: Decision, ruleset) -> None:
     values["voorwaarden_onbepaald"] = Value("str", unsure, unsure == "")
     values["geslaagd_door_weglaten"] = Value("bool", rows >= 0, np.zeros(n, bool))
     values["weglaten_vak"] = Value("str", weglaten_vak, rows < 0)
+    values["weglaten_regel"] = Value("str", decision.weglaatregel, rows < 0)
 
 
 def _ids_per_candidate(status: dict, wanted: str, n: int) -> list:

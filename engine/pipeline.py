@@ -121,6 +121,7 @@ def _kandidaten(ctx: Context, results, decision: Decision, ruleset) -> pd.DataFr
         "voorwaarden_niet_gehaald": decision.niet_gehaald,
         "voorwaarden_onbepaald": decision.onbepaald,
         "weglaten_vak": to_series(values["weglaten_vak"], n).to_numpy(),
+        "weglaten_regel": to_series(values["weglaten_regel"], n).to_numpy(),
     })
     for name in ruleset.metadata.get("rapporteer", []) or []:
         frame[name] = to_series(values[name], n).to_numpy()

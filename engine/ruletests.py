@@ -169,7 +169,7 @@ def _value(outcome, name):
 def run_year(schooljaar: str, root=None) -> YearResult:
     """Run every test case of a school year and report coverage."""
     from engine import rules
-    ruleset = rules.load(schooljaar, root)
+    ruleset = rules.load(schooljaar, root, tests=True)
     tables = codetables.load(schooljaar)
     cases = [run_case(case, ruleset, tables, i) for i, case in enumerate(ruleset.testgevallen, start=1)]
     return YearResult(schooljaar, cases, _not_covered(ruleset, cases))

@@ -54,6 +54,7 @@ UITSLAG_COLUMNS = {
     "voorwaarden_onbepaald": ("str", "kandidaat", 1),
     "geslaagd_door_weglaten": ("bool", "kandidaat", 1),
     "weglaten_vak": ("str", "kandidaat", 1),
+    "weglaten_regel": ("str", "kandidaat", 1),
 }
 
 LEERWEGEN = ("VWO", "HAVO", "VMBO-TL", "VMBO-GL", "VMBO-KB", "VMBO-BB")

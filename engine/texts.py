@@ -33,9 +33,9 @@ def value_texts(value: Value, rows: np.ndarray, name: str = "", *, mask_personal
     """Text of `value` at `rows` ('leeg' when empty)."""
     pick_val, pick_null = _at(value.val, rows), _at(value.null, rows)
     if value.kind == "num":
-        den = _at(value.den, rows)
-        cache = {}
-        texts = [cache.setdefault((a, d), number_text(a, d)) for a, d in zip(pick_val.tolist(), den.tolist())]
+        pairs = np.stack([np.asarray(pick_val, dtype="int64"), np.asarray(_at(value.den, rows), dtype="int64")], axis=1)
+        uniques, inverse = np.unique(pairs, axis=0, return_inverse=True) if len(pairs) else (pairs, np.zeros(0, int))
+        texts = np.array([number_text(a, d) for a, d in uniques.tolist()], dtype=object)[inverse.reshape(-1)]
     elif value.kind == "bool":
         texts = ["ja" if v else "nee" for v in pick_val.tolist()]
     elif value.kind == "date":

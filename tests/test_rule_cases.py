@@ -5,13 +5,14 @@ import pytest
 from engine import codetables, rules
 from engine.ruletests import run_case
 
+RULESETS = {year: rules.load(year, tests=True) for year in rules.available_years()}
 CASES = [(year, i, case) for year in rules.available_years()
-         for i, case in enumerate(rules.load(year).testgevallen, start=1)]
+         for i, case in enumerate(RULESETS[year].testgevallen, start=1)]
 
 
 @pytest.mark.parametrize("year,index,case", CASES, ids=[f"{y}:{c['naam']}" for y, _, c in CASES])
 def test_rule_case(year, index, case):
-    result = run_case(case, rules.load(year), codetables.load(year), index)
+    result = run_case(case, RULESETS[year], codetables.load(year), index)
     assert result.passed, f"{result.file}:{result.line} {result.naam}\n  " + "\n  ".join(result.problems)
 
 

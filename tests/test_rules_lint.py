@@ -36,8 +36,8 @@ def lint_errors(root):
 
 def test_every_year_lints_clean():
     for year in rules.available_years():
-        ruleset = rules.load(year)
-        assert ruleset.checks and ruleset.voorwaarden, year
+        ruleset = rules.load(year, tests=True)
+        assert ruleset.checks and ruleset.voorwaarden and ruleset.testgevallen, year
 
 
 def test_misspelled_key_is_named_with_its_position(rule_root):

@@ -1,0 +1,393 @@
+"""Export step: one validated examenresultaat message per candidate exam that no afkeur blocks.
+
+Writes into ``out_dir``: ``<brin><vestiging>_<leerlingnummer>_<opleidingscode>_<examenjaar>.xml``
+per exported candidate exam, ``manifest.json`` and the append-only ``export-log.jsonl``.
+See docs/export.md for the gate, the file layout and the crash guarantees.
+"""
+
+import gc
+import hashlib
+import json
+import os
+import re
+from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.bron_xml import (EXAM_FIELDS, NAMESPACE, SCHEMA_FILE, SCHEMA_VERSION, VAK_FIELDS, InvalidMessage,
+                             build_message)
+from engine.errors import ExamenbronError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory lock, the rest works the same
+    fcntl = None
+
+MANIFEST = "manifest.json"
+LOG = "export-log.jsonl"
+LOCK = ".examenbron-export"  # marks the directory as an export directory and serialises runs
+TMP_SUFFIX = ".tmp"
+ONBEKEND = "onbekend"
+_KEY = ("brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar")
+_EXAM_COLUMNS = tuple(dict.fromkeys(("exam_id",) + EXAM_FIELDS + _KEY))
+_VAK_COLUMNS = ("exam_id", "bron_rij", "vakcode", "diplomavak", "combinatiecijfer_vak", "examendeel",
+                "se_beoordeling", "se_cijfer", "ce1", "ce2", "ce3", "eindcijfer", "certificaat")
+_UNSAFE = re.compile(r"[^0-9A-Za-z-]")
+_MAX_ERRORS_SHOWN = 20
+_WRITERS = 8
+_IN_FLIGHT = 256
+
+
+class ExportError(ExamenbronError):
+    """The export was refused; the previous export in the out dir is unchanged."""
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """What an export run did; ``exit_code`` is 0 when every candidate exam was exported, else 1."""
+
+    out_dir: Path
+    candidates: int
+    exported: int
+    blocked: int
+    written: int          # message files (re)written this run
+    unchanged: int        # message files already byte-identical, left alone
+    removed: int          # files of candidates now blocked or absent
+    nothing_written: bool  # alles_of_niets refused the whole export
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.blocked == 0 else 1
+
+
+def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, input_sha256,
+                   alles_of_niets=False, kandidaten=None) -> ExportSummary:
+    """Write the messages of all unblocked candidate exams, then remove stale files, then the manifest.
+
+    ``findings`` is the findings table (engine.findings); its afkeur rows, together with those of
+    ``results.findings``, block their exam (rows without exam_id block every exam).
+    ``kandidaten`` (optional, indexed by exam_id) supplies ``leerweg`` for the totals.
+    Raises ExportError, before anything visible changes, when a message does not validate.
+    """
+    out = Path(out_dir)
+    examens, vakken = results.examens, results.vakken
+    _require(examens, _EXAM_COLUMNS, "examens")
+    _require(vakken, _VAK_COLUMNS, "vakken")
+    n = len(examens)
+    exam_ids = examens["exam_id"].to_numpy(dtype=np.int64)
+    ex = {c: _values(examens[c]) for c in _EXAM_COLUMNS if c != "exam_id"}
+    codes = _blocking_codes((findings, results.findings), exam_ids)
+    names = [file_name(*key) for key in zip(*(ex[c] for c in _KEY))]
+    order = sorted(range(n), key=names.__getitem__)
+    exported = [i for i in order if not codes[i]]
+    _check_unique(names, exported, ex)
+    summary = dict(out_dir=out, candidates=n, exported=len(exported), blocked=n - len(exported))
+    if alles_of_niets and len(exported) < n:
+        return ExportSummary(**summary, written=0, unchanged=0, removed=0, nothing_written=True)
+
+    rows, starts, ends = _vak_rows(vakken, exam_ids)
+    exam_rows = list(zip(*(ex[c] for c in EXAM_FIELDS)))
+    out.mkdir(parents=True, exist_ok=True)
+    with _export_lock(out):
+        existing = _clean_and_list(out)
+        digests, staged, unchanged = _stage(out, exported, names, exam_rows, rows, starts, ends, existing, ex)
+        for name in staged:
+            os.replace(out / _tmp(name), out / name)
+        _fsync_dir(out)
+        keep = {names[i] for i in exported}
+        stale = sorted(existing - keep)
+        for name in stale:
+            os.unlink(out / name)
+        _fsync_dir(out)
+        leerweg = _leerwegen(kandidaten, exam_ids)
+        manifest = _manifest(order, codes, names, digests, ex, leerweg, schooljaar=schooljaar,
+                             regelset_versie=regelset_versie, input_sha256=input_sha256,
+                             alles_of_niets=alles_of_niets)
+        atomic_write(out / MANIFEST, manifest)
+        result = ExportSummary(**summary, written=len(staged), unchanged=unchanged, removed=len(stale),
+                               nothing_written=False)
+        _append_log(out, result, schooljaar=schooljaar, regelset_versie=regelset_versie,
+                    invoer_sha256=input_sha256, alles_of_niets=alles_of_niets,
+                    manifest_sha256=hashlib.sha256(manifest).hexdigest())
+    return result
+
+
+def file_name(brin, vestiging, leerlingnummer, opleidingscode, examenjaar) -> str:
+    """``<brin><vestiging>_<leerlingnummer>_<opleidingscode>_<examenjaar>.xml``, sanitised.
+
+    When a part had to be changed (unsafe characters, empty, too long, wrong width) a short hash
+    of the raw key is appended, so different keys never share a name.
+    """
+    raw = [brin, vestiging, leerlingnummer, opleidingscode, None if examenjaar is None else str(examenjaar)]
+    parts = [_UNSAFE.sub("_", p or "")[:32] for p in raw]
+    name = f"{parts[0]}{parts[1]}_{parts[2]}_{parts[3]}_{parts[4]}"
+    clean = all(raw) and parts == raw and len(brin) == 4 and len(vestiging) == 2
+    if not clean:
+        name += "-" + hashlib.sha256(json.dumps(raw).encode()).hexdigest()[:8]
+    return name + ".xml"
+
+
+def mask(number):
+    """A persoonsgebonden nummer with all but the last 4 characters hidden (``*****6789``)."""
+    if number is None:
+        return None
+    shown = min(4, len(number) // 2)
+    return "*" * (len(number) - shown) + number[len(number) - shown:]
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` by ``data`` atomically: temp file in the same dir, fsync, rename, fsync dir."""
+    tmp = path.with_name(_tmp(path.name))
+    _write_synced(tmp, data)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+# --- gate -----------------------------------------------------------------------------------
+
+def _blocking_codes(frames, exam_ids):
+    """Per exam position, the sorted codes of its afkeur findings (empty tuple: not blocked)."""
+    per_exam, everyone = defaultdict(set), set()
+    for frame in frames:
+        if frame is None or not len(frame):
+            continue
+        afkeur = frame[frame["ernst"] == "afkeur"]
+        for eid, code, regel in zip(afkeur["exam_id"].tolist(), afkeur["code"].tolist(),
+                                    afkeur["regel"].tolist()):
+            label = next((str(v) for v in (code, regel) if v is not None and not pd.isna(v)), ONBEKEND)
+            if eid is None or pd.isna(eid):
+                everyone.add(label)
+            else:
+                per_exam[int(eid)].add(label)
+    return [tuple(sorted(per_exam.get(int(e), set()) | everyone)) for e in exam_ids]
+
+
+def _check_unique(names, exported, ex):
+    seen = {}
+    for i in exported:
+        if names[i] in seen:
+            key = " ".join(str(ex[c][i]) for c in _KEY)
+            raise ExportError(f"twee examens met dezelfde examensleutel ({key}); "
+                              f"het bestand {names[i]} zou dubbel zijn")
+        seen[names[i]] = i
+
+
+# --- frames to plain values ------------------------------------------------------------------
+
+def _require(frame, columns, what):
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ExportError(f"{what} mist kolommen: {', '.join(missing)}")
+
+
+def _values(series: pd.Series) -> list:
+    """Column values as Python objects with None for NA (dates as ISO text)."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        series = series.dt.strftime("%Y-%m-%d")
+    return series.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _vak_rows(vakken, exam_ids):
+    """Column lists of the vakken, ordered by exam, vakcode and row, with derived eindcijfers
+    (integer tenths, half up: (se + ce + 10) // 20), and each exam's [start, end) slice."""
+    vk = vakken.sort_values(["exam_id", "vakcode", "bron_rij"], kind="stable", na_position="last")
+    derived = {f"eindcijfer{t}": (vk["se_cijfer"] + vk[f"ce{t}"] + 10) // 20 for t in (1, 2, 3)}
+    cols = [_values(derived[c] if c in derived else vk[c]) for c in VAK_FIELDS]
+    vk_ids = vk["exam_id"].to_numpy(dtype=np.int64)
+    return cols, np.searchsorted(vk_ids, exam_ids, "left"), np.searchsorted(vk_ids, exam_ids, "right")
+
+
+def _leerwegen(kandidaten, exam_ids):
+    if kandidaten is None or "leerweg" not in kandidaten.columns:
+        return [ONBEKEND] * len(exam_ids)
+    values = _values(kandidaten["leerweg"].reindex(exam_ids))
+    return [v if v else ONBEKEND for v in values]
+
+
+# --- files ---------------------------------------------------------------------------------
+
+def _tmp(name):
+    return f".{name}{TMP_SUFFIX}"
+
+
+def _write_synced(path, data):
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path):
+    if os.name == "nt":  # directories cannot be opened for fsync on Windows
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _export_lock:
+    """Mark ``out`` as an export directory and hold an exclusive lock on it for the run."""
+
+    def __init__(self, out):
+        self.path = out / LOCK
+
+    def __enter__(self):
+        out = self.path.parent
+        with os.scandir(out) as entries:
+            foreign = not self.path.exists() and any(
+                e.name.endswith(".xml") and not e.name.startswith(".") for e in entries)
+        if foreign:
+            raise ExportError(f"{out} bevat XML-bestanden die niet van een examenbron-export zijn; "
+                              "kies een lege map")
+        self.fh = open(self.path, "ab")
+        if fcntl is not None:
+            try:
+                fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.fh.close()
+                raise ExportError(f"er loopt al een export naar {out}") from None
+        _fsync_dir(out)
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+
+def _clean_and_list(out):
+    """Remove temp files an interrupted run left behind; return the names of the message files."""
+    existing = set()
+    with os.scandir(out) as entries:
+        for entry in entries:
+            if not entry.is_file():
+                continue
+            if entry.name.startswith(".") and entry.name.endswith(TMP_SUFFIX):
+                os.unlink(entry.path)
+            elif entry.name.endswith(".xml") and not entry.name.startswith("."):
+                existing.add(entry.name)
+    return existing
+
+
+def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, ex):
+    """Build and validate every message; write the changed ones to fsynced temp files.
+
+    Returns (sha256 per exam position, staged names, number unchanged). If any message is
+    invalid, the temp files are removed and ExportError lists the refused messages.
+    """
+    digests, staged, errors, unchanged = {}, [], [], 0
+    in_flight = deque()
+    pass
+    try:
+        with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+            for i in exported:
+                s, e = starts[i], ends[i]
+                try:
+                    data = build_message(exam_rows[i], zip(*(col[s:e] for col in rows)))
+                except InvalidMessage as exc:
+                    errors.append(_describe(i, ex, str(exc)))
+                    continue
+                digests[i] = hashlib.sha256(data).hexdigest()
+                if errors:
+                    continue
+                name = names[i]
+                if name in existing and (out / name).read_bytes() == data:
+                    unchanged += 1
+                    continue
+                staged.append(name)
+                in_flight.append(pool.submit(_write_synced, out / _tmp(name), data))
+                if len(in_flight) > _IN_FLIGHT:
+                    in_flight.popleft().result()
+            for future in in_flight:
+                future.result()
+        if errors:
+            shown = "\n".join(errors[:_MAX_ERRORS_SHOWN])
+            more = len(errors) - _MAX_ERRORS_SHOWN
+            raise ExportError(f"{len(errors)} bericht(en) voldoen niet aan {SCHEMA_FILE.name}; "
+                              f"er is niets geschreven:\n{shown}" + (f"\n... en nog {more}" if more > 0 else ""))
+    except BaseException:
+        for name in staged:
+            Path(out / _tmp(name)).unlink(missing_ok=True)
+        raise
+    finally:
+        pass
+    _fsync_dir(out)
+    return digests, staged, unchanged
+
+
+def _describe(i, ex, reason):
+    key = " ".join(str(ex[c][i]) for c in _KEY)
+    for c in ("bsn", "onderwijsnummer"):
+        if ex[c][i]:
+            reason = reason.replace(ex[c][i], mask(ex[c][i]))
+    return f"  {key}: {reason}"
+
+
+# --- manifest and log ----------------------------------------------------------------------
+
+def _counts():
+    return {"kandidaten": 0, "geexporteerd": 0, "geblokkeerd": 0, "uitslag_geexporteerd": {}}
+
+
+def _add_count(counts, blocked, uitslag):
+    counts["kandidaten"] += 1
+    if blocked:
+        counts["geblokkeerd"] += 1
+    else:
+        counts["geexporteerd"] += 1
+        key = uitslag or ONBEKEND
+        counts["uitslag_geexporteerd"][key] = counts["uitslag_geexporteerd"].get(key, 0) + 1
+
+
+def _manifest(order, codes, names, digests, ex, leerweg, *, schooljaar, regelset_versie,
+              input_sha256, alles_of_niets) -> bytes:
+    """manifest.json bytes: deterministic, one candidate exam per line, persoonsnummers masked."""
+    totaal, per_vestiging, per_leerweg = _counts(), {}, {}
+    entries = []
+    for i in order:
+        blocked = bool(codes[i])
+        vestiging = f"{ex['brin'][i] or ''}{ex['vestiging'][i] or ''}" or ONBEKEND
+        v = per_vestiging.setdefault(vestiging, {**_counts(), "per_leerweg": {}})
+        for counts in (totaal, v, v["per_leerweg"].setdefault(leerweg[i], _counts()),
+                       per_leerweg.setdefault(leerweg[i], _counts())):
+            _add_count(counts, blocked, ex["uitslag"][i])
+        soort = "bsn" if ex["bsn"][i] else ("onderwijsnummer" if ex["onderwijsnummer"][i] else None)
+        entry = {c: ex[c][i] for c in _KEY}
+        entry.update(persoonsgebonden_nummer=mask(ex[soort][i]) if soort else None, soort_nummer=soort,
+                     leerweg=leerweg[i], status="geblokkeerd" if blocked else "geexporteerd",
+                     codes=list(codes[i]), bestand=None if blocked else names[i],
+                     sha256=None if blocked else digests[i])
+        entries.append(entry)
+    head = {
+        "formaat": "examenbron-export",
+        "schema": {"bestand": SCHEMA_FILE.name, "versie": SCHEMA_VERSION, "namespace": NAMESPACE},
+        "schooljaar": schooljaar, "regelset_versie": regelset_versie, "invoer_sha256": input_sha256,
+        "alles_of_niets": bool(alles_of_niets),
+        "totalen": {**totaal, "per_vestiging": per_vestiging, "per_leerweg": per_leerweg},
+    }
+    text = json.dumps(head, indent=2, ensure_ascii=False, sort_keys=True)
+    lines = ",\n".join("    " + json.dumps(e, ensure_ascii=False, sort_keys=True) for e in entries)
+    text = text[:-2] + ',\n  "kandidaten": [' + (f"\n{lines}\n  " if entries else "") + "]\n}\n"
+    return text.encode("utf-8")
+
+
+def _append_log(out, summary, **fields):
+    """Append one JSON line to export-log.jsonl (rewritten atomically: old lines + the new one)."""
+    entry = {
+        "tijdstip": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "schema_versie": SCHEMA_VERSION,
+        **fields,
+        "kandidaten": summary.candidates, "geexporteerd": summary.exported,
+        "geblokkeerd": summary.blocked, "geschreven": summary.written,
+        "ongewijzigd": summary.unchanged, "verwijderd": summary.removed,
+    }
+    path = out / LOG
+    old = path.read_bytes() if path.exists() else b""
+    if old and not old.endswith(b"\n"):
+        old += b"\n"
+    atomic_write(path, old + json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
