@@ -195,8 +195,10 @@ def _cross(a: Value, b: Value):
 def _in(node, ctx, level):
     a = evaluate(node.args[0], ctx, level)
     items_node = node.args[1]
-    items = (ctx.constants[items_node.value] if items_node.op == "name"
-             else [it.value if it.op != "name" else ctx.constants[it.value] for it in items_node.args])
+    items = list(ctx.constants[items_node.value]) if items_node.op == "name" else []
+    for item in items_node.args:  # a list parameter inside a list literal stands for its elements
+        value = ctx.constants[item.value] if item.op == "name" else item.value
+        items.extend(value if isinstance(value, (list, tuple)) else [value])
     if a.kind == "num":
         result = np.zeros(np.shape(a.val), dtype=bool)
         for item in items:

@@ -250,9 +250,6 @@ def test_compiler_matches_vectorised_evaluator_on_nulls():
         assert fired.get(i, []) == expected, f"{rule.id}: {EXPRESSIONS[i // 2]}"
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug (engine/evaluate.py _in): a list parameter inside a list "
-                   "literal is compared as one item, so `d in [\"y\", lijst]` never matches lijst's elements; "
-                   "the type checker accepts it and the durable compiler expands it")
 def test_list_parameter_inside_list_literal():
     from engine.evaluate import evaluate
     from engine.expr import Symbol, check, parse
