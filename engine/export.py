@@ -5,7 +5,6 @@ per exported candidate exam, ``manifest.json`` and the append-only ``export-log.
 See docs/export.md for the gate, the file layout and the crash guarantees.
 """
 
-import gc
 import hashlib
 import json
 import os
@@ -282,7 +281,6 @@ def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, ex):
     """
     digests, staged, errors, unchanged = {}, [], [], 0
     in_flight = deque()
-    pass
     try:
         with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
             for i in exported:
@@ -312,10 +310,8 @@ def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, ex):
                               f"er is niets geschreven:\n{shown}" + (f"\n... en nog {more}" if more > 0 else ""))
     except BaseException:
         for name in staged:
-            Path(out / _tmp(name)).unlink(missing_ok=True)
+            (out / _tmp(name)).unlink(missing_ok=True)
         raise
-    finally:
-        pass
     _fsync_dir(out)
     return digests, staged, unchanged
 
