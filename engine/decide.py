@@ -30,6 +30,7 @@ class Decision:
     weglaatregel: np.ndarray            # id of the weglaatregel used, '' if none
     niet_gehaald: list                  # per candidate: ids of the voorwaarden not met
     onbepaald: list                     # per candidate: ids of the voorwaarden that could not be decided
+    scenario_status: dict               # voorwaarde id -> statuses seen while leaving vakken out (coverage)
 
 
 def _statuses(ctx: Context, voorwaarden):
@@ -53,19 +54,21 @@ def decide(ctx: Context, ruleset) -> Decision:
     uitslag_school = ctx.kandidaat.values["uitslag"].val
     decided = ~np.isin(uitslag_school.astype(str), NOT_DECIDED)
     passed = ~failed & ~unknown
-    rescue_row, rescue_rule = _try_leaving_out(ctx, ruleset, decided & failed)
+    scenario_status = {}
+    rescue_row, rescue_rule = _try_leaving_out(ctx, ruleset, decided & failed, scenario_status)
     rescued = rescue_row >= 0
     uitslag = np.select(
         [~decided, passed | rescued, failed], ["niet_bepaald", "geslaagd", "afgewezen"], "onvolledig"
     ).astype(object)
     decision = Decision(uitslag, status, rescue_row, rescue_rule,
-                        _ids_per_candidate(status, "niet gehaald", n), _ids_per_candidate(status, "onbepaald", n))
+                        _ids_per_candidate(status, "niet gehaald", n), _ids_per_candidate(status, "onbepaald", n),
+                        scenario_status)
     _store(ctx, decision, ruleset)
     return decision
 
 
-def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray):
-    """For failing candidates: the first vak whose leaving out makes every voorwaarde hold."""
+def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict):
+    """For failing candidates: a vak whose leaving out makes every voorwaarde hold (statuses into `seen`)."""
     n = ctx.kandidaat.n
     best_row, best_rule = np.full(n, -1, dtype="int64"), np.full(n, "", dtype=object)
     for regel in ruleset.weglaten:
@@ -79,7 +82,9 @@ def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray):
         affected = _affected(ruleset.derivations)
         scenario = _scenario_context(ctx, drop_rows, regel.id, affected)
         derive(scenario, [d for d in ruleset.derivations if d.naam in affected])
-        failed, unknown, _ = _statuses(scenario, ruleset.voorwaarden)
+        failed, unknown, status = _statuses(scenario, ruleset.voorwaarden)
+        for rule_id, values in status.items():
+            seen.setdefault(rule_id, set()).update(np.unique(values).tolist())
         passing = drop_rows[~failed & ~unknown]
         owners = ctx.k[passing]
         # Of several vakken that would each let the candidate pass, name the one with the lowest

@@ -183,6 +183,8 @@ def _not_covered(ruleset, cases) -> list[str]:
         outcome = case.outcome
         for rule_id, status in outcome.decision.status.items():
             seen.setdefault(rule_id, set()).update(status.tolist())
+        for rule_id, statuses in outcome.decision.scenario_status.items():
+            seen.setdefault(rule_id, set()).update(statuses)
         fired |= set(outcome.findings["regel"])
     missing = []
     for rule in ruleset.voorwaarden:
