@@ -245,7 +245,7 @@ def main(argv=None) -> int:
     parser.add_argument("--school-herhalingen", type=int, default=5, help="repetitions of the one-school run (default 5)")
     parser.add_argument("--schooljaar", default="2024-2025")
     parser.add_argument("--seed", type=int, default=2025)
-    parser.add_argument("--peildatum", help="fixed reference date, YYYY-MM-DD (default: 1 July of the examenjaar)")
+    parser.add_argument("--peildatum", help="fixed reference date, YYYY-MM-DD (default: 20 June of the examenjaar, a week after the uitslag, when schools validate)")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="where generated files are kept (default bench/.cache)")
     parser.add_argument("--opnieuw", action="store_true", help="regenerate the files even when cached")
     parser.add_argument("--zonder-durable", action="store_true", help="skip the durable comparison")
@@ -255,7 +255,7 @@ def main(argv=None) -> int:
     if args.kandidaten < 1 or args.herhalingen < 1 or args.school_kandidaten < 1 or args.school_herhalingen < 1:
         parser.error("--kandidaten, --herhalingen, --school-kandidaten and --school-herhalingen must be >= 1")
     examenjaar = int(args.schooljaar.split("-")[1])
-    peildatum = args.peildatum or f"{examenjaar}-07-01"
+    peildatum = args.peildatum or f"{examenjaar}-06-20"
     reps = args.herhalingen
     args.cache_dir = args.cache_dir.resolve()
 
