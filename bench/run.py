@@ -339,7 +339,7 @@ def main(argv=None) -> int:
     for label, reason in failures.items():
         print(f"FAILED {label}: {reason}")
     print()
-    print(f"ratio validate ÷ read: " + (f"{ratio:.1f}x  ({validate_s:.2f} s / {read_s:.2f} s)" if ratio else "-"))
+    print("ratio validate ÷ read: " + (f"{ratio:.1f}x  ({validate_s:.2f} s / {read_s:.2f} s)" if ratio else "-"))
     if durable.get("available"):
         p, d = durable["pandas"]["pipeline"], durable["durable"]["pipeline"]
         print(f"ratio pandas-engine ÷ durable-engine throughput: {d / p:.1f}x  "

@@ -25,7 +25,7 @@ def applicable(ctx: Context, rule, level: str) -> np.ndarray:
     return mask
 
 
-def run_checks(ctx: Context, rules, *, schooljaar: str, examens, skip) -> "pd.DataFrame":
+def run_checks(ctx: Context, rules, *, schooljaar: str, examens, skip):
     """Findings of every rule in `rules` (a rule whose `skip(rule)` gives a reason is not run)."""
     frames = []
     for rule in rules:

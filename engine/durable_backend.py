@@ -537,7 +537,7 @@ def fire(ctx: Context, rules, skip=None, *, limit_kandidaten: int | None = None)
     return {i: sorted(r) for i, r in rows.items()}
 
 
-def run_checks(ctx: Context, rules, *, schooljaar: str, examens, skip) -> "pd.DataFrame":
+def run_checks(ctx: Context, rules, *, schooljaar: str, examens, skip):
     """Findings of every rule in `rules`, evaluated by durable-rules (same contract as engine.check)."""
     rows = fire(ctx, rules, skip)
     frames = [rule_findings(ctx, rule, np.asarray(rows[i], dtype="int64"), schooljaar, examens)

@@ -10,7 +10,6 @@ import datetime
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from engine.backends import checker

@@ -10,8 +10,6 @@ import io
 import json
 from collections import Counter
 
-import pandas as pd
-
 from engine.findings import FINDINGS_COLUMNS
 
 PUBLIC_FINDINGS_COLUMNS = [c for c in FINDINGS_COLUMNS if c != "exam_id"]

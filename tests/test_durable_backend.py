@@ -48,11 +48,7 @@ GEN_YEARS = [y for y in YEARS if _generator_supports(y)]
 
 @functools.lru_cache(maxsize=None)
 def _rules(year):
-    try:
-        ruleset = rules.load(year, tests=True)     # test cases are read only on request
-    except TypeError:                               # older loader: always reads them
-        ruleset = rules.load(year)
-    return ruleset, codetables.load(year)
+    return rules.load(year, tests=True), codetables.load(year)
 
 
 def _sorted(findings: pd.DataFrame) -> pd.DataFrame:
