@@ -136,7 +136,8 @@ def _scenario_context(ctx: Context, drop_rows: np.ndarray, regel_id: str, derive
 def _store(ctx: Context, decision: Decision, ruleset) -> None:
     """Expose the uitslag to the uitslag-phase checks (uitslag_berekend, …)."""
     n = ctx.kandidaat.n
-    not_met, unsure = _joined(decision.niet_gehaald), _joined(decision.onbepaald)
+    not_met = _joined(decision.niet_gehaald, decision.status, "niet gehaald")
+    unsure = _joined(decision.onbepaald, decision.status, "onbepaald")
     rows = decision.weglaten_rij
     vakcode, vaknaam = ctx.vak.values["vakcode"].val, ctx.vak.values["vaknaam"].val
     weglaten_vak = np.full(n, None, dtype=object)
@@ -160,6 +161,12 @@ def _ids_per_candidate(status: dict, wanted: str, n: int) -> list:
     return ids
 
 
-def _joined(ids: list) -> np.ndarray:
-    """The ids per candidate joined by ', ' ('' when none)."""
-    return np.array([", ".join(x) if x else "" for x in ids], dtype=object)
+def _joined(ids: list, status: dict, wanted: str) -> np.ndarray:
+    """The ids per candidate joined by ', ' ('' when none); only candidates with a hit are visited."""
+    out = np.full(len(ids), "", dtype=object)
+    hit = np.zeros(len(ids), dtype=bool)
+    for values in status.values():
+        hit |= values == wanted
+    for i in np.flatnonzero(hit).tolist():
+        out[i] = ", ".join(ids[i])
+    return out

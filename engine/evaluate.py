@@ -32,10 +32,16 @@ class Value:
     val: object
     null: object
     den: object = 1
+    codes: object = None        # text only: per-row position in `categories` (-1 = empty), made on demand
+    categories: object = None
 
     def take(self, index: np.ndarray) -> "Value":
         """Broadcast candidate-level values to vak rows (index = candidate position per row)."""
         pick = (lambda a: a[index] if isinstance(a, np.ndarray) and a.ndim else a)
+        if self.kind == "str" and isinstance(self.val, np.ndarray):
+            codes, categories = text_codes(self)
+            row_codes = codes[index]
+            return Value("str", categories_values(categories)[row_codes], pick(self.null), 1, row_codes, categories)
         return Value(self.kind, pick(self.val), pick(self.null), pick(self.den))
 
     def true(self):
@@ -45,8 +51,29 @@ class Value:
         return np.logical_and(np.logical_not(self.val), np.logical_not(self.null))
 
 
+def text_codes(value: Value):
+    """(codes, categories) of a text column, factorized once: text tests then run per distinct value."""
+    if value.codes is None:
+        value.codes, value.categories = pd.factorize(value.val, use_na_sentinel=True)
+    return value.codes, value.categories
+
+
+def categories_values(categories) -> np.ndarray:
+    """The categories as an object array with a trailing None, so code -1 picks None."""
+    return np.append(np.asarray(categories, dtype=object), None)
+
+
+def per_category(value: Value, verdicts: np.ndarray) -> np.ndarray:
+    """Spread a boolean per category over the rows (empty rows get False)."""
+    codes, _ = text_codes(value)
+    return np.append(np.asarray(verdicts, dtype=bool), False)[codes]
+
+
 def from_series(series: pd.Series, kind: str, den: int = 1) -> Value:
-    """Turn a normalised frame column into a Value (tenths stay integers)."""
+    """Turn a normalised frame column into a Value (tenths stay integers; text is factorized once)."""
+    if kind == "str":
+        codes, categories = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+        return Value("str", series.to_numpy(dtype=object), codes < 0, 1, codes, categories)
     null = series.isna().to_numpy()
     if kind == "num":
         return Value("num", series.to_numpy(dtype="int64", na_value=0), null, den)
@@ -55,7 +82,7 @@ def from_series(series: pd.Series, kind: str, den: int = 1) -> Value:
     if kind == "date":
         days = series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype("int64")
         return Value("date", np.where(null, 0, days), null)
-    return Value(kind, series.to_numpy(dtype=object), null)
+    raise ValueError(f"unknown kind {kind!r}")
 
 
 def to_series(value: Value, n: int) -> pd.Series:
@@ -170,19 +197,21 @@ def _cmp(node, ctx, level):
         left, right = _cross(a, b)
         result = op(left, right)
     elif a.kind == "str" and node.value in ("==", "!="):
-        result = _object_equal(a.val, b.val)
+        result = _text_equal(a, b)
         result = result if node.value == "==" else np.logical_not(result)
     else:
         result = op(a.val, b.val)
     return Value("bool", result, np.logical_or(a.null, b.null))
 
 
-def _object_equal(left, right):
-    if isinstance(left, np.ndarray) and not isinstance(right, np.ndarray):
-        return pd.Series(left).eq(right).to_numpy(dtype=bool)
-    if isinstance(right, np.ndarray) and not isinstance(left, np.ndarray):
-        return pd.Series(right).eq(left).to_numpy(dtype=bool)
-    return np.asarray(left == right, dtype=bool)
+def _text_equal(a: Value, b: Value):
+    """Row-wise equality of text; a column against a constant is decided per distinct value."""
+    if isinstance(b.val, np.ndarray) and not isinstance(a.val, np.ndarray):
+        a, b = b, a
+    if isinstance(a.val, np.ndarray) and not isinstance(b.val, np.ndarray):
+        _, categories = text_codes(a)
+        return per_category(a, np.asarray(categories, dtype=object) == b.val)
+    return np.asarray(a.val == b.val, dtype=bool)
 
 
 def _cross(a: Value, b: Value):
@@ -205,7 +234,8 @@ def _in(node, ctx, level):
             item = Fraction(item)
             result = result | (np.multiply(a.val, item.denominator) == np.multiply(item.numerator, a.den))
     elif isinstance(a.val, np.ndarray):
-        result = pd.Series(a.val).isin(list(items)).to_numpy(dtype=bool)
+        _, categories = text_codes(a)
+        result = per_category(a, pd.Index(categories).isin(list(items)))
     else:
         result = a.val in items
     return Value("bool", result, a.null)

@@ -14,15 +14,18 @@ _WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1], dtype=np.int64)
 
 
 def _elfproef(values: np.ndarray, remainder: int, prefix: str, fallback) -> np.ndarray:
-    texts = pd.Series(values, dtype=object).fillna("")
-    plain = texts.str.fullmatch(r"[0-9]{1,9}").to_numpy(dtype=bool)
-    padded = texts.where(plain, "0").str.zfill(9)
-    digits = (np.frombuffer("".join(padded).encode("ascii"), dtype=np.uint8).reshape(-1, 9) - 48).astype(np.int64)
+    texts = pd.Series(values, dtype=object).fillna("").to_numpy()
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    short = (lengths > 0) & (lengths <= 9)
+    padded = np.char.zfill(np.where(short, texts, "0").astype("U9"), 9)
+    points = padded.view(np.uint32).reshape(-1, 9).astype(np.int64)
+    plain = short & ((points >= 48) & (points <= 57)).all(axis=1)   # ASCII digits only
+    digits = np.where(plain[:, None], points - 48, 0)
     valid = plain & ((digits @ _WEIGHTS) % 11 == remainder) & digits.any(axis=1)
     if prefix:
-        valid &= padded.str.startswith(prefix).to_numpy(dtype=bool)
-    other = np.flatnonzero(~plain & (texts != "").to_numpy(dtype=bool))
-    valid[other] = [fallback(v) for v in texts.to_numpy()[other]]
+        valid &= np.char.startswith(padded, prefix)
+    other = np.flatnonzero(~plain & (lengths > 0))
+    valid[other] = [fallback(v) for v in texts[other]]
     return valid
 
 

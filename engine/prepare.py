@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.evaluate import Context, Level, Value, from_series
+from engine.evaluate import Context, Level, Value, categories_values, from_series
 from engine.symbols import INPUT_COLUMNS, LEERWEGEN
 
 SCHOOLSOORT = {"VWO": "havo/vwo", "HAVO": "havo/vwo", "VMBO-TL": "vmbo", "VMBO-GL": "vmbo",
@@ -39,7 +39,9 @@ def _column(table: pd.DataFrame, name: str, positions: np.ndarray, kind: str) ->
     empty = pd.isna(source) | (source == "")
     if kind == "bool":
         return Value("bool", np.where(empty, False, source).astype(bool)[positions], empty[positions])
-    return Value("str", np.where(empty, None, source)[positions], empty[positions])
+    codes, categories = pd.factorize(np.where(empty, None, source), use_na_sentinel=True)
+    row_codes = codes[positions]
+    return Value("str", categories_values(categories)[row_codes], empty[positions], 1, row_codes, categories)
 
 
 def prepare(results, tables, peildatum, parameters: dict) -> Context:
@@ -74,7 +76,7 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
         vak[name] = _column(vt, column, vak_pos, kind)
     vak["vak_bekend"] = Value("bool", vak_pos >= 0, False)
     vak["vak_bekend_andere_schoolsoort"] = Value("bool", (vak_pos < 0) & other_soort, False)
-    vak["vak_dubbel"] = Value("bool", _duplicated(k, vakken["vakcode"].to_numpy(dtype=object)), False)
+    vak["vak_dubbel"] = Value("bool", _duplicated(k, vak["vakcode"].codes), False)
     vak["weggelaten"] = Value("bool", np.zeros(n_vak, dtype=bool), False)
     kand["weglaatregel"] = Value("str", np.full(n_exam, "", dtype=object), np.zeros(n_exam, dtype=bool))
 
@@ -107,9 +109,8 @@ def _vak_positions(per_leerweg: pd.DataFrame, vakcodes: np.ndarray, leerweg_id: 
     return own, other_exists[codes, soort_id]
 
 
-def _duplicated(k: np.ndarray, vakcodes: np.ndarray) -> np.ndarray:
-    """True for every row whose vakcode occurs more than once in the same exam."""
-    codes, _ = pd.factorize(vakcodes, use_na_sentinel=True)
+def _duplicated(k: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """True for every row whose vakcode (factorized: `codes`, -1 = empty) occurs twice in one exam."""
     key = k.astype("int64") * (codes.max(initial=0) + 2) + codes
     return pd.Series(key).duplicated(keep=False).to_numpy() & (codes >= 0)
 

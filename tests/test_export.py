@@ -5,7 +5,6 @@ import json
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,20 +17,10 @@ from lxml import etree
 from engine import bron_xml
 from engine.export import LOG, MANIFEST, ExportError, export_results, file_name, mask
 from engine.findings import empty_findings, make_findings
+from engine.normalise import Results
 
 NS = {"e": bron_xml.NAMESPACE}
 VAKCODES = ["0011", "0012", "0013", "0024", "0055", "1019", "0301", "0062", "0080", "0099"]
-
-
-@dataclass(frozen=True)
-class Results:
-    """Stand-in for engine.normalise.Results (docs/datamodel.md §1) until that module exists."""
-
-    source: str
-    examens: pd.DataFrame
-    vakken: pd.DataFrame
-    findings: pd.DataFrame
-    columns_present: frozenset = frozenset()
 
 
 def make_results(n, *, vakken=7, variant=0, seed=1):
@@ -83,7 +72,8 @@ def make_results(n, *, vakken=7, variant=0, seed=1):
     })
     vk.loc[~has_ce, "ce1"] = pd.NA
     vk.loc[~has_ce2, "ce2"] = pd.NA
-    return Results(source="uitslagen.csv", examens=examens, vakken=vk, findings=empty_findings())
+    return Results(source="uitslagen.csv", examens=examens, vakken=vk, findings=empty_findings(),
+                   columns_present=frozenset())
 
 
 def findings_for(exam_ids, ernst="afkeur", code="206"):
@@ -235,7 +225,7 @@ def test_afkeur_blocks_attentie_does_not(tmp_path):
 
 def test_normalise_findings_also_block_and_file_level_afkeur_blocks_all(tmp_path):
     res = make_results(3)
-    res = Results(res.source, res.examens, res.vakken, findings_for([0], code="EB001"))
+    res = Results(res.source, res.examens, res.vakken, findings_for([0], code="EB001"), res.columns_present)
     summary = export(res, empty_findings(), tmp_path / "a")
     assert summary.blocked == 1 and "L100000" not in leerlingnummers(tmp_path / "a")
     file_level = findings_for([None], code="EB010")
@@ -330,7 +320,8 @@ def test_idempotent_byte_identical(tmp_path):
     assert snapshot(tmp_path / "a") == first
     export(res, findings, tmp_path / "b")          # a fresh directory gives the same bytes
     assert snapshot(tmp_path / "b") == first
-    shuffled = Results(res.source, res.examens, res.vakken.sample(frac=1, random_state=3), res.findings)
+    shuffled = Results(res.source, res.examens, res.vakken.sample(frac=1, random_state=3), res.findings,
+                       res.columns_present)
     export(shuffled, findings, tmp_path / "c")     # vakken order in the input does not matter
     assert snapshot(tmp_path / "c") == first
 
