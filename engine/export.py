@@ -20,6 +20,7 @@ import pandas as pd
 
 from engine.bron_xml import (EXAM_FIELDS, NAMESPACE, SCHEMA_FILE, SCHEMA_VERSION, VAK_FIELDS, InvalidMessage,
                              build_message)
+from engine.columns import mask_bsn
 from engine.errors import ExamenbronError
 
 try:
@@ -132,11 +133,8 @@ def file_name(brin, vestiging, leerlingnummer, opleidingscode, examenjaar) -> st
 
 
 def mask(number):
-    """A persoonsgebonden nummer with all but the last 4 characters hidden (``*****6789``)."""
-    if number is None:
-        return None
-    shown = min(4, len(number) // 2)
-    return "*" * (len(number) - shown) + number[len(number) - shown:]
+    """A persoonsgebonden nummer with all but the last 4 digits hidden (``*****6789``); None stays None."""
+    return None if number is None else mask_bsn(number)
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -7,13 +7,9 @@ from fractions import Fraction
 
 import numpy as np
 
+from engine.columns import mask_bsn
 from engine.evaluate import Value
 from engine.symbols import PERSONAL
-
-
-def mask_number(value: str) -> str:
-    """A BSN or onderwijsnummer with all but the last three digits hidden."""
-    return "*" * max(len(value) - 3, 0) + value[-3:] if value else value
 
 
 def number_text(numerator: int, denominator: int) -> str:
@@ -43,7 +39,7 @@ def value_texts(value: Value, rows: np.ndarray, name: str = "", *, mask_personal
     else:
         texts = [str(v) for v in pick_val.tolist()]
         if mask_personal and name in PERSONAL:
-            texts = [mask_number(t) for t in texts]
+            texts = [mask_bsn(t) for t in texts]
     out = np.array(texts, dtype=object)
     out[np.asarray(pick_null, dtype=bool)] = "leeg"
     return out
