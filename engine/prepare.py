@@ -58,7 +58,8 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
     opl = tables.opleidingen
     pos = _lookup(opl, "opleidingscode", examens["opleidingscode"].to_numpy(dtype=object))
     for name, column, kind in (("leerweg", "leerweg", "str"), ("profiel", "profiel", "str"),
-                               ("lwoo", "lwoo", "bool"), ("examenopleiding", "examen", "bool")):
+                               ("lwoo", "lwoo", "bool"), ("examenopleiding", "examen", "bool"),
+                               ("opleidingscategorie", "categorie", "str")):
         kand[name] = _column(opl, column, pos, kind)
     kand["opleiding_bekend"] = Value("bool", pos >= 0, False)
     leerweg = kand["leerweg"].val

@@ -33,6 +33,7 @@ SKIPPABLE_COLUMNS = OPTIONAL_COLUMNS - {"diplomavak"}
 # Joined from the school year's code tables by engine.prepare (docs/datamodel.md §2).
 CODETABLE_COLUMNS = {
     "leerweg": ("str", "kandidaat", 1), "profiel": ("str", "kandidaat", 1),
+    "opleidingscategorie": ("str", "kandidaat", 1),
     "lwoo": ("bool", "kandidaat", 1), "opleiding_bekend": ("bool", "kandidaat", 1),
     "examenopleiding": ("bool", "kandidaat", 1), "schoolsoort": ("str", "kandidaat", 1),
     "vak_bekend": ("bool", "vak", 1), "vak_bekend_andere_schoolsoort": ("bool", "vak", 1),
