@@ -106,3 +106,24 @@ def test_every_command_has_help(runner):
                  ["codetables", "show"], ["codetables", "diff"], ["voorbeeld"]):
         result = runner.invoke(main, args + ["--help"])
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_export_writes_only_unblocked_candidates(runner, tmp_path):
+    out = tmp_path / "bron"
+    result = runner.invoke(main, ["export", EXAMPLE, "--out", str(out), "--peildatum", "2025-06-20"])
+    assert result.exit_code == 1, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    messages = sorted(p.name for p in out.glob("*.xml"))
+    validated = json.loads(runner.invoke(main, ["validate", EXAMPLE, "--format", "json",
+                                                "--peildatum", "2025-06-20"]).output)
+    blocked = {f["leerlingnummer"] for f in validated["bevindingen"] if f["ernst"] == "afkeur"}
+    assert len(messages) == 300 - len(blocked)
+    assert not any(f"_{nummer}_" in name for name in messages for nummer in blocked)
+    assert manifest and (out / "export-log.jsonl").exists()
+
+
+def test_export_all_or_nothing_writes_nothing(runner, tmp_path):
+    out = tmp_path / "bron"
+    result = runner.invoke(main, ["export", EXAMPLE, "--out", str(out), "--alles-of-niets", "--peildatum", "2025-06-20"])
+    assert result.exit_code == 1
+    assert not out.exists() or not any(out.iterdir())
