@@ -18,6 +18,9 @@ from engine.derive import derive, leerweg_mask
 from engine.evaluate import Context, Level, Value, evaluate
 
 NOT_DECIDED = ("T", "D", "S")
+# Status of a voorwaarde per candidate, as small integers (index into STATUS_NAMES).
+NVT, GEHAALD, NIET_GEHAALD, ONBEPAALD = 0, 1, 2, 3
+STATUS_NAMES = ("", "gehaald", "niet gehaald", "onbepaald")
 
 
 @dataclass
@@ -25,7 +28,7 @@ class Decision:
     """Per candidate: the computed uitslag and the status of every voorwaarde (base scenario)."""
 
     uitslag: np.ndarray                 # 'geslaagd' | 'afgewezen' | 'onvolledig' | 'niet_bepaald'
-    status: dict                        # voorwaarde id -> array of 'gehaald'|'niet gehaald'|'onbepaald'|''
+    status: dict                        # voorwaarde id -> int8 array, an index into STATUS_NAMES
     weglaten_rij: np.ndarray            # vak row left out to pass, -1 if none
     weglaatregel: np.ndarray            # id of the weglaatregel used, '' if none
     niet_gehaald: list                  # per candidate: ids of the voorwaarden not met
@@ -43,7 +46,7 @@ def _statuses(ctx: Context, voorwaarden):
         fails, unsure = scope & false, scope & ~true & ~false
         failed |= fails
         unknown |= unsure
-        status[rule.id] = np.select([fails, unsure, scope], ["niet gehaald", "onbepaald", "gehaald"], "")
+        status[rule.id] = np.select([fails, unsure, scope], [NIET_GEHAALD, ONBEPAALD, GEHAALD], NVT).astype(np.int8)
     return failed, unknown, status
 
 
@@ -61,7 +64,7 @@ def decide(ctx: Context, ruleset) -> Decision:
         [~decided, passed | rescued, failed], ["niet_bepaald", "geslaagd", "afgewezen"], "onvolledig"
     ).astype(object)
     decision = Decision(uitslag, status, rescue_row, rescue_rule,
-                        _ids_per_candidate(status, "niet gehaald", n), _ids_per_candidate(status, "onbepaald", n),
+                        _ids_per_candidate(status, NIET_GEHAALD, n), _ids_per_candidate(status, ONBEPAALD, n),
                         scenario_status)
     _store(ctx, decision, ruleset)
     return decision
@@ -84,7 +87,7 @@ def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict):
         derive(scenario, [d for d in ruleset.derivations if d.naam in affected])
         failed, unknown, status = _statuses(scenario, ruleset.voorwaarden)
         for rule_id, values in status.items():
-            seen.setdefault(rule_id, set()).update(np.unique(values).tolist())
+            seen.setdefault(rule_id, set()).update(STATUS_NAMES[v] for v in np.unique(values).tolist())
         passing = drop_rows[~failed & ~unknown]
         owners = ctx.k[passing]
         # Of several vakken that would each let the candidate pass, name the one with the lowest
@@ -136,8 +139,8 @@ def _scenario_context(ctx: Context, drop_rows: np.ndarray, regel_id: str, derive
 def _store(ctx: Context, decision: Decision, ruleset) -> None:
     """Expose the uitslag to the uitslag-phase checks (uitslag_berekend, …)."""
     n = ctx.kandidaat.n
-    not_met = _joined(decision.niet_gehaald, decision.status, "niet gehaald")
-    unsure = _joined(decision.onbepaald, decision.status, "onbepaald")
+    not_met = _joined(decision.niet_gehaald, decision.status, NIET_GEHAALD)
+    unsure = _joined(decision.onbepaald, decision.status, ONBEPAALD)
     rows = decision.weglaten_rij
     vakcode, vaknaam = ctx.vak.values["vakcode"].val, ctx.vak.values["vaknaam"].val
     weglaten_vak = np.full(n, None, dtype=object)
@@ -152,16 +155,16 @@ def _store(ctx: Context, decision: Decision, ruleset) -> None:
     values["weglaten_regel"] = Value("str", decision.weglaatregel, rows < 0)
 
 
-def _ids_per_candidate(status: dict, wanted: str, n: int) -> list:
-    """Per candidate, the ids of the voorwaarden with status `wanted`."""
-    ids = [[] for _ in range(n)]
+def _ids_per_candidate(status: dict, wanted: int, n: int) -> list:
+    """Per candidate, the ids (a tuple) of the voorwaarden with status `wanted`."""
+    ids = [()] * n
     for rule_id, values in status.items():
         for i in np.flatnonzero(values == wanted).tolist():
-            ids[i].append(rule_id)
+            ids[i] = ids[i] + (rule_id,)
     return ids
 
 
-def _joined(ids: list, status: dict, wanted: str) -> np.ndarray:
+def _joined(ids: list, status: dict, wanted: int) -> np.ndarray:
     """The ids per candidate joined by ', ' ('' when none); only candidates with a hit are visited."""
     out = np.full(len(ids), "", dtype=object)
     hit = np.zeros(len(ids), dtype=bool)

@@ -70,11 +70,10 @@ def per_category(value: Value, verdicts: np.ndarray) -> np.ndarray:
 
 
 def from_series(series: pd.Series, kind: str, den: int = 1) -> Value:
-    """Turn a normalised frame column into a Value (tenths stay integers; text is factorized once)."""
-    if kind == "str":
-        codes, categories = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-        return Value("str", series.to_numpy(dtype=object), codes < 0, 1, codes, categories)
+    """Turn a normalised frame column into a Value (tenths stay integers; text is factorized when compared)."""
     null = series.isna().to_numpy()
+    if kind == "str":
+        return Value("str", series.to_numpy(dtype=object), null)
     if kind == "num":
         return Value("num", series.to_numpy(dtype="int64", na_value=0), null, den)
     if kind == "bool":

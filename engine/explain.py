@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.check import read_names
+from engine.decide import STATUS_NAMES
 from engine.texts import fill, name_values, number_text, value_texts
 
 STATUS_TEXT = {"gehaald": "gehaald", "niet gehaald": "NIET GEHAALD", "onbepaald": "onbepaald (gegevens ontbreken)"}
@@ -40,7 +41,7 @@ def explain(outcome, exam_id: int) -> str:
         status = outcome.decision.status.get(rule.id)
         if status is None or not status[exam_id]:
             continue
-        state = status[exam_id]
+        state = STATUS_NAMES[status[exam_id]]
         lines.append(f"  [{STATUS_TEXT[state]}] {rule.id}: {' '.join(rule.omschrijving.split())}")
         lines.append(f"      waarden: {name_values(read_names(rule), lookup, row)[0]}")
         if state != "gehaald":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.evaluate import Context, Level, Value, categories_values, from_series
+from engine.evaluate import Context, Level, Value, categories_values, from_series, text_codes
 from engine.symbols import INPUT_COLUMNS, LEERWEGEN
 
 SCHOOLSOORT = {"VWO": "havo/vwo", "HAVO": "havo/vwo", "VMBO-TL": "vmbo", "VMBO-GL": "vmbo",
@@ -77,7 +77,7 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
         vak[name] = _column(vt, column, vak_pos, kind)
     vak["vak_bekend"] = Value("bool", vak_pos >= 0, False)
     vak["vak_bekend_andere_schoolsoort"] = Value("bool", (vak_pos < 0) & other_soort, False)
-    vak["vak_dubbel"] = Value("bool", _duplicated(k, vak["vakcode"].codes), False)
+    vak["vak_dubbel"] = Value("bool", _duplicated(k, text_codes(vak["vakcode"])[0]), False)
     vak["weggelaten"] = Value("bool", np.zeros(n_vak, dtype=bool), False)
     kand["weglaatregel"] = Value("str", np.full(n_exam, "", dtype=object), np.zeros(n_exam, dtype=bool))
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from engine import codetables, pipeline
 from engine.columns import REQUIRED_COLUMNS
+from engine.decide import STATUS_NAMES
 from engine.normalise import normalise
 from engine.read import RawTable
 from engine.texts import number_text
@@ -183,7 +184,7 @@ def _not_covered(ruleset, cases) -> list[str]:
     for case in cases:
         outcome = case.outcome
         for rule_id, status in outcome.decision.status.items():
-            seen.setdefault(rule_id, set()).update(status.tolist())
+            seen.setdefault(rule_id, set()).update(STATUS_NAMES[v] for v in np.unique(status).tolist())
         for rule_id, statuses in outcome.decision.scenario_status.items():
             seen.setdefault(rule_id, set()).update(statuses)
         fired |= set(outcome.findings["regel"])
