@@ -313,10 +313,10 @@ class _Builder:
                     if "wanneer" in item else None
                 if soort == "controle":
                     code = str(item["code"])
-                    if code in codes and codes[code] != item["ernst"]:
+                    if code in codes:
                         self.errors.append(item.value_where["code"].error(
-                            f"signal code {code} is used with two severities"))
-                    codes[code] = item["ernst"]
+                            f"signal code {code} is already used by rule {codes[code]}; every check has its own code"))
+                    codes[code] = rule_id
                 for node_ in (node, when):
                     if node_ is not None and node_.kind != "bool":
                         self.errors.append(item.value_where["voorwaarde"].error("a condition must be true or false"))

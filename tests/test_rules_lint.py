@@ -92,3 +92,8 @@ def test_cli_lint_exits_non_zero_on_an_error(rule_root, monkeypatch):
     result = CliRunner().invoke(main, ["rules", "lint", "2024-2025"])
     assert result.exit_code == 2
     assert "unknown name 'eindcijfr'" in result.output
+
+
+def test_duplicate_signal_code_is_refused(rule_root):
+    edit(rule_root, "controles/cijfers.yaml", "    code: EB302", "    code: EB301")
+    assert any("signal code EB301 is already used by rule CIJ-EINDCIJFER" in e for e in lint_errors(rule_root))
