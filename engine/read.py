@@ -3,6 +3,11 @@
 Nothing is interpreted here: every cell is text exactly as in the file ("" when empty), held as a
 pandas Categorical per column (the parser factorizes while reading, which is as fast as reading
 plain strings and lets engine.normalise parse each distinct text once).
+
+A regular UTF-8 CSV (header on the first line, no blank lines, every row as wide as the header) is
+read by pyarrow's multi-threaded CSV reader straight into dictionary-encoded columns, about three
+times faster than pandas on a national file. Anything else — cp1252, blank lines, ragged rows, quoted
+line breaks — goes through pandas' C parser, whose messages name the row; both give the same RawTable.
 """
 
 import csv
@@ -24,6 +29,7 @@ _SNIFF_BYTES = 64 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .xls
 _BOM = b"\xef\xbb\xbf"
+_ARROW_MIN_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,10 @@ def _read_csv(source: str, start: bytes) -> RawTable:
         raise InputError(f"{source}: bestand is leeg (geen kopregel gevonden)")
     header_bytes = lines[leading].removeprefix(_BOM)
     delimiter = ";" if header_bytes.count(b";") >= header_bytes.count(b",") else ","
+    if leading == 0:
+        fast = _read_csv_arrow(source, header_bytes, delimiter)
+        if fast is not None:
+            return fast
     for encoding in ("utf-8", "cp1252"):
         try:
             header_text = header_bytes.decode(encoding)
@@ -90,6 +100,44 @@ def _read_csv(source: str, start: bytes) -> RawTable:
     first_data_row = leading + 2
     columns = [frame[i].array for i in range(len(headers))]
     return RawTable(source, headers, columns, np.arange(first_data_row, first_data_row + len(frame), dtype=np.int64))
+
+
+def _read_csv_arrow(source: str, header_bytes: bytes, delimiter: str) -> RawTable | None:
+    """The fast path for a large regular UTF-8 CSV; None when the file needs the general reader.
+
+    Small files (one school) skip it: importing pyarrow costs more than it saves there.
+    """
+    if Path(source).stat().st_size < _ARROW_MIN_BYTES:
+        return None
+    try:
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+    except ImportError:
+        return None
+    try:
+        headers = next(csv.reader([header_bytes.decode("utf-8")], delimiter=delimiter))
+        data = Path(source).read_bytes()
+    except (UnicodeDecodeError, OSError, csv.Error, StopIteration):
+        return None
+    if b"\n\n" in data or b"\n\r\n" in data or b'"' in data:
+        return None  # blank lines or quoting: the general reader keeps exact row numbers
+    names = [str(i) for i in range(len(headers))]
+    text = pa.dictionary(pa.int32(), pa.string())
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: text for n in names}, strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    del data  # the table holds its own buffers; convert without keeping two copies
+    frame = table.to_pandas(self_destruct=True, split_blocks=True)
+    del table
+    columns = [frame[name].array for name in names]
+    return RawTable(source, headers, columns, np.arange(2, 2 + len(frame), dtype=np.int64))
 
 
 def _parser_problem(exc: Exception) -> str:

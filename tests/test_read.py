@@ -4,6 +4,7 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pytest
 
@@ -176,3 +177,31 @@ def test_missing_file_and_directory(tmp_path):
         read_table(tmp_path / "nergens.csv")
     with pytest.raises(InputError, match="is een map"):
         read_table(tmp_path)
+
+
+def test_fast_reader_for_large_files_matches_the_general_reader(tmp_path, monkeypatch):
+    """The pyarrow path (large regular UTF-8 files) and pandas' path give the same raw table."""
+    import engine.read as read
+    from engine.generate import generate, write_csv
+
+    path = tmp_path / "groot.csv"
+    write_csv(generate(120, "2024-2025", seed=11, fouten=True).frame, path)
+    monkeypatch.setattr(read, "_ARROW_MIN_BYTES", 0)
+    fast = read.read_table(path)
+    monkeypatch.setattr(read, "_ARROW_MIN_BYTES", 10**12)
+    general = read.read_table(path)
+    assert fast.headers == general.headers
+    assert np.array_equal(fast.bron_rij, general.bron_rij)
+    for a, b in zip(fast.columns, general.columns):
+        assert np.asarray(a, dtype=object).tolist() == np.asarray(b, dtype=object).tolist()
+
+
+def test_fast_reader_falls_back_for_blank_lines(tmp_path, monkeypatch):
+    import engine.read as read
+
+    path = tmp_path / "leeg.csv"
+    path.write_text("brin;vakcode\n12AB;1001\n\n12AB;1002\n", encoding="utf-8")
+    monkeypatch.setattr(read, "_ARROW_MIN_BYTES", 0)
+    table = read.read_table(path)
+    assert table.bron_rij.tolist() == [2, 3, 4]
+    assert np.asarray(table.columns[1], dtype=object).tolist() == ["1001", "", "1002"]
