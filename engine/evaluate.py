@@ -69,8 +69,15 @@ def per_category(value: Value, verdicts: np.ndarray) -> np.ndarray:
     return np.append(np.asarray(verdicts, dtype=bool), False)[codes]
 
 
-def from_series(series: pd.Series, kind: str, den: int = 1) -> Value:
-    """Turn a normalised frame column into a Value (tenths stay integers; text is factorized when compared)."""
+def from_series(series: pd.Series, kind: str, den: int = 1, *, factorize: bool = False) -> Value:
+    """Turn a normalised frame column into a Value (tenths stay integers).
+
+    Text is factorized when first compared, or here with `factorize` (vak-level codes that rules
+    always compare: the factorization then also gives the null mask).
+    """
+    if kind == "str" and factorize:
+        codes, categories = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+        return Value("str", series.to_numpy(dtype=object), codes < 0, 1, codes, categories)
     null = series.isna().to_numpy()
     if kind == "str":
         return Value("str", series.to_numpy(dtype=object), null)

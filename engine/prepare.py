@@ -52,7 +52,7 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
 
     kand = {name: from_series(examens[name], kind, den)
             for name, (kind, level, den) in INPUT_COLUMNS.items() if level == "kandidaat"}
-    vak = {name: from_series(vakken[name], kind, den)
+    vak = {name: from_series(vakken[name], kind, den, factorize=True)
            for name, (kind, level, den) in INPUT_COLUMNS.items() if level == "vak"}
 
     opl = tables.opleidingen
@@ -77,7 +77,7 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
         vak[name] = _column(vt, column, vak_pos, kind)
     vak["vak_bekend"] = Value("bool", vak_pos >= 0, False)
     vak["vak_bekend_andere_schoolsoort"] = Value("bool", (vak_pos < 0) & other_soort, False)
-    vak["vak_dubbel"] = Value("bool", _duplicated(k, text_codes(vak["vakcode"])[0]), False)
+    vak["vak_dubbel"] = Value("bool", _duplicated(k, text_codes(vak["vakcode"])[0], np.bincount(k, minlength=n_exam)), False)
     vak["weggelaten"] = Value("bool", np.zeros(n_vak, dtype=bool), False)
     kand["weglaatregel"] = Value("str", np.full(n_exam, "", dtype=object), np.zeros(n_exam, dtype=bool))
 
@@ -110,8 +110,19 @@ def _vak_positions(per_leerweg: pd.DataFrame, vakcodes: np.ndarray, leerweg_id: 
     return own, other_exists[codes, soort_id]
 
 
-def _duplicated(k: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """True for every row whose vakcode (factorized: `codes`, -1 = empty) occurs twice in one exam."""
-    key = k.astype("int64") * (codes.max(initial=0) + 2) + codes
-    return pd.Series(key).duplicated(keep=False).to_numpy() & (codes >= 0)
+def _duplicated(k: np.ndarray, codes: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """True for every row whose vakcode (factorized: `codes`, -1 = empty) occurs twice in one exam.
 
+    Rows are grouped per exam, so a duplicate is at most (rows per exam - 1) rows away: compare each
+    row with the next 1 … max-1 rows, which is linear for exams of a normal size.
+    """
+    widest = int(counts.max(initial=0))
+    if widest > 64:  # an unusually long exam: hash the (exam, vakcode) pairs instead
+        key = k.astype("int64") * (codes.max(initial=0) + 2) + codes
+        return pd.Series(key).duplicated(keep=False).to_numpy() & (codes >= 0)
+    duplicate = np.zeros(len(codes), dtype=bool)
+    for distance in range(1, widest):
+        same = (k[distance:] == k[:-distance]) & (codes[distance:] == codes[:-distance]) & (codes[distance:] >= 0)
+        duplicate[distance:] |= same
+        duplicate[:-distance] |= same
+    return duplicate
