@@ -303,6 +303,12 @@ def _round1(node, a):
 
 def _pick(choose_first, a: Value, b: Value) -> Value:
     """Row-wise choice between two Values of the same kind (numbers on a common denominator)."""
+    if np.ndim(choose_first) and len(choose_first) and (np.ndim(a.den) == 0 and np.ndim(b.den) == 0
+                                                        and a.den == b.den or a.kind != "num"):
+        if choose_first.all():
+            return a
+        if not choose_first.any():
+            return b
     if a.kind == "num" and np.ndim(a.den) == 0 and np.ndim(b.den) == 0 and a.den != b.den:
         common = int(np.lcm(a.den, b.den))
         a = Value("num", np.multiply(a.val, common // a.den), a.null, common)
@@ -335,8 +341,8 @@ def _coalesce(node, *args):
 
 def _if(node, cond, a, b):
     chosen = _pick(cond.true(), a, b)
-    chosen.null = np.logical_or(chosen.null, cond.null)
-    return chosen
+    return Value(chosen.kind, chosen.val, np.logical_or(chosen.null, cond.null), chosen.den,
+                 chosen.codes, chosen.categories)
 
 
 def _year(node, a):
@@ -402,7 +408,7 @@ def _aggregate(node, ctx: Context) -> Value:
         np.broadcast_to(evaluate(where, ctx, "vak").true(), n_vak)
     name = node.value
     if name == "count":
-        return Value("num", _reduce(np.add, included.astype("int64"), ctx), False, 1)
+        return Value("num", np.bincount(ctx.k[included], minlength=ctx.kandidaat.n).astype("int64"), False, 1)
     arg = evaluate(node.args[0], ctx, "vak")
     val, null = np.broadcast_to(arg.val, n_vak), np.broadcast_to(arg.null, n_vak)
     if name in ("all", "any"):
