@@ -46,7 +46,9 @@ def explain(outcome, exam_id: int) -> str:
         lines.append(f"      waarden: {name_values(read_names(rule), lookup, row)[0]}")
         if state != "gehaald":
             lines.append(f"      melding: {fill(rule.melding, lookup, row)[0]}")
-        lines.append(f"      grondslag: {rule.grondslag}")
+        lines.append(f"      grondslag: {rule.grondslag}  [{rule.file}:{rule.line}]")
+        if rule.toelichting:
+            lines.append(f"      toelichting: {' '.join(rule.toelichting.split())}")
     lines += ["", _verdict(k, outcome.decision, exam_id)]
     findings = outcome.findings[outcome.findings["exam_id"] == exam_id]
     if len(findings):

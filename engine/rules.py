@@ -78,7 +78,6 @@ class RuleSet:
     metadata: dict
     versie: str                                  # content hash of all rule files
     parameters: dict = field(default_factory=dict)
-    parameter_info: dict = field(default_factory=dict)
     derivations: list = field(default_factory=list)
     checks: list = field(default_factory=list)
     voorwaarden: list = field(default_factory=list)
@@ -202,7 +201,6 @@ class _Builder:
                     self.errors.append(where.error(f"parameter {name!r} is defined twice or shadows a column"))
                     continue
                 rs.parameters[name] = spec["waarde"]
-                rs.parameter_info[name] = spec
 
     # -- expressions ---------------------------------------------------------------------------
     def expression(self, item, key, symbols, *, level, condition):
