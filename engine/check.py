@@ -70,4 +70,3 @@ def rule_findings(ctx: Context, rule, rows: np.ndarray, schooljaar: str, examens
     )
 
 
-_findings = rule_findings  # the former private name

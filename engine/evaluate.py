@@ -120,8 +120,9 @@ class Level:
 class Context:
     """Candidate level + vak level; vak rows must be sorted by candidate (`k`)."""
 
-    def __init__(self, kandidaat: Level, vak: Level, k: np.ndarray, constants: dict):
+    def __init__(self, kandidaat: Level, vak: Level, k: np.ndarray, constants: dict, vakken_frame=None):
         self.kandidaat, self.vak, self.k, self.constants = kandidaat, vak, k, constants
+        self.vakken_frame = vakken_frame  # the sorted vak rows (source rows, vakcodes) for findings
         self.masks = {}
         self.counts = np.bincount(k, minlength=kandidaat.n).astype("int64")
         self.starts = np.concatenate(([0], np.cumsum(self.counts)[:-1])).astype("int64")
@@ -354,15 +355,6 @@ def _days_between(node, a, b):
     return Value("num", np.subtract(b.val, a.val), np.logical_or(a.null, b.null), 1)
 
 
-def _per_unique(values: Value, test) -> Value:
-    """Apply a per-value Python test to the distinct values only (codes repeat a lot)."""
-    if not isinstance(values.val, np.ndarray):
-        return Value("bool", bool(test(values.val)) if not values.null else False, values.null)
-    codes, uniques = pd.factorize(values.val, use_na_sentinel=True)
-    verdicts = np.array([bool(test(u)) for u in uniques] + [False], dtype=bool)
-    return Value("bool", verdicts[codes], values.null)
-
-
 def _column_test(values: Value, test) -> Value:
     """Apply a whole-column test (engine.identifiers); empty values stay unknown."""
     if not isinstance(values.val, np.ndarray):
@@ -372,7 +364,10 @@ def _column_test(values: Value, test) -> Value:
 
 def _matches(node, a, pattern):
     compiled = re.compile(pattern.val)
-    return _per_unique(a, lambda v: compiled.fullmatch(str(v)) is not None)
+    if not isinstance(a.val, np.ndarray):
+        return Value("bool", not a.null and compiled.fullmatch(str(a.val)) is not None, a.null)
+    _, categories = text_codes(a)  # test each distinct value once
+    return Value("bool", per_category(a, [compiled.fullmatch(str(c)) is not None for c in categories]), a.null)
 
 
 _FUNCTIONS = {

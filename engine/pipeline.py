@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -99,7 +99,6 @@ def run(results, ruleset, tables, *, peildatum: datetime.date | None = None, bac
 
 def _with_voorwaarden(ruleset, voorwaarden):
     """The rule set with only the voorwaarden that can run on this file."""
-    from dataclasses import replace
     return replace(ruleset, voorwaarden=voorwaarden)
 
 

@@ -83,9 +83,7 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
 
     constants = dict(parameters)
     constants["peildatum"] = peildatum
-    ctx = Context(Level("kandidaat", n_exam, kand), Level("vak", n_vak, vak), k, constants)
-    ctx.vakken_frame = vakken
-    return ctx
+    return Context(Level("kandidaat", n_exam, kand), Level("vak", n_vak, vak), k, constants, vakken)
 
 
 def _vak_positions(per_leerweg: pd.DataFrame, vakcodes: np.ndarray, leerweg_id: np.ndarray):

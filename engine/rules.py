@@ -15,6 +15,7 @@ from pathlib import Path
 from engine import expr, rule_schema, yamlsource
 from engine.errors import RuleError, RuleErrors
 from engine.symbols import LEERWEGEN, SKIPPABLE_COLUMNS, base_symbols
+from engine.texts import template_fields
 
 
 @dataclass
@@ -341,9 +342,8 @@ class _Builder:
 
     def check_placeholders(self, item, symbols):
         """Every {name} in a melding must be a known value."""
-        import string
         try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(item["melding"]) if f is not None]
+            fields = template_fields(item["melding"])
         except ValueError as exc:
             self.errors.append(item.value_where["melding"].error(f"in melding: {exc}; write '{{{{' for a brace"))
             return

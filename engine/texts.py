@@ -51,7 +51,8 @@ def _at(values, rows: np.ndarray) -> np.ndarray:
 
 
 def template_fields(template: str) -> list[str]:
-    return [field for _, field, _, _ in string.Formatter().parse(template) if field]
+    """The {name} placeholders of a melding ('' for an empty {}); raises ValueError on a stray brace."""
+    return [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
 
 
 def fill(template: str, lookup, rows: np.ndarray) -> np.ndarray:
