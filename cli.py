@@ -28,7 +28,7 @@ def handle_errors(command):
     """Turn the engine's domain exceptions into 'Error: …' messages with exit code 2."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from engine.errors import ExamenbronError
+        from examenbron.engine.errors import ExamenbronError
         try:
             return command(*args, **kwargs)
         except ExamenbronError as exc:
@@ -55,22 +55,18 @@ def results_options(command):
 
 def _validate(file, schooljaar, mapping, sheet, peildatum, backend):
     """Read, normalise and validate one results file; return (outcome, peildatum)."""
-    from engine import codetables, pipeline, rules
-    from engine.normalise import load_results
+    from examenbron.engine.inputs import codetables
+    from examenbron.engine import pipeline
+    from examenbron.engine.rulesets import load as rules
+    from examenbron.engine.inputs.normalise import load_results
     results = load_results(file, sheet=sheet, mapping=mapping)
-    schooljaar = schooljaar or _schooljaar_from(results, file)
+    schooljaar = schooljaar or pipeline.schooljaar_from(results)
     ruleset = rules.load(schooljaar)
     tables = codetables.load(schooljaar)
     day = peildatum.date() if peildatum else datetime.date.today()
     return pipeline.run(results, ruleset, tables, peildatum=day, backend=backend), day
 
 
-def _schooljaar_from(results, file) -> str:
-    from engine.pipeline import schooljaar_of
-    years = results.examens["examenjaar"].dropna()
-    if not len(years):
-        raise UserError(f"{file}: no valid examenjaar in the file; give --schooljaar, e.g. --schooljaar 2024-2025")
-    return schooljaar_of(int(years.mode().iloc[0]))
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -118,7 +114,7 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, fmt, output):
       examenbron validate export.csv --mapping kolommen.yaml --format json
     Exit code 0: no afkeur; 1: at least one afkeur finding; 2: input or usage error.
     """
-    from engine import report
+    from examenbron.engine.outputs import report
     outcome, day = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
     if fmt == "csv":
         text = report.to_csv(outcome)
@@ -143,7 +139,7 @@ def explain(file, schooljaar, mapping, sheet, peildatum, backend, leerling):
     Example:
       examenbron explain resultaten.csv --leerling 100234
     """
-    from engine.explain import exam_ids, explain as render
+    from examenbron.engine.outputs.explain import exam_ids, explain as render
     outcome, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
     ids = exam_ids(outcome, leerling)
     if not ids:
@@ -165,7 +161,7 @@ def export(file, schooljaar, mapping, sheet, peildatum, backend, out_dir, alles_
       examenbron export resultaten.csv --out bron-export/
     Exit code 0: every candidate exported; 1: some candidates blocked; 2: input or usage error.
     """
-    from engine.export import export_results
+    from examenbron.engine.outputs.export import export_results
     outcome, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
     digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
     summary = export_results(outcome.results, outcome.findings, out_dir=out_dir, schooljaar=outcome.schooljaar,
@@ -196,7 +192,7 @@ def rules_lint(schooljaar):
     Example:
       examenbron rules lint 2024-2025
     """
-    from engine import rules as rule_files
+    from examenbron.engine.rulesets import load as rule_files
     ruleset = rule_files.load(schooljaar, tests=True)
     click.echo(f"{schooljaar}: {len(ruleset.checks)} controles, {len(ruleset.voorwaarden)} voorwaarden, "
                f"{len(ruleset.derivations)} afleidingen, {len(ruleset.parameters)} parameters, "
@@ -214,7 +210,7 @@ def rules_test(schooljaar):
     Example:
       examenbron rules test 2024-2025
     """
-    from engine.ruletests import run_year
+    from examenbron.engine.rulesets.ruletests import run_year
     result = run_year(schooljaar)
     for case in result.failed:
         click.echo(f"{case.file}:{case.line}\n  {case.naam}")
@@ -241,7 +237,7 @@ def codetables():
 @handle_errors
 def codetables_show(schooljaar, vak, opleiding):
     """Show a school year's code tables, or one vak or opleiding."""
-    from engine.codetables import show_text
+    from examenbron.engine.inputs.codetables import show_text
     click.echo(show_text(schooljaar, vak=vak, opleiding=opleiding), nl=False)
 
 
@@ -251,7 +247,7 @@ def codetables_show(schooljaar, vak, opleiding):
 @handle_errors
 def codetables_diff(jaar1, jaar2):
     """List codes added, removed and changed between two school years."""
-    from engine.codetables import diff_text
+    from examenbron.engine.inputs.codetables import diff_text
     click.echo(diff_text(jaar1, jaar2), nl=False)
 
 
@@ -270,7 +266,7 @@ def voorbeeld(kandidaten, schooljaar, seed, fouten, output):
     Example:
       examenbron voorbeeld --kandidaten 300 --schooljaar 2024-2025 -o voorbeeld.csv
     """
-    from engine.generate import generate, write_csv
+    from examenbron.engine.samples.generate import generate, write_csv
     generated = generate(kandidaten, schooljaar, seed=seed, fouten=fouten)
     write_csv(generated.frame, output)
     click.echo(f"{output}: {kandidaten} kandidaten, {len(generated.frame)} vakrijen"

@@ -115,7 +115,7 @@ def _emit(**values) -> None:
 
 
 def w_generate(kandidaten: str, schooljaar: str, seed: str, path: str) -> None:
-    from engine.generate import generate, write_csv
+    from examenbron.engine.samples.generate import generate, write_csv
     start = time.perf_counter()
     generated = generate(int(kandidaten), schooljaar, seed=int(seed), fouten=True)
     write_csv(generated.frame, path)
@@ -131,8 +131,11 @@ def w_read(path: str) -> None:
 
 def w_phases(path: str, schooljaar: str, peildatum: str) -> None:
     import datetime
-    from engine import codetables, pipeline, report, rules
-    from engine.normalise import load_results
+    from examenbron.engine.inputs import codetables
+    from examenbron.engine import pipeline
+    from examenbron.engine.outputs import report
+    from examenbron.engine.rulesets import load as rules
+    from examenbron.engine.inputs.normalise import load_results
     day = datetime.date.fromisoformat(peildatum)
     phases = {}
     start = time.perf_counter()
@@ -156,19 +159,21 @@ def w_durable(path: str, schooljaar: str, peildatum: str) -> None:
     import importlib
     import importlib.util
     try:
-        available = importlib.util.find_spec("engine.durable_backend") is not None
+        available = importlib.util.find_spec("examenbron.engine.evaluation.durable") is not None
     except (ImportError, ValueError):
         available = False
     if not available:
-        return _emit(available=False, reason="engine.durable_backend does not exist")
+        return _emit(available=False, reason="engine.evaluation.durable does not exist")
     try:
-        module = importlib.import_module("engine.durable_backend")
+        module = importlib.import_module("examenbron.engine.evaluation.durable")
     except Exception as exc:  # noqa: BLE001 - any import failure means: not available
         return _emit(available=False, reason=f"import failed: {type(exc).__name__}: {exc}")
     if not callable(getattr(module, "run_checks", None)):
-        return _emit(available=False, reason="engine.durable_backend has no run_checks()")
-    from engine import codetables, pipeline, rules
-    from engine.normalise import load_results
+        return _emit(available=False, reason="engine.evaluation.durable has no run_checks()")
+    from examenbron.engine.inputs import codetables
+    from examenbron.engine import pipeline
+    from examenbron.engine.rulesets import load as rules
+    from examenbron.engine.inputs.normalise import load_results
     day = datetime.date.fromisoformat(peildatum)
     results = load_results(path)
     ruleset, tables = rules.load(schooljaar), codetables.load(schooljaar)
@@ -194,7 +199,7 @@ WORKERS = {"generate": w_generate, "read": w_read, "phases": w_phases, "durable"
 
 def generator_version() -> str:
     """Short hash of the generator source: a changed generator means a new cache file."""
-    return hashlib.sha256((REPO / "engine" / "generate.py").read_bytes()).hexdigest()[:10]
+    return hashlib.sha256((REPO / "engine" / "samples" / "generate.py").read_bytes()).hexdigest()[:10]
 
 
 def ensure_file(cache: Path, kandidaten: int, schooljaar: str, seed: int, fresh: bool) -> tuple[Path, int, bool]:

@@ -30,3 +30,7 @@ class RuleErrors(ExamenbronError):
 
 class CodeTableError(ExamenbronError):
     """A code table is missing or invalid."""
+
+
+class BackendUnavailable(ExamenbronError):
+    """The requested evaluator cannot run on this machine (exit code 2)."""

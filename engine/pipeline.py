@@ -12,13 +12,14 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from engine.backends import checker
-from engine.decide import Decision, decide
-from engine.derive import derive
-from engine.evaluate import Context, to_series
-from engine.findings import concat_findings
-from engine.prepare import prepare
-from engine.texts import template_fields
+from examenbron.engine.errors import InputError
+from examenbron.engine.evaluation.backends import checker
+from examenbron.engine.evaluation.decide import Decision, decide
+from examenbron.engine.evaluation.derive import derive
+from examenbron.engine.evaluation.evaluate import Context, to_series
+from examenbron.engine.outputs.findings import concat_findings
+from examenbron.engine.evaluation.prepare import prepare
+from examenbron.engine.outputs.texts import template_fields
 
 
 @dataclass
@@ -39,6 +40,15 @@ class Outcome:
 def schooljaar_of(examenjaar: int) -> str:
     """Examenjaar 2025 belongs to school year 2024-2025."""
     return f"{examenjaar - 1}-{examenjaar}"
+
+
+def schooljaar_from(results) -> str:
+    """The school year of the most frequent valid examenjaar in `results`."""
+    years = results.examens["examenjaar"].dropna()
+    if not len(years):
+        raise InputError(f"{results.source}: geen geldig examenjaar in het bestand; "
+                         "geef --schooljaar op, bijvoorbeeld --schooljaar 2024-2025")
+    return schooljaar_of(int(years.mode().iloc[0]))
 
 
 def skip_reason(rule, ruleset, columns_present, peildatum) -> str | None:

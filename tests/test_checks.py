@@ -2,8 +2,9 @@
 
 import pytest
 
-from engine import codetables, rules
-from engine.ruletests import run_case
+from examenbron.engine.inputs import codetables
+from examenbron.engine.rulesets import load as rules
+from examenbron.engine.rulesets.ruletests import run_case
 
 HAVO = [
     {"vakcode": "1001", "se_cijfer": 6.5, "ce1": 6.1}, {"vakcode": "1002", "se_cijfer": 7.0, "ce1": 6.0},

@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from examenbron.cli import main
 
 EXAMPLE = "examples/resultaten-2024-2025.csv"
 

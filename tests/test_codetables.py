@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from engine import codetables
-from engine.errors import CodeTableError
+from examenbron.engine.inputs import codetables
+from examenbron.engine.errors import CodeTableError
 
 YEARS = [f"{y}-{y + 1}" for y in range(2018, 2027)]
 
@@ -13,7 +13,7 @@ YEARS = [f"{y}-{y + 1}" for y in range(2018, 2027)]
 @pytest.fixture
 def copy_root(tmp_path):
     """A writable copy of two packaged years, to break on purpose."""
-    source = codetables.files("codetables")
+    source = codetables.files("examenbron.codetables")
     for year in ("2018-2019", "2019-2020"):
         shutil.copytree(source / year, tmp_path / year)
     return tmp_path

@@ -17,25 +17,27 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.backends import BackendUnavailable
+from examenbron.engine.errors import BackendUnavailable
 
 try:
-    from engine import durable_backend
+    from examenbron.engine.evaluation import durable as durable_backend
 except BackendUnavailable as exc:   # Python >= 3.13 or no compiler: durable-rules cannot be imported
     pytest.skip(str(exc), allow_module_level=True)
 
-from engine import codetables, pipeline, rules
-from engine.generate import generate, write_csv
-from engine.normalise import load_results, normalise
-from engine.read import RawTable
-from engine.ruletests import case_table
+from examenbron.engine.inputs import codetables
+from examenbron.engine import pipeline
+from examenbron.engine.rulesets import load as rules
+from examenbron.engine.samples.generate import generate, write_csv
+from examenbron.engine.inputs.normalise import load_results, normalise
+from examenbron.engine.inputs.read import RawTable
+from examenbron.engine.rulesets.ruletests import case_table
 
 COLUMNS = ["regel", "code", "exam_id", "vakcode", "bron_rij", "melding"]
 YEARS = rules.available_years()
 
 
 def _generator_supports(year):
-    from engine.generate import jaar
+    from examenbron.engine.samples.generate import jaar
     try:
         jaar(year)
         return True
@@ -120,7 +122,7 @@ def test_generated_files_same_findings_property(tmp_path, seed, kandidaten, year
 
 
 def test_cli_engine_durable_same_exit_code_and_count(tmp_path):
-    from cli import main
+    from examenbron.cli import main
     path = tmp_path / "resultaten.csv"
     write_csv(generate(80, "2024-2025", seed=3, fouten=True).frame, path)
     runner = CliRunner()
@@ -154,12 +156,12 @@ def test_unavailable_engine_is_a_backend_error(monkeypatch):
             raise ImportError("No module named 'durable_rules_engine'")
         return real_import(name, *args, **kwargs)
     monkeypatch.setattr(builtins, "__import__", no_durable)
-    monkeypatch.delitem(sys.modules, "engine.durable_backend")
-    from engine.backends import checker
+    monkeypatch.delitem(sys.modules, "examenbron.engine.evaluation.durable")
+    from examenbron.engine.evaluation.backends import checker
     with pytest.raises(BackendUnavailable, match="durable"):
         checker("durable")
     monkeypatch.undo()
-    importlib.import_module("engine.durable_backend")
+    importlib.import_module("examenbron.engine.evaluation.durable")
 
 
 def test_identical_rows_are_not_merged_and_memory_is_released(tmp_path):
@@ -198,7 +200,7 @@ EXPRESSIONS = [
 
 
 def _context():
-    from engine.evaluate import Context, Level, Value
+    from examenbron.engine.evaluation.evaluate import Context, Level, Value
     rng = np.random.default_rng(4)
     n = 400
     null = lambda p=0.25: rng.random(n) < p  # noqa: E731
@@ -223,9 +225,9 @@ def _context():
 
 def test_compiler_matches_vectorised_evaluator_on_nulls():
     from types import SimpleNamespace
-    from engine.check import applicable
-    from engine.evaluate import evaluate
-    from engine.expr import Symbol, check, parse
+    from examenbron.engine.evaluation.check import applicable
+    from examenbron.engine.evaluation.evaluate import evaluate
+    from examenbron.engine.language.expr import Symbol, check, parse
     ctx = _context()
     kinds = {"a": ("num", 10), "b": ("num", 1), "c": ("num", 10), "d": ("str", 1), "e": ("str", 1),
              "f": ("bool", 1), "g": ("bool", 1), "k": ("num", 1), "m": ("num", None), "t": ("date", 1)}
@@ -247,8 +249,8 @@ def test_compiler_matches_vectorised_evaluator_on_nulls():
 
 
 def test_list_parameter_inside_list_literal():
-    from engine.evaluate import evaluate
-    from engine.expr import Symbol, check, parse
+    from examenbron.engine.evaluation.evaluate import evaluate
+    from examenbron.engine.language.expr import Symbol, check, parse
     ctx = _context()
     symbols = {"d": Symbol("d", "str", "kandidaat", 1), "lijst": Symbol("lijst", "list", None, 1, ["x", "xx"])}
     nested = evaluate(check(parse('d in ["y", lijst]'), symbols, level="kandidaat", condition=True), ctx, "kandidaat")

@@ -1,4 +1,4 @@
-"""Tests for the export step (engine.export, engine.bron_xml)."""
+"""Tests for the export step (engine.outputs.export, engine.outputs.bron_xml)."""
 
 import hashlib
 import json
@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from engine import bron_xml
-from engine.export import LOG, MANIFEST, ExportError, export_results, file_name, mask
-from engine.findings import empty_findings, make_findings
-from engine.normalise import Results
+from examenbron.engine.outputs import bron_xml
+from examenbron.engine.outputs.export import LOG, MANIFEST, ExportError, export_results, file_name, mask
+from examenbron.engine.outputs.findings import empty_findings, make_findings
+from examenbron.engine.inputs.normalise import Results
 
 NS = {"e": bron_xml.NAMESPACE}
 VAKCODES = ["0011", "0012", "0013", "0024", "0055", "1019", "0301", "0062", "0080", "0099"]

@@ -5,9 +5,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from engine import expr
-from engine.evaluate import Context, Level, Value, evaluate
-from engine.symbols import base_symbols
+from examenbron.engine.language import expr
+from examenbron.engine.evaluation.evaluate import Context, Level, Value, evaluate
+from examenbron.engine.language.symbols import base_symbols
 
 SYMBOLS = base_symbols()
 

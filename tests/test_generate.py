@@ -1,4 +1,4 @@
-"""Tests for the seeded results-file generator (engine.generate)."""
+"""Tests for the seeded results-file generator (engine.samples.generate)."""
 
 import hashlib
 import time
@@ -9,7 +9,7 @@ import pytest
 from stdnum.nl import bsn as stdnum_bsn
 from stdnum.nl import onderwijsnummer as stdnum_on
 
-from engine.generate import COLUMNS, EXAM_COLUMNS, generate, write_csv
+from examenbron.engine.samples.generate import COLUMNS, EXAM_COLUMNS, generate, write_csv
 
 YEARS = ["2018-2019", "2019-2020", "2020-2021", "2021-2022", "2022-2023", "2023-2024", "2024-2025",
          "2025-2026"]
@@ -236,7 +236,7 @@ def test_extra_vakken_and_herkansingen_occur(frames):
 
 
 def test_codes_exist_in_codetables_with_matching_attributes(frames):
-    codetables = pytest.importorskip("engine.codetables", reason="engine.codetables not available yet")
+    codetables = pytest.importorskip("examenbron.engine.inputs.codetables", reason="engine.inputs.codetables not available yet")
     for y, f in frames.items():
         ct = codetables.load(y)
         opl = ct.opleidingen.set_index("opleidingscode")

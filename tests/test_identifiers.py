@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.nl import brin, bsn, onderwijsnummer
 
-from engine import identifiers
+from examenbron.engine.inputs import identifiers
 
 numbers = st.one_of(
     st.integers(min_value=0, max_value=999_999_999).map(lambda n: str(n).zfill(9)),

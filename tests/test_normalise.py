@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.columns import mask_bsn
-from engine.errors import InputError
-from engine.findings import FINDINGS_COLUMNS
-from engine.normalise import RULES, load_results, normalise
-from engine.read import RawTable
+from examenbron.engine.inputs.columns import mask_bsn
+from examenbron.engine.errors import InputError
+from examenbron.engine.outputs.findings import FINDINGS_COLUMNS
+from examenbron.engine.inputs.normalise import RULES, load_results, normalise
+from examenbron.engine.inputs.read import RawTable
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"

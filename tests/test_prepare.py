@@ -5,7 +5,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.prepare import _duplicated
+from examenbron.engine.evaluation.prepare import _duplicated
 
 
 @settings(max_examples=200)

@@ -8,9 +8,9 @@ import numpy as np
 import openpyxl
 import pytest
 
-from engine.errors import InputError
-from engine.normalise import load_results
-from engine.read import load_mapping, read_table
+from examenbron.engine.errors import InputError
+from examenbron.engine.inputs.normalise import load_results
+from examenbron.engine.inputs.read import load_mapping, read_table
 
 DATA = Path(__file__).parent / "data"
 HEADER = ["brin", "vestiging", "leerlingnummer", "bsn", "onderwijsnummer", "opleidingscode", "examenjaar",
@@ -181,8 +181,8 @@ def test_missing_file_and_directory(tmp_path):
 
 def test_fast_reader_for_large_files_matches_the_general_reader(tmp_path, monkeypatch):
     """The pyarrow path (large regular UTF-8 files) and pandas' path give the same raw table."""
-    import engine.read as read
-    from engine.generate import generate, write_csv
+    import examenbron.engine.inputs.read as read
+    from examenbron.engine.samples.generate import generate, write_csv
 
     path = tmp_path / "groot.csv"
     write_csv(generate(120, "2024-2025", seed=11, fouten=True).frame, path)
@@ -199,7 +199,7 @@ def test_fast_reader_for_large_files_matches_the_general_reader(tmp_path, monkey
 
 
 def test_fast_reader_falls_back_for_blank_lines(tmp_path, monkeypatch):
-    import engine.read as read
+    import examenbron.engine.inputs.read as read
 
     path = tmp_path / "leeg.csv"
     path.write_text("brin;vakcode\n12AB;1001\n\n12AB;1002\n", encoding="utf-8")

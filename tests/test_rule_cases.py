@@ -2,8 +2,9 @@
 
 import pytest
 
-from engine import codetables, rules
-from engine.ruletests import run_case
+from examenbron.engine.inputs import codetables
+from examenbron.engine.rulesets import load as rules
+from examenbron.engine.rulesets.ruletests import run_case
 
 RULESETS = {year: rules.load(year, tests=True) for year in rules.available_years()}
 CASES = [(year, i, case) for year in rules.available_years()

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
-from engine import rules
-from engine.errors import RuleErrors
+from examenbron.cli import main
+from examenbron.engine.rulesets import load as rules
+from examenbron.engine.errors import RuleErrors
 
 SOURCE = rules.rules_root() / "2024-2025"
 

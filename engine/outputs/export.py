@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.bron_xml import (EXAM_FIELDS, NAMESPACE, SCHEMA_FILE, SCHEMA_VERSION, VAK_FIELDS, InvalidMessage,
+from examenbron.engine.outputs.bron_xml import (EXAM_FIELDS, NAMESPACE, SCHEMA_FILE, SCHEMA_VERSION, VAK_FIELDS, InvalidMessage,
                              build_message)
-from engine.columns import mask_bsn
-from engine.errors import ExamenbronError
+from examenbron.engine.inputs.columns import mask_bsn
+from examenbron.engine.errors import ExamenbronError
 
 try:
     import fcntl
@@ -69,7 +69,7 @@ def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, i
                    alles_of_niets=False, kandidaten=None) -> ExportSummary:
     """Write the messages of all unblocked candidate exams, then remove stale files, then the manifest.
 
-    ``findings`` is the findings table (engine.findings); its afkeur rows, together with those of
+    ``findings`` is the findings table (engine.outputs.findings); its afkeur rows, together with those of
     ``results.findings``, block their exam (rows without exam_id block every exam).
     ``kandidaten`` (optional, indexed by exam_id) supplies ``leerweg`` for the totals.
     Raises ExportError, before anything visible changes, when a message does not validate.

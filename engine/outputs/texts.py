@@ -7,9 +7,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from engine.columns import mask_bsn
-from engine.evaluate import Value
-from engine.symbols import PERSONAL
+from examenbron.engine.inputs.columns import mask_bsn
+from examenbron.engine.evaluation.evaluate import Value
+from examenbron.engine.language.symbols import PERSONAL
 
 
 def number_text(numerator: int, denominator: int) -> str:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from engine.symbols import LEERWEGEN
+from examenbron.engine.language.symbols import LEERWEGEN
 
 
 @dataclass(frozen=True)

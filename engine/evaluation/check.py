@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.derive import leerweg_mask
-from engine.evaluate import Context, evaluate
-from engine.findings import concat_findings, make_findings
-from engine.symbols import INPUT_COLUMNS
-from engine.texts import fill, name_values
+from examenbron.engine.evaluation.derive import leerweg_mask
+from examenbron.engine.evaluation.evaluate import Context, evaluate
+from examenbron.engine.outputs.findings import concat_findings, make_findings
+from examenbron.engine.language.symbols import INPUT_COLUMNS
+from examenbron.engine.outputs.texts import fill, name_values
 
 
 def applicable(ctx: Context, rule, level: str) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The `durable` evaluator: the compiled check rules run on the durable-rules Rete engine.
 
-A second, independent evaluator of the same rules as `engine.check.run_checks` (same signature,
+A second, independent evaluator of the same rules as `engine.evaluation.check.run_checks` (same signature,
 same findings), used as an oracle for the vectorised compiler (`--engine durable`).
 
 Design
@@ -21,7 +21,7 @@ Design
   `v_combinatiecijfer_berekend_x10`, a constant is scaled at compile time); a value whose
   denominator varies per row (e.g. an unrounded mean) is cross-multiplied per comparison. No floats.
 - Condition functions are precomputed as fact properties (null when their argument is null), with
-  the same definitions as engine.evaluate: `valid_bsn`, `valid_onderwijsnummer`, `valid_brin`
+  the same definitions as engine.evaluation.evaluate: `valid_bsn`, `valid_onderwijsnummer`, `valid_brin`
   (python-stdnum) and `matches` (Python `re.fullmatch`). `matches` is not compiled to `$mt`: a
   voorwaarde needs "does NOT match", and durable-rules has no per-fact negated match (`$nmt` is
   silently ignored).
@@ -35,7 +35,7 @@ Design
   concurrently): rulesets are created directly, one per chunk of rows with a unique name, and
   deleted with `delete_ruleset` afterwards, so memory does not grow across runs. Actions take ONE
   parameter (two-parameter actions are run asynchronously).
-- Findings are built by `engine.check.rule_findings`, the helper of the pandas engine.
+- Findings are built by `engine.evaluation.check.rule_findings`, the helper of the pandas engine.
 
 `throughput(ctx, rules, sample_rows, ...)` measures rows per second of both engines (benchmark hook).
 """
@@ -51,23 +51,24 @@ from math import lcm
 
 import numpy as np
 
-from engine.backends import BackendUnavailable
+from examenbron.engine.errors import BackendUnavailable
 
 try:
     import durable_rules_engine as _dre
     from durable.engine import MessageNotHandledException, MessageObservedException, Ruleset
 except Exception as _exc:  # ImportError, or a broken build (e.g. Python >= 3.13: PyEval_CallObject)
     raise BackendUnavailable(
-        f"the durable engine is not available on this Python: durable-rules cannot be imported ({_exc}); "
-        "it needs Python <= 3.12 and a C compiler to build; use --engine pandas") from _exc
+        "de durable-engine is niet beschikbaar: durable-rules is niet geïnstalleerd of werkt niet op deze "
+        f"Python ({_exc}). Installeer het met: pip install 'examenbron[durable]' (Python <= 3.12 en een "
+        "C-compiler nodig), of gebruik --engine pandas") from _exc
 
 from stdnum.nl import brin as stdnum_brin
 from stdnum.nl import bsn as stdnum_bsn
 from stdnum.nl import onderwijsnummer as stdnum_onderwijsnummer
 
-from engine.check import rule_findings
-from engine.evaluate import Context
-from engine.findings import concat_findings
+from examenbron.engine.evaluation.check import rule_findings
+from examenbron.engine.evaluation.evaluate import Context
+from examenbron.engine.outputs.findings import concat_findings
 
 MAX_PROPERTIES = 255          # durable-rules MAX_OBJECT_PROPERTIES
 MAX_CONJUNCTIONS = 512        # DNF size guard per rule
@@ -338,7 +339,7 @@ class _Compiler:
 
     def isnull(self, arg, mode):
         if self.is_const(arg):
-            is_null = False            # as engine.evaluate: a parameter is never empty
+            is_null = False            # as engine.evaluation.evaluate: a parameter is never empty
             return TRUE if (is_null if mode in ("T", "NF") else not is_null) else FALSE
         if arg.op == "name":
             prop = self.name_prop(arg.value)
@@ -355,7 +356,7 @@ class _Compiler:
                  else [it.value if it.op != "name" else self.ctx.constants[it.value] for it in items_node.args])
         # a list parameter inside a list literal (`x in ["A", lijst]`) stands for its elements
         items = [x for item in items for x in (item if isinstance(item, (list, tuple)) else [item])]
-        from engine.expr import Node
+        from examenbron.engine.language.expr import Node
         holds, fails, props = [], [], []
         for item in items:
             literal = Node("num" if left.kind == "num" else "str", 0, Fraction(item) if left.kind == "num" else item,
@@ -399,7 +400,7 @@ class _Compiler:
         return self.props.add(key, build)
 
     def scope_prop(self, name) -> str:
-        """leerweg / opleidingscode as text, like `astype(str)` in engine.check (null -> 'None')."""
+        """leerweg / opleidingscode as text, like `astype(str)` in engine.evaluation.check (null -> 'None')."""
         prop = f"s_{name}"
 
         def build():
@@ -538,7 +539,7 @@ def fire(ctx: Context, rules, skip=None, *, limit_kandidaten: int | None = None)
 
 
 def run_checks(ctx: Context, rules, *, schooljaar: str, examens, skip):
-    """Findings of every rule in `rules`, evaluated by durable-rules (same contract as engine.check)."""
+    """Findings of every rule in `rules`, evaluated by durable-rules (same contract as engine.evaluation.check)."""
     rows = fire(ctx, rules, skip)
     frames = [rule_findings(ctx, rule, np.asarray(rows[i], dtype="int64"), schooljaar, examens)
               for i, rule in enumerate(rules) if rows.get(i)]
@@ -554,7 +555,7 @@ def throughput(ctx: Context, rules, sample_rows: int = 2000, *, schooljaar: str 
     the findings. Returns rows, seconds and rows/s per engine and whether the findings on the sample agree.
     `examens` is the results' candidate frame (`results.examens`); `skip` as for run_checks.
     """
-    from engine.check import run_checks as pandas_checks
+    from examenbron.engine.evaluation.check import run_checks as pandas_checks
     skip = skip or (lambda rule: None)
     total = ctx.kandidaat.n + ctx.vak.n
     per_candidate = total / max(ctx.kandidaat.n, 1)

@@ -2,7 +2,7 @@
 
 Nothing is interpreted here: every cell is text exactly as in the file ("" when empty), held as a
 pandas Categorical per column (the parser factorizes while reading, which is as fast as reading
-plain strings and lets engine.normalise parse each distinct text once).
+plain strings and lets engine.inputs.normalise parse each distinct text once).
 
 A regular UTF-8 CSV (header on the first line, no blank lines, every row as wide as the header) is
 read by pyarrow's multi-threaded CSV reader straight into dictionary-encoded columns, about three
@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from engine.columns import ALL_COLUMNS
-from engine.errors import InputError
+from examenbron.engine.inputs.columns import ALL_COLUMNS
+from examenbron.engine.errors import InputError
 
 _SNIFF_BYTES = 64 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -65,6 +65,20 @@ def read_table(path, *, sheet=None) -> RawTable:
     if b"\x00" in start:
         raise InputError(f"{source}: geen CSV- of XLSX-bestand (bevat binaire gegevens)")
     return _read_csv(source, start)
+
+
+def table_from_frame(frame: pd.DataFrame, source: str = "<DataFrame>") -> RawTable:
+    """A DataFrame's cells as text, as if read from a file with the header on row 1.
+
+    Cells are taken as written (``str``); missing values (None/NaN/NA) become empty cells.
+    """
+    columns = []
+    for name in frame.columns:
+        values = frame[name]
+        text = values.astype(object).where(values.notna(), "").map(_cell_text)
+        columns.append(pd.Categorical(text.to_numpy(dtype=object)))
+    return RawTable(source, [str(name) for name in frame.columns], columns,
+                    np.arange(2, len(frame) + 2, dtype=np.int64))
 
 
 def _read_csv(source: str, start: bytes) -> RawTable:

@@ -13,7 +13,7 @@ SCHEMA_VERSION = "1.0"
 NAMESPACE = f"urn:examenbron:examenresultaat:{SCHEMA_VERSION}"
 SCHEMA_FILE = Path(__file__).parent / "schemas" / f"examenresultaat-{SCHEMA_VERSION}.xsd"
 
-# Order of the values build_message() expects (see engine.export for where they come from).
+# Order of the values build_message() expects (see engine.outputs.export for where they come from).
 EXAM_FIELDS = (
     "bsn", "onderwijsnummer", "leerlingnummer", "brin", "vestiging", "onderwijsaanbieder",
     "opleidingscode", "examenjaar", "datum_uitslag", "uitslag", "werkstuk_titel",

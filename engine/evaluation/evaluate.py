@@ -20,8 +20,8 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from engine import identifiers
-from engine.expr import Node
+from examenbron.engine.inputs import identifiers
+from examenbron.engine.language.expr import Node
 
 
 @dataclass
@@ -356,7 +356,7 @@ def _days_between(node, a, b):
 
 
 def _column_test(values: Value, test) -> Value:
-    """Apply a whole-column test (engine.identifiers); empty values stay unknown."""
+    """Apply a whole-column test (engine.inputs.identifiers); empty values stay unknown."""
     if not isinstance(values.val, np.ndarray):
         return Value("bool", bool(test(np.array([values.val], dtype=object))[0]), values.null)
     return Value("bool", test(values.val), values.null)

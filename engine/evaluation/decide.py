@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.check import applicable
-from engine.derive import derive, leerweg_mask
-from engine.evaluate import Context, Level, Value, evaluate
+from examenbron.engine.evaluation.check import applicable
+from examenbron.engine.evaluation.derive import derive, leerweg_mask
+from examenbron.engine.evaluation.evaluate import Context, Level, Value, evaluate
 
 NOT_DECIDED = ("T", "D", "S")
 # Status of a voorwaarde per candidate, as small integers (index into STATUS_NAMES).

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from engine.errors import CodeTableError
+from examenbron.engine.errors import CodeTableError
 
 LEERWEGEN = ("VWO", "HAVO", "VMBO-TL", "VMBO-GL", "VMBO-KB", "VMBO-BB")
 SCHOOLSOORT_LEERWEGEN = {"havo/vwo": ("HAVO", "VWO"), "vmbo": ("VMBO-BB", "VMBO-KB", "VMBO-GL", "VMBO-TL")}
@@ -86,7 +86,7 @@ class CodeTablesDiff:
 
 def _root(root):
     """The directory holding the year folders: the codetables package unless given."""
-    return files("codetables") if root is None else Path(root)
+    return files("examenbron.codetables") if root is None else Path(root)
 
 
 def _label(root, *parts):

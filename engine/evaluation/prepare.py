@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.evaluate import Context, Level, Value, categories_values, from_series, text_codes
-from engine.symbols import INPUT_COLUMNS, LEERWEGEN
+from examenbron.engine.evaluation.evaluate import Context, Level, Value, categories_values, from_series, text_codes
+from examenbron.engine.language.symbols import INPUT_COLUMNS, LEERWEGEN
 
 SCHOOLSOORT = {"VWO": "havo/vwo", "HAVO": "havo/vwo", "VMBO-TL": "vmbo", "VMBO-GL": "vmbo",
                "VMBO-KB": "vmbo", "VMBO-BB": "vmbo"}

@@ -1,7 +1,7 @@
 """Load one school year's rule folder strictly: schema, names, expressions, duplicates.
 
 Every problem is collected and reported with file:line:column and what was expected, before any
-results file is read. The schema of each file section is declared in engine.rule_schema.
+results file is read. The schema of each file section is declared in engine.rulesets.schema.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
-from engine import expr, rule_schema, yamlsource
-from engine.errors import RuleError, RuleErrors
-from engine.symbols import LEERWEGEN, SKIPPABLE_COLUMNS, base_symbols
-from engine.texts import template_fields
+from examenbron.engine.language import expr
+from examenbron.engine.rulesets import schema as rule_schema
+from examenbron.engine.rulesets import yamlsource
+from examenbron.engine.errors import RuleError, RuleErrors
+from examenbron.engine.language.symbols import LEERWEGEN, SKIPPABLE_COLUMNS, base_symbols
+from examenbron.engine.outputs.texts import template_fields
 
 
 @dataclass
@@ -102,7 +104,7 @@ class RuleSet:
 
 def rules_root() -> Path:
     """The folder holding one sub-folder per school year (works from a checkout or installed)."""
-    return Path(str(resources.files("rules")))
+    return Path(str(resources.files("examenbron.rules")))
 
 
 def available_years(root: Path | None = None) -> list[str]:

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import yaml
 
-from engine.errors import RuleError
+from examenbron.engine.errors import RuleError
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -10,7 +10,7 @@ import io
 import json
 from collections import Counter
 
-from engine.findings import FINDINGS_COLUMNS
+from examenbron.engine.outputs.findings import FINDINGS_COLUMNS
 
 PUBLIC_FINDINGS_COLUMNS = [c for c in FINDINGS_COLUMNS if c != "exam_id"]
 ERNST_ORDER = ("afkeur", "attentie", "info")
@@ -119,7 +119,7 @@ def to_text(outcome, *, peildatum, limit: int = 15) -> str:
 def to_html(outcome, *, peildatum) -> str:
     """A self-contained HTML report a school administrator can open in a browser."""
     from jinja2 import Environment, PackageLoader, select_autoescape
-    env = Environment(loader=PackageLoader("engine", "templates"), autoescape=select_autoescape(["html"]))
+    env = Environment(loader=PackageLoader("examenbron.engine.outputs", "templates"), autoescape=select_autoescape(["html"]))
     findings = outcome.findings[PUBLIC_FINDINGS_COLUMNS].head(5000)
     findings = findings.astype(object).where(findings.notna(), "")
     afgewezen = outcome.kandidaten[outcome.kandidaten["uitslag_berekend"] != "geslaagd"]

@@ -1,7 +1,7 @@
 """The names rule expressions may read before any derivation: input columns, code-table
 attributes joined by the engine, and the engine's own per-run values."""
 
-from engine.expr import Symbol
+from examenbron.engine.language.expr import Symbol
 
 # Canonical input columns (docs/datamodel.md §1). Grades are tenths (den 10).
 INPUT_COLUMNS = {
@@ -30,7 +30,7 @@ OPTIONAL_COLUMNS = frozenset({
 # Absent optional columns with a default (diplomavak J) do not make a rule skip.
 SKIPPABLE_COLUMNS = OPTIONAL_COLUMNS - {"diplomavak"}
 
-# Joined from the school year's code tables by engine.prepare (docs/datamodel.md §2).
+# Joined from the school year's code tables by engine.evaluation.prepare (docs/datamodel.md §2).
 CODETABLE_COLUMNS = {
     "leerweg": ("str", "kandidaat", 1), "profiel": ("str", "kandidaat", 1),
     "opleidingscategorie": ("str", "kandidaat", 1),

@@ -26,7 +26,7 @@ UITSLAG_CODES = ("G", "A", "T", "D", "S")
 BEOORDELING_CODES = ("V", "G", "O")
 JA_NEE_CODES = ("J", "N")
 
-# How each column's text is interpreted; see engine.normalise for the parsers.
+# How each column's text is interpreted; see engine.inputs.normalise for the parsers.
 KIND = {
     "brin": "brin",
     "vestiging": "code", "opleidingscode": "code", "vakcode": "code",

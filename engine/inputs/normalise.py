@@ -16,13 +16,16 @@ from itertools import chain
 import numpy as np
 import pandas as pd
 
-from engine.columns import (
+from examenbron.engine.inputs.columns import (
     ALL_COLUMNS, BEOORDELING_CODES, CODE_WIDTH, EXAM_COLUMNS, EXAM_KEY, JA_NEE_CODES, KIND,
     OPTIONAL_COLUMNS, PERSONAL_COLUMNS, REQUIRED_COLUMNS, UITSLAG_CODES, VAK_COLUMNS, mask_bsn,
 )
-from engine.errors import InputError
-from engine.findings import empty_findings, make_findings
-from engine.read import RawTable, check_mapping, did_you_mean, load_mapping, normalise_header, read_table
+from examenbron.engine.errors import InputError
+from examenbron.engine.outputs.findings import empty_findings, make_findings
+from examenbron.engine.inputs.read import (
+    RawTable, check_mapping, did_you_mean, load_mapping, normalise_header, read_table,
+    table_from_frame,
+)
 
 RULES = {
     "INV-001": ("EB001", "cijfer is geen getal"),
@@ -59,7 +62,9 @@ class Results:
 
 
 def load_results(path, *, sheet=None, mapping=None) -> Results:
-    """Read and normalise a results file; ``mapping`` is a YAML file path or a dict {their header: canonical}.
+    """Read and normalise a results file or a pandas DataFrame in the canonical format.
+
+    ``mapping`` is a YAML file path or a dict {their header: canonical}.
 
     Raises InputError for an unreadable file, a bad mapping or missing required columns.
     """
@@ -67,11 +72,12 @@ def load_results(path, *, sheet=None, mapping=None) -> Results:
         mapping = check_mapping(mapping, "kolomkoppeling")
     elif mapping is not None:
         mapping = load_mapping(mapping)
-    return normalise(read_table(path, sheet=sheet), mapping)
+    raw = table_from_frame(path) if isinstance(path, pd.DataFrame) else read_table(path, sheet=sheet)
+    return normalise(raw, mapping)
 
 
 def normalise(raw: RawTable, mapping=None) -> Results:
-    """Turn raw text columns into Results; ``mapping`` as returned by engine.read.load_mapping."""
+    """Turn raw text columns into Results; ``mapping`` as returned by engine.inputs.read.load_mapping."""
     positions = _resolve_columns(raw, mapping or {})
     n = len(raw.bron_rij)
     columns = {col: _encode(col, raw.columns[positions[col]] if col in positions else None, n)

@@ -14,12 +14,13 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from engine import codetables, pipeline
-from engine.columns import REQUIRED_COLUMNS
-from engine.decide import STATUS_NAMES
-from engine.normalise import normalise
-from engine.read import RawTable
-from engine.texts import number_text
+from examenbron.engine.inputs import codetables
+from examenbron.engine import pipeline
+from examenbron.engine.inputs.columns import REQUIRED_COLUMNS
+from examenbron.engine.evaluation.decide import STATUS_NAMES
+from examenbron.engine.inputs.normalise import normalise
+from examenbron.engine.inputs.read import RawTable
+from examenbron.engine.outputs.texts import number_text
 
 DEFAULTS = {"brin": "12AB", "vestiging": "00", "bsn": "111222333", "onderwijsaanbieder": "123A456"}
 
@@ -170,7 +171,7 @@ def _value(outcome, name):
 
 def run_year(schooljaar: str, root=None) -> YearResult:
     """Run every test case of a school year and report coverage."""
-    from engine import rules
+    from examenbron.engine.rulesets import load as rules
     ruleset = rules.load(schooljaar, root, tests=True)
     tables = codetables.load(schooljaar)
     cases = [run_case(case, ruleset, tables, i) for i, case in enumerate(ruleset.testgevallen, start=1)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.check import read_names
-from engine.decide import STATUS_NAMES
-from engine.texts import fill, name_values, number_text, value_texts
+from examenbron.engine.evaluation.check import read_names
+from examenbron.engine.evaluation.decide import STATUS_NAMES
+from examenbron.engine.outputs.texts import fill, name_values, number_text, value_texts
 
 STATUS_TEXT = {"gehaald": "gehaald", "niet gehaald": "NIET GEHAALD", "onbepaald": "onbepaald (gegevens ontbreken)"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.evaluate import Context, Value, evaluate
+from examenbron.engine.evaluation.evaluate import Context, Value, evaluate
 
 
 def derive(ctx: Context, derivations) -> None:

@@ -1,0 +1,41 @@
+"""examenbron: check Dutch VO exam results against the law and DUO's BRON rules before exchange.
+
+The public API for vendors who embed the validator (documented in docs/api.md)::
+
+    import examenbron
+    outcome = examenbron.validate("resultaten.csv")            # or a pandas DataFrame
+    outcome.bevindingen, outcome.kandidaten                    # findings and one row per exam
+
+Everything under ``examenbron.engine`` is internal and may change between versions.
+"""
+
+from __future__ import annotations
+
+import datetime
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("examenbron")
+except PackageNotFoundError:  # a checkout that was never installed
+    __version__ = "0+onbekend"
+
+__all__ = ["validate", "__version__"]
+
+
+def validate(source, *, schooljaar: str | None = None, peildatum: datetime.date | None = None,
+             mapping=None, sheet: str | None = None, engine: str = "pandas"):
+    """Validate a results file (path) or a pandas DataFrame in the canonical format; return the Outcome.
+
+    ``schooljaar`` defaults to the school year of the file's examenjaar; ``peildatum`` (the reference
+    date for exchange deadlines) to today; ``mapping`` is a YAML path or a dict {their header:
+    canonical name}. Raises ``examenbron.engine.errors.ExamenbronError`` for unreadable input.
+    """
+    from examenbron.engine import pipeline
+    from examenbron.engine.inputs import codetables
+    from examenbron.engine.inputs.normalise import load_results
+    from examenbron.engine.rulesets import load as rulesets
+
+    results = load_results(source, sheet=sheet, mapping=mapping)
+    schooljaar = schooljaar or pipeline.schooljaar_from(results)
+    return pipeline.run(results, rulesets.load(schooljaar), codetables.load(schooljaar),
+                        peildatum=peildatum, backend=engine)
