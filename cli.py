@@ -71,8 +71,23 @@ def _error(message: str, soort: str, fmt) -> UserError:
     return UserError(message)
 
 
+def source_options(command):
+    """--regels / --codetabellen: folders with one sub-folder per school year (default: the installed ones)."""
+    for decorator in reversed([
+        click.option("--regels", envvar="EXAMENBRON_REGELS", metavar="MAP",
+                     type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     help="Map met een regelmap per schooljaar (ook EXAMENBRON_REGELS)"),
+        click.option("--codetabellen", envvar="EXAMENBRON_CODETABELLEN", metavar="MAP",
+                     type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     help="Map met een codetabelmap per schooljaar (ook EXAMENBRON_CODETABELLEN)"),
+    ]):
+        command = decorator(command)
+    return command
+
+
 def results_options(command):
     """Options shared by every command that reads a results file."""
+    command = source_options(command)
     for decorator in reversed([
         click.argument("file", type=click.Path(dir_okay=False, path_type=Path)),
         click.option("--schooljaar", "-j", metavar="JAAR", help="School year, e.g. 2024-2025 (default: from examenjaar)"),
@@ -88,7 +103,7 @@ def results_options(command):
     return command
 
 
-def _validate(file, schooljaar, mapping, sheet, peildatum, backend):
+def _validate(file, schooljaar, mapping, sheet, peildatum, backend, regels=None, codetabellen=None):
     """Read, normalise and validate one results file; return (outcome, peildatum)."""
     from examenbron.engine.inputs import codetables
     from examenbron.engine import pipeline
@@ -96,8 +111,8 @@ def _validate(file, schooljaar, mapping, sheet, peildatum, backend):
     from examenbron.engine.inputs.normalise import load_results
     results = load_results(file, sheet=sheet, mapping=mapping)
     schooljaar = schooljaar or pipeline.schooljaar_from(results)
-    ruleset = rules.load(schooljaar)
-    tables = codetables.load(schooljaar)
+    ruleset = rules.load(schooljaar, regels)
+    tables = codetables.load(schooljaar, codetabellen)
     day = peildatum.date() if peildatum else datetime.date.today()
     return pipeline.run(results, ruleset, tables, peildatum=day, backend=backend), day
 
@@ -140,7 +155,7 @@ def main(debug):
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file (default: standard output)")
 @handle_errors
-def validate(file, schooljaar, mapping, sheet, peildatum, backend, fmt, output):
+def validate(file, schooljaar, mapping, sheet, peildatum, backend, fmt, output, regels, codetabellen):
     """Validate a results file and report findings per candidate.
 
     \b
@@ -151,7 +166,7 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, fmt, output):
     Exit code 0: no afkeur; 1: at least one afkeur finding; 2: input or usage error.
     """
     from examenbron.engine.outputs import report
-    outcome, day = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
+    outcome, day = _validate(file, schooljaar, mapping, sheet, peildatum, backend, regels, codetabellen)
     if fmt == "csv":
         text = report.to_csv(outcome)
     else:
@@ -168,7 +183,7 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, fmt, output):
 @results_options
 @click.option("--leerling", "-l", required=True, metavar="NUMMER", help="The candidate's leerlingnummer")
 @handle_errors
-def explain(file, schooljaar, mapping, sheet, peildatum, backend, leerling):
+def explain(file, schooljaar, mapping, sheet, peildatum, backend, leerling, regels, codetabellen):
     """Explain how one candidate's uitslag was computed, vak by vak and rule by rule.
 
     \b
@@ -176,7 +191,7 @@ def explain(file, schooljaar, mapping, sheet, peildatum, backend, leerling):
       examenbron explain resultaten.csv --leerling 100234
     """
     from examenbron.engine.outputs.explain import exam_ids, explain as render
-    outcome, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
+    outcome, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend, regels, codetabellen)
     ids = exam_ids(outcome, leerling)
     if not ids:
         raise UserError(f"{file}: no candidate with leerlingnummer {leerling!r}")
@@ -189,7 +204,7 @@ def explain(file, schooljaar, mapping, sheet, peildatum, backend, leerling):
               help="Directory for the BRON messages, manifest.json and export-log.jsonl")
 @click.option("--alles-of-niets", is_flag=True, help="Write nothing when any candidate is blocked")
 @handle_errors
-def export(file, schooljaar, mapping, sheet, peildatum, backend, out_dir, alles_of_niets):
+def export(file, schooljaar, mapping, sheet, peildatum, backend, out_dir, alles_of_niets, regels, codetabellen):
     """Write a BRON examenresultaat message for every candidate without an afkeur finding.
 
     \b
@@ -198,7 +213,7 @@ def export(file, schooljaar, mapping, sheet, peildatum, backend, out_dir, alles_
     Exit code 0: every candidate exported; 1: some candidates blocked; 2: input or usage error.
     """
     from examenbron.engine.outputs.export import export_results
-    outcome, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
+    outcome, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend, regels, codetabellen)
     digest = outcome.results.sha256
     summary = export_results(outcome.results, outcome.findings, out_dir=out_dir, schooljaar=outcome.schooljaar,
                              regelset_versie=outcome.ruleset.versie, input_sha256=digest,
@@ -214,54 +229,6 @@ def export(file, schooljaar, mapping, sheet, peildatum, backend, out_dir, alles_
 
 
 @main.group()
-def rules():
-    """Check and test the rule files of a school year."""
-
-
-@rules.command("lint")
-@click.argument("schooljaar")
-@handle_errors
-def rules_lint(schooljaar):
-    """Load the rules of a school year strictly; report every error with file:line:column.
-
-    \b
-    Example:
-      examenbron rules lint 2024-2025
-    """
-    from examenbron.engine.rulesets import load as rule_files
-    ruleset = rule_files.load(schooljaar, tests=True)
-    click.echo(f"{schooljaar}: {len(ruleset.checks)} controles, {len(ruleset.voorwaarden)} voorwaarden, "
-               f"{len(ruleset.derivations)} afleidingen, {len(ruleset.parameters)} parameters, "
-               f"{len(ruleset.testgevallen)} testgevallen — geen fouten "
-               f"(versie {ruleset.versie})")
-
-
-@rules.command("test")
-@click.argument("schooljaar")
-@handle_errors
-def rules_test(schooljaar):
-    """Run the test cases in rules/<schooljaar>/tests and list rules that no test exercises.
-
-    \b
-    Example:
-      examenbron rules test 2024-2025
-    """
-    from examenbron.engine.rulesets.ruletests import run_year
-    result = run_year(schooljaar)
-    for case in result.failed:
-        click.echo(f"{case.file}:{case.line}\n  {case.naam}")
-        for problem in case.problems:
-            click.echo(f"    {problem}")
-    passed = len(result.cases) - len(result.failed)
-    if result.not_covered:
-        click.echo(f"Niet getest ({len(result.not_covered)}):")
-        for item in result.not_covered:
-            click.echo(f"  {item}")
-    click.echo(f"{schooljaar}: {passed} passed, {len(result.failed)} failed")
-    sys.exit(1 if result.failed else 0)
-
-
-@main.group()
 def codetables():
     """Show and compare DUO's code tables per school year."""
 
@@ -270,21 +237,28 @@ def codetables():
 @click.argument("schooljaar")
 @click.option("--vak", metavar="CODE", help="Show one vakcode")
 @click.option("--opleiding", metavar="CODE", help="Show one opleidingscode")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help="text: summary; json: metadata and both tables; csv: the (selected) rows")
+@source_options
 @handle_errors
-def codetables_show(schooljaar, vak, opleiding):
+def codetables_show(schooljaar, vak, opleiding, fmt, regels, codetabellen):
     """Show a school year's code tables, or one vak or opleiding."""
-    from examenbron.engine.inputs.codetables import show_text
-    click.echo(show_text(schooljaar, vak=vak, opleiding=opleiding), nl=False)
+    from examenbron.engine.inputs.codetables import show_data, show_text
+    if fmt == "text":
+        click.echo(show_text(schooljaar, vak=vak, opleiding=opleiding, root=codetabellen), nl=False)
+    else:
+        click.echo(show_data(schooljaar, fmt, vak=vak, opleiding=opleiding, root=codetabellen), nl=False)
 
 
 @codetables.command("diff")
 @click.argument("jaar1")
 @click.argument("jaar2")
+@source_options
 @handle_errors
-def codetables_diff(jaar1, jaar2):
+def codetables_diff(jaar1, jaar2, regels, codetabellen):
     """List codes added, removed and changed between two school years."""
     from examenbron.engine.inputs.codetables import diff_text
-    click.echo(diff_text(jaar1, jaar2), nl=False)
+    click.echo(diff_text(jaar1, jaar2, root=codetabellen), nl=False)
 
 
 @main.command()
@@ -308,6 +282,10 @@ def voorbeeld(kandidaten, schooljaar, seed, fouten, output):
     click.echo(f"{output}: {kandidaten} kandidaten, {len(generated.frame)} vakrijen"
                + (f", {len(generated.fouten)} geplante fouten" if fouten else ""), err=True)
 
+
+from examenbron.cli_rules import rules  # noqa: E402  (the rules group uses the helpers above)
+
+main.add_command(rules)
 
 if __name__ == "__main__":
     main()

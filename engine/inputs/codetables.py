@@ -338,6 +338,31 @@ def show_text(schooljaar: str, vak: str | None = None, opleiding: str | None = N
     return "\n\n".join(parts) + "\n"
 
 
+def show_data(schooljaar: str, fmt: str, vak: str | None = None, opleiding: str | None = None, root=None) -> str:
+    """`codetables show --format json|csv`: the (selected) rows of both tables; json adds the metadata."""
+    import io
+    import json
+    tables = load(schooljaar, root)
+    opl, vakken = tables.opleidingen, tables.vakken
+    if opleiding is not None or vak is not None:
+        opl = opl[opl["opleidingscode"] == _normalise_code(opleiding)] if opleiding is not None else opl.iloc[0:0]
+        vakken = vakken[vakken["vakcode"] == _normalise_code(vak)] if vak is not None else vakken.iloc[0:0]
+    vakken = vakken.assign(leerwegen=vakken["leerwegen"].map(";".join))
+    if fmt == "json":
+        def records(frame):
+            return json.loads(frame.to_json(orient="records", force_ascii=False))
+        return json.dumps({"schooljaar": schooljaar, "metadata": tables.metadata, "opleidingen": records(opl),
+                           "vakken": records(vakken)}, ensure_ascii=False, indent=2, default=str) + "\n"
+    out = io.StringIO()
+    if opleiding is not None or vak is None:
+        opl.to_csv(out, index=False, lineterminator="\n")
+    if vak is not None or opleiding is None:
+        if out.tell():
+            out.write("\n")
+        vakken.to_csv(out, index=False, lineterminator="\n")
+    return out.getvalue()
+
+
 def _summary(tables):
     meta, opl, vak = tables.metadata, tables.opleidingen, tables.vakken
     lines = [f"Code tables {tables.schooljaar}: status {meta['status']}"

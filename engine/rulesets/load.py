@@ -90,6 +90,7 @@ class RuleSet:
     basis: str | None = None                     # the year this one inherits from
     examenjaar: int = 0
     sections: dict = field(default_factory=dict)  # every resolved section, as read (any future one too)
+    origins: dict = field(default_factory=dict)   # (section, id or naam) -> overlay.Entry it came from
 
     @property
     def naam(self) -> str:
@@ -115,32 +116,37 @@ def available_years(root: Path | None = None) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "regelset.yaml").exists())
 
 
-def load(schooljaar: str, root: Path | None = None, *, tests: bool = False) -> RuleSet:
+def load(schooljaar: str, root: Path | None = None, *, tests: bool = False, as_year: str | None = None) -> RuleSet:
     """Load and check the rule folder of `schooljaar` with its basis chain; raise RuleErrors
     listing every problem (schema and expression errors together).
 
     The test cases under tests/ are read (and checked) only with `tests=True`; they are not part of
-    the rule set's version, which hashes the rule files alone.
+    the rule set's version, which hashes the rule files alone. With `as_year` the folder's rules are
+    resolved for another school year (its placeholders and dates), as `rules impact` needs.
     """
     root = Path(root) if root else rules_root()
     overlay.check_year_name(schooljaar)
+    if as_year:
+        overlay.check_year_name(as_year)
     folder = root / schooljaar
     if not (folder / "regelset.yaml").exists():
         years = ", ".join(available_years(root)) or "geen"
         raise RuleErrors([RuleError(f"geen regels voor schooljaar {schooljaar!r} in {root}; beschikbaar: {years}",
                                     file=str(folder))])
-    return _Builder(schooljaar, folder, root, tests).build()
+    return _Builder(schooljaar, folder, root, tests, as_year).build()
 
 
 class _Builder:
-    def __init__(self, schooljaar, folder: Path, root: Path, tests: bool):
-        self.schooljaar, self.folder, self.root, self.tests = schooljaar, folder, root, tests
+    def __init__(self, schooljaar, folder: Path, root: Path, tests: bool, as_year: str | None = None):
+        self.folder_year, self.schooljaar = schooljaar, as_year or schooljaar
+        self.folder, self.root, self.tests = folder, root, tests
         self.errors: list[RuleError] = []
         self.failed: set[str] = set()
         self.sections: dict[str, list] = {}
 
     def build(self) -> RuleSet:
-        resolved = overlay.resolve(self.schooljaar, self.root, tests=self.tests, display_root=self.root.parent)
+        resolved = overlay.resolve(self.folder_year, self.root, tests=self.tests, display_root=self.root.parent,
+                                   as_year=self.schooljaar)
         self.resolved = resolved
         self.errors.extend(resolved.errors)
         self.failed |= resolved.failed
@@ -153,6 +159,7 @@ class _Builder:
         rs.sections = {section: [e.value for e in entries] for section, entries in resolved.lists.items()}
         rs.sections.update({section: {k: e.value for k, e in entries.items()}
                             for section, entries in resolved.mappings.items()})
+        rs.origins = {(e.section, e.key): e for e in reversed(list(resolved.all_entries())) if e.key is not None}
         self.parameters(rs)
         rs.symbols = base_symbols()
         for name, value in rs.parameters.items():
@@ -165,7 +172,7 @@ class _Builder:
 
     def raise_errors(self):
         if self.errors:
-            raise RuleErrors(_with_overrides(self.errors, self.resolved, self.schooljaar))
+            raise RuleErrors(_with_overrides(self.errors, self.resolved, self.folder_year))
 
     def metadata(self) -> dict:
         entries = self.resolved.mappings.get("regelset", {})

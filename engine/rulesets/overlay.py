@@ -108,9 +108,11 @@ def basis_of(folder: Path) -> str | None:
     return str(value) if value is not None else None
 
 
-def resolve(schooljaar: str, root: Path, *, tests: bool, display_root: Path | None = None) -> Resolved:
-    """Merge the folders of `schooljaar`'s basis chain, filling in the year's placeholders."""
-    _, examenjaar = check_year_name(schooljaar)
+def resolve(schooljaar: str, root: Path, *, tests: bool, display_root: Path | None = None,
+            as_year: str | None = None) -> Resolved:
+    """Merge the folders of `schooljaar`'s basis chain, filling in the year's placeholders (those of
+    `as_year` when given: the rules of one year applied to another, as if it were its basis)."""
+    _, examenjaar = check_year_name(as_year or schooljaar)
     resolved = Resolved(schooljaar, [])
     chain, year = [], schooljaar
     while year is not None:
@@ -137,9 +139,12 @@ def resolve(schooljaar: str, root: Path, *, tests: bool, display_root: Path | No
                 break
     resolved.chain = chain
     digest = hashlib.sha256()
-    fill = _Filler(schooljaar, examenjaar)
+    fill = _Filler(as_year or schooljaar, examenjaar)
     for year in reversed(chain):
         _apply_year(resolved, root / year, year, fill, tests, digest, display_root)
+    if as_year and as_year != schooljaar:
+        for key in NOT_INHERITED:
+            resolved.mappings.get("regelset", {}).pop(key, None)
     resolved.digest = digest.hexdigest()[:16]
     return resolved
 

@@ -169,11 +169,11 @@ def _value(outcome, name):
     return bool(val) if v.kind == "bool" else val
 
 
-def run_year(schooljaar: str, root=None) -> YearResult:
+def run_year(schooljaar: str, root=None, codetables_root=None) -> YearResult:
     """Run every test case of a school year and report coverage."""
     from examenbron.engine.rulesets import load as rules
     ruleset = rules.load(schooljaar, root, tests=True)
-    tables = codetables.load(schooljaar)
+    tables = codetables.load(schooljaar, codetables_root)
     cases = [run_case(case, ruleset, tables, i) for i, case in enumerate(ruleset.testgevallen, start=1)]
     return YearResult(schooljaar, cases, _not_covered(ruleset, cases))
 
