@@ -151,53 +151,65 @@ def chart_specs(outcome) -> dict[str, dict]:
     data = chart_data(outcome)
     uitslag_kleuren = {**UITSLAG_KLEUREN, "afwijkend": AFWIJKEND_KLEUR}
     specs = {}
+    bron_labels = {"school": "volgens school", "berekend": "berekend", "afwijkend": "tegenstrijdig"}
     specs["uitslag"] = _spec(
-        data["uitslag"], width=560,
+        data["uitslag"],
         transform=[{"aggregate": [{"op": "sum", "field": "n", "as": "aantal"}],
-                    "groupby": ["leerweg", "bron", "uitslag"]}],
-        mark={"type": "bar", "tooltip": True},
-        encoding={
-            "y": {"field": "leerweg", "type": "nominal", "title": None},
-            "yOffset": {"field": "bron", "type": "nominal", "sort": ["school", "berekend", "afwijkend"],
-                        "title": None},
-            "x": {"field": "aantal", "type": "quantitative", "stack": "zero", "title": "kandidaten"},
-            "color": {"field": "uitslag", "type": "nominal", "title": "uitslag", "scale": _scale(uitslag_kleuren)},
-            "stroke": {"condition": {"test": "datum.bron == 'afwijkend'", "value": "#000"}, "value": None},
-            "tooltip": [{"field": "leerweg"}, {"field": "bron", "title": "volgens"},
-                        {"field": "uitslag"}, {"field": "aantal", "type": "quantitative"}],
-            "order": {"field": "uitslag", "sort": "ascending"},
-        },
-        height={"step": 14},
+                    "groupby": ["leerweg", "bron", "uitslag"]},
+                   {"joinaggregate": [{"op": "sum", "field": "aantal", "as": "totaal"}],
+                    "groupby": ["leerweg", "bron"]},
+                   {"calculate": " : ".join(f"datum.bron == '{k}' ? '{v}'" for k, v in bron_labels.items())
+                    + " : datum.bron", "as": "volgens"}],
+        facet={"row": {"field": "leerweg", "type": "nominal", "title": None,
+                       "header": {"labelAngle": 0, "labelAlign": "left", "labelFontWeight": "bold"}}},
+        spec={"width": 430, "height": {"step": 16}, "layer": [
+            {"mark": {"type": "bar", "tooltip": True},
+             "encoding": {
+                 "color": {"field": "uitslag", "type": "nominal", "title": "uitslag",
+                           "scale": _scale(uitslag_kleuren), "legend": {"orient": "bottom", "columns": 3}},
+                 "order": {"field": "uitslag", "sort": "ascending"},
+                 "tooltip": [{"field": "leerweg"}, {"field": "volgens"}, {"field": "uitslag"},
+                             {"field": "aantal", "type": "quantitative"}]}},
+            {"mark": {"type": "text", "align": "left", "dx": 4, "fontWeight": "bold"},
+             "transform": [{"window": [{"op": "row_number", "as": "nr"}], "groupby": ["leerweg", "bron"]},
+                           {"filter": "datum.nr == 1"}],
+             "encoding": {"x": {"field": "totaal", "type": "quantitative"},
+                          "text": {"field": "totaal", "type": "quantitative", "format": ",d"},
+                          "color": {"condition": {"test": "datum.bron == 'afwijkend'", "value": AFWIJKEND_KLEUR},
+                                    "value": "#333"}}},
+        ], "encoding": {
+            "y": {"field": "volgens", "type": "nominal", "title": None,
+                  "sort": list(bron_labels.values())},
+            "x": {"field": "aantal", "type": "quantitative", "stack": "zero", "title": "kandidaten"}}},
     )
     specs["per_school"] = _spec(
-        data["per_school"], width=560, height={"step": 18},
+        data["per_school"], width=900, height={"step": 14},
         transform=[{"aggregate": [{"op": "sum", "field": "n", "as": "aantal"}], "groupby": ["school", "uitslag"]}],
         mark={"type": "bar", "tooltip": True},
         encoding={
             "y": {"field": "school", "type": "nominal", "title": "BRIN en vestiging"},
             "x": {"field": "aantal", "type": "quantitative", "stack": "normalize", "title": "aandeel kandidaten",
-                  "axis": {"format": ".0%"}},
+                  "axis": {"format": ".0%", "tickCount": 10}},
             "color": {"field": "uitslag", "type": "nominal", "title": "berekende uitslag",
-                      "scale": _scale(UITSLAG_KLEUREN)},
+                      "scale": _scale(UITSLAG_KLEUREN), "legend": {"orient": "top"}},
             "tooltip": [{"field": "school"}, {"field": "uitslag"}, {"field": "aantal", "type": "quantitative"}],
         },
     )
     specs["bevindingen"] = _spec(
-        data["bevindingen"], width=480, height={"step": 18},
+        data["bevindingen"], width=380, height={"step": 18},
         transform=[{"aggregate": [{"op": "sum", "field": "n", "as": "aantal"}],
-                    "groupby": ["label", "ernst", "omschrijving"]}],
-        layer=[
-            {"mark": {"type": "bar", "tooltip": True},
-             "encoding": {"color": {"field": "ernst", "type": "nominal", "scale": _scale(ERNST_KLEUREN)}}},
-            {"mark": {"type": "text", "align": "left", "dx": 3},
-             "encoding": {"text": {"field": "aantal", "type": "quantitative"}}},
-        ],
+                    "groupby": ["label", "ernst", "omschrijving"]},
+                   {"calculate": "datum.label + ' (' + format(datum.aantal, ',d') + ')'", "as": "regel"}],
+        mark={"type": "bar", "tooltip": True},
         encoding={
-            "y": {"field": "label", "type": "nominal", "title": None, "sort": {"field": "aantal", "op": "max", "order": "descending"},
-                  "axis": {"labelLimit": 260}},
-            "x": {"field": "aantal", "type": "quantitative", "title": "bevindingen", "scale": {"type": "symlog"}},
+            "y": {"field": "regel", "type": "nominal", "title": None,
+                  "sort": {"field": "aantal", "op": "max", "order": "descending"}, "axis": {"labelLimit": 300}},
+            "x": {"field": "aantal", "type": "quantitative", "title": "bevindingen (logaritmische schaal)",
+                  "scale": {"type": "symlog"}, "axis": {"tickCount": 4, "format": ",d"}},
+            "color": {"field": "ernst", "type": "nominal", "scale": _scale(ERNST_KLEUREN),
+                      "legend": {"orient": "bottom"}},
             "tooltip": [{"field": "label", "title": "regel"}, {"field": "omschrijving"}, {"field": "ernst"},
-                        {"field": "aantal", "type": "quantitative"}],
+                        {"field": "aantal", "type": "quantitative", "format": ",d"}],
         },
     )
     specs["eindcijfers"] = _spec(

@@ -21,8 +21,8 @@ from examenbron.engine.outputs.texts import aantal
 UITLEG_LIMIET = 1000
 CHART_TITLES = {
     "uitslag": "Uitslag per leerweg: school en berekend",
-    "per_school": "Berekende uitslag per school (BRIN en vestiging)",
     "bevindingen": "Bevindingen per regel en ernst",
+    "per_school": "Berekende uitslag per school (BRIN en vestiging)",
     "eindcijfers": "Verdeling van de eindcijfers per leerweg",
     "ce_gemiddelde": "Verdeling van het CE-gemiddelde per leerweg",
     "se_ce": "Verschil SE − CE per vak en leerweg",
@@ -35,6 +35,7 @@ def to_html(outcome, *, peildatum, standaard_peildatum: bool = False, bron_besta
     env = Environment(loader=PackageLoader("examenbron.engine.outputs", "templates"),
                       autoescape=select_autoescape(["html"]))
     env.filters["aantal"] = lambda n, een, meer: aantal(int(n), een, meer)
+    env.filters["getal"] = lambda n: f"{int(n):,}".replace(",", ".")
     k = outcome.kandidaten
     order = _candidate_order(outcome)
     uitleg, uitgelegd = _explanations(outcome, order)
