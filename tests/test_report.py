@@ -231,3 +231,17 @@ def test_output_survives_a_cp1252_console_redirect(tmp_path, command):
     assert b"Traceback" not in done.stderr
     text = out.read_bytes().decode("cp1252")
     assert ("Berekende uitslag" in text) if args[0] == "explain" else ("Bevindingen per regel" in text)
+
+
+def test_chart_specs_are_valid_vega_lite():
+    from altair.vegalite.v6.schema import load_schema
+    from examenbron.engine.outputs import charts
+    outcome = examenbron.validate(EXAMPLE, peildatum=datetime.date(2025, 6, 20))
+    validator = jsonschema.Draft7Validator(load_schema())
+    specs = charts.chart_specs(outcome)
+    assert set(specs) == {"uitslag", "per_school", "bevindingen", "eindcijfers", "ce_gemiddelde", "se_ce"}
+    for name, spec in specs.items():
+        errors = [e.message for e in validator.iter_errors(spec)]
+        assert not errors, (name, errors[:3])
+    per_school = charts.chart_data(outcome)["per_school"]
+    assert per_school["n"].sum() == len(outcome.kandidaten)
