@@ -82,13 +82,13 @@ def chart_data(outcome) -> dict[str, pd.DataFrame]:
     data["per_school"] = _count(per_school, ["school", "uitslag"])
 
     f = outcome.findings
-    regels = {r.id: r for r in [*outcome.ruleset.checks, *outcome.ruleset.voorwaarden]}
     bev = pd.DataFrame({
         "school": school_keys(f), "regel": f["regel"].fillna("onbekend"),
         "code": f["code"].fillna(""), "ernst": f["ernst"].fillna("onbekend"),
     })
     bev["label"] = np.where(bev["code"] != "", bev["code"] + " " + bev["regel"], bev["regel"])
-    bev["omschrijving"] = bev["regel"].map(lambda r: _one_line(getattr(regels.get(r), "omschrijving", "")))
+    from examenbron.engine.outputs.report import omschrijving
+    bev["omschrijving"] = bev["regel"].map({r: omschrijving(outcome, r) for r in bev["regel"].unique()})
     data["bevindingen"] = _count(bev, ["school", "label", "ernst", "omschrijving"])
 
     ctx = outcome.context
@@ -124,10 +124,6 @@ def chart_data(outcome) -> dict[str, pd.DataFrame]:
 
 def _count(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.groupby(keys, sort=True, dropna=False).size().rename("n").reset_index()
-
-
-def _one_line(text) -> str:
-    return " ".join(str(text or "").split())
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

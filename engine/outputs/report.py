@@ -95,7 +95,6 @@ def summary(outcome) -> dict:
     findings, kandidaten = outcome.findings, outcome.kandidaten
     per_regel = (findings.groupby(["regel", "code", "ernst"], dropna=False).size()
                  .sort_values(ascending=False, kind="stable"))
-    rules = _rules_by_id(outcome)
     leerweg = kandidaten["leerweg"].fillna("onbekend")
     per_leerweg = {}
     for name, group in kandidaten.groupby(leerweg, sort=True):
@@ -108,7 +107,7 @@ def summary(outcome) -> dict:
         "kandidaten_met_afkeur": int(blocked),
         "bevindingen_per_ernst": {e: int((findings["ernst"] == e).sum()) for e in ERNST_ORDER},
         "bevindingen_per_regel": [{"regel": r, "code": c, "ernst": e, "aantal": int(n),
-                                   "omschrijving": _one_line(getattr(rules.get(r), "omschrijving", ""))}
+                                   "omschrijving": omschrijving(outcome, r)}
                                   for (r, c, e), n in per_regel.items()],
         "per_leerweg": per_leerweg,
         "uitslag_berekend": {u: int((kandidaten["uitslag_berekend"] == u).sum()) for u in UITSLAG_ORDER},
@@ -118,6 +117,15 @@ def summary(outcome) -> dict:
 
 def _rules_by_id(outcome) -> dict:
     return {r.id: r for r in [*outcome.ruleset.checks, *outcome.ruleset.voorwaarden]}
+
+
+def omschrijving(outcome, regel: str) -> str:
+    """A rule's omschrijving on one line; the reading checks (INV-…) are described in normalise.RULES."""
+    from examenbron.engine.inputs.normalise import RULES
+    rule = _rules_by_id(outcome).get(regel)
+    if rule is not None:
+        return _one_line(rule.omschrijving)
+    return f"Bij het inlezen: {RULES[regel][1]}" if regel in RULES else ""
 
 
 def _one_line(text) -> str:
@@ -239,8 +247,8 @@ def rule_rows(outcome) -> list[dict]:
     for (regel, ernst), n in counts.items():  # findings of reading the file (INV-…) carry no rule object
         if regel not in known:
             known.add(regel)
-            rows.append({"id": regel, "code": "", "ernst": ernst, "soort": "invoer", "omschrijving":
-                         "Controle bij het inlezen van het bestand", "grondslag": "", "bron": "",
+            rows.append({"id": regel, "code": "", "ernst": ernst, "soort": "invoer",
+                         "omschrijving": omschrijving(outcome, regel), "grondslag": "", "bron": "",
                          "aantal": int(counts[regel].sum()), "overgeslagen": ""})
     return sorted(rows, key=lambda r: (-r["aantal"], r["id"]))
 
