@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from examenbron.cli import UserError, handle_errors, source_options
+from examenbron.cli import UserError, Voortgang, handle_errors, source_options
 
 
 def _rules_root(regels):
@@ -48,7 +48,7 @@ def _emit(data, fmt, render):
 def _years(schooljaar, alle, root):
     from examenbron.engine.rulesets import load as rule_files
     if alle == bool(schooljaar):
-        raise UserError("geef een schooljaar of --alle")
+        raise UserError("geef een schooljaar op (bijvoorbeeld 2024-2025) of --alle")
     return rule_files.available_years(root) if alle else [schooljaar]
 
 
@@ -100,7 +100,7 @@ def rules_lint(schooljaar, alle, fmt, regels, codetabellen):
                 basis = f", basis {r['basis']}" if r["basis"] else ""
                 lines.append(f"{r['schooljaar']}: {r['controles']} controles, {r['voorwaarden']} voorwaarden, "
                              f"{r['afleidingen']} afleidingen, {r['parameters']} parameters, "
-                             f"{r['testgevallen']} testgevallen — geen fouten (versie {r['versie']}{basis})")
+                             f"{r['testgevallen']} testgevallen - geen fouten (versie {r['versie']}{basis})")
         return "\n".join(lines)
     _emit(report, fmt, render)
     sys.exit(2 if failed else 0)
@@ -108,11 +108,12 @@ def rules_lint(schooljaar, alle, fmt, regels, codetabellen):
 
 @rules.command("test")
 @click.argument("schooljaar", required=False)
-@click.option("--alle", is_flag=True, help="Alle schooljaren in de regelmap")
+@click.option("--alle", is_flag=True, help="Test de regels van alle schooljaren")
+@click.option("--stil", is_flag=True, help="Geen voortgang tonen op het scherm")
 @format_option
 @source_options
 @handle_errors
-def rules_test(schooljaar, alle, fmt, regels, codetabellen):
+def rules_test(schooljaar, alle, stil, fmt, regels, codetabellen):
     """Draai de testgevallen in <schooljaar>/tests en noem regels die geen test raakt.
 
     \b
@@ -122,13 +123,15 @@ def rules_test(schooljaar, alle, fmt, regels, codetabellen):
     """
     from examenbron.engine.rulesets.ruletests import run_year
     root = _rules_root(regels)
-    report = []
-    for year in _years(schooljaar, alle, root):
-        result = run_year(year, root, codetabellen)
-        report.append({"schooljaar": year, "geslaagd": len(result.cases) - len(result.failed),
-                       "mislukt": [{"plaats": f"{c.file}:{c.line}", "naam": c.naam, "verschillen": c.problems}
-                                   for c in result.failed],
-                       "niet_getest": result.not_covered})
+    report, years = [], _years(schooljaar, alle, root)
+    with Voortgang(stil).balk("regels testen", len(years)) as voortgang:
+        for done, year in enumerate(years):
+            result = run_year(year, root, codetabellen)
+            voortgang(done + 1)
+            report.append({"schooljaar": year, "geslaagd": len(result.cases) - len(result.failed),
+                           "mislukt": [{"plaats": f"{c.file}:{c.line}", "naam": c.naam, "verschillen": c.problems}
+                                       for c in result.failed],
+                           "niet_getest": result.not_covered})
 
     def render(rows):
         lines = []
@@ -136,7 +139,8 @@ def rules_test(schooljaar, alle, fmt, regels, codetabellen):
             for case in r["mislukt"]:
                 lines += [case["plaats"], f"  {case['naam']}"] + [f"    {p}" for p in case["verschillen"]]
             if r["niet_getest"]:
-                lines += [f"Niet getest ({len(r['niet_getest'])}):"] + [f"  {i}" for i in r["niet_getest"]]
+                lines += [f"{r['schooljaar']}: niet getest ({len(r['niet_getest'])}):"] + \
+                    [f"  {i}" for i in r["niet_getest"]]
             lines.append(f"{r['schooljaar']}: {r['geslaagd']} geslaagd, {len(r['mislukt'])} mislukt")
         return "\n".join(lines)
     _emit(report, fmt, render)
