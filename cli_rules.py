@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from examenbron import cli_dutch
 from examenbron.cli import UserError, Voortgang, handle_errors, source_options
 
 
@@ -56,7 +57,7 @@ format_option = click.option("--format", "-f", "fmt", type=click.Choice(["text",
                              show_default=True, help="Uitvoer: tekst of JSON")
 
 
-@click.group()
+@click.group(cls=cli_dutch.Group)
 def rules():
     """Regelbestanden per schooljaar controleren, bekijken, vergelijken en een jaar toevoegen."""
 

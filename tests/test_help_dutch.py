@@ -28,6 +28,7 @@ def _command_names(group) -> set[str]:
     names = set()
     for name, command in group.commands.items():
         names.add(name)
+        names |= set(name.split("-"))  # new-year: the parts of a hyphenated command name too
         if isinstance(command, click.Group):
             names |= _command_names(command)
     return names
