@@ -390,9 +390,11 @@ def voorbeeld(kandidaten, schooljaar, seed, fouten, output):
                + (f", {len(generated.fouten)} geplante fouten" if fouten else ""), err=True)
 
 
-from examenbron.cli_rules import rules  # noqa: E402  (the rules group uses the helpers above)
-
-main.add_command(rules)
-
 if __name__ == "__main__":
-    main()
+    # Run the importable module, so that cli_rules (which imports the helpers above) registers once.
+    from examenbron.cli import main as _main
+    _main()
+else:
+    from examenbron.cli_rules import rules  # the rules group uses the helpers above
+
+    main.add_command(rules)
