@@ -68,6 +68,17 @@ def _validate(file, schooljaar, mapping, sheet, peildatum, backend):
 
 
 
+def _streams(file, per_school) -> bool:
+    """Whether `validate` works per school: asked for, or automatic for a CSV above the size limit."""
+    if per_school is False:
+        return False
+    from examenbron.engine.scale.streaming import AUTO_BYTES, streamable
+    if not streamable(file):
+        if per_school:
+            raise UserError(f"{file}: --per-school werkt alleen voor CSV-bestanden")
+        return False
+    return bool(per_school) or (Path(file).is_file() and Path(file).stat().st_size > AUTO_BYTES)
+
 
 def write_atomic(path: Path, text: str) -> None:
     """Write text to a temporary file beside `path`, then rename: never a half-written report.
@@ -103,8 +114,11 @@ def main():
               show_default=True, help="Output format")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file (default: standard output)")
+@click.option("--per-school/--in-een-keer", "per_school", default=None,
+              help="Per school: het bestand in delen van hele scholen controleren, met begrensd geheugen "
+                   "(vanzelf bij een CSV groter dan 256 MB); in één keer: het hele bestand tegelijk")
 @handle_errors
-def validate(file, schooljaar, mapping, sheet, peildatum, backend, fmt, output):
+def validate(file, schooljaar, mapping, sheet, peildatum, backend, fmt, output, per_school):
     """Validate a results file and report findings per candidate.
 
     \b
@@ -115,7 +129,12 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, fmt, output):
     Exit code 0: no afkeur; 1: at least one afkeur finding; 2: input or usage error.
     """
     from examenbron.engine.outputs import report
-    outcome, day = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
+    if _streams(file, per_school):
+        from examenbron.engine.scale.streaming import validate_per_school
+        day = peildatum.date() if peildatum else datetime.date.today()
+        outcome = validate_per_school(file, schooljaar=schooljaar, mapping=mapping, peildatum=day, backend=backend)
+    else:
+        outcome, day = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
     if fmt == "csv":
         text = report.to_csv(outcome)
     else:
