@@ -69,3 +69,49 @@ def test_per_school_refuses_xlsx_with_a_dutch_message(tmp_path):
     result = CliRunner().invoke(main, ["validate", str(path), "--per-school"])
     assert result.exit_code == 2
     assert "alleen voor CSV" in result.output
+
+
+@pytest.fixture(scope="module")
+def archief(tmp_path_factory):
+    """Three small files, one school year each (2022-2023 has no central exam rules of 2019-2020 etc.)."""
+    folder = tmp_path_factory.mktemp("archief")
+    for i, jaar in enumerate(("2022-2023", "2023-2024", "2024-2025")):
+        frame = generate(150, jaar, seed=20 + i, fouten=True).frame
+        write_csv(frame.sample(frac=1, random_state=i), folder / f"resultaten-{jaar}.csv")
+    return folder
+
+
+@pytest.mark.timeout(300)
+def test_archive_on_a_local_dask_cluster_reports_each_file_as_validate_does(archief, tmp_path):
+    """LocalCluster with 2 worker processes; each file's report equals `examenbron validate FILE`."""
+    runner = CliRunner()
+    out = tmp_path / "archief.json"
+    result = runner.invoke(main, ["validate-archief", str(archief), "--werkers", "2", "-o", str(out),
+                                  "--peildatum", "2025-06-20"])
+    assert result.exit_code == 1, result.output
+    assert "op 2 werkers" in result.output
+    rapporten = json.loads(out.read_text(encoding="utf-8"))["rapporten"]
+    files = sorted(archief.glob("*.csv"))
+    assert [r["schooljaar"] for r in rapporten] == ["2022-2023", "2023-2024", "2024-2025"]
+    for path, rapport in zip(files, rapporten):
+        single = runner.invoke(main, ["validate", str(path), "--format", "json", "--peildatum", "2025-06-20"])
+        assert rapport == json.loads(single.output)
+
+
+@pytest.mark.timeout(300)
+def test_archive_reads_and_writes_parquet(archief, tmp_path):
+    """A Parquet input gives the findings of the same rows validated as a DataFrame; output as Parquet."""
+    source = sorted(archief.glob("*.csv"))[2]
+    frame = pd.read_csv(source, sep=";", dtype=str, keep_default_na=False)
+    frame.to_parquet(tmp_path / "resultaten.parquet", index=False)
+    out = tmp_path / "uit"
+    result = CliRunner().invoke(main, ["validate-archief", str(tmp_path / "resultaten.parquet"), "--werkers", "2",
+                                       "--format", "parquet", "-o", str(out), "--peildatum", "2025-06-20"])
+    assert result.exit_code == 1, result.output
+    expected = examenbron.validate(frame, peildatum=PEILDATUM)
+    findings = pd.read_parquet(out / "bevindingen.parquet")
+    kandidaten = pd.read_parquet(out / "kandidaten.parquet")
+    assert len(kandidaten) == len(expected.kandidaten)
+    assert (kandidaten["uitslag_berekend"].tolist() == expected.kandidaten["uitslag_berekend"].tolist())
+    assert sorted(zip(findings["regel"], findings["bron_rij"].astype(int))) == \
+        sorted(zip(expected.findings["regel"], expected.findings["bron_rij"].astype(int)))
