@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 import examenbron
 from examenbron.cli import main
+from examenbron.engine.errors import InputError
 from examenbron.engine.outputs import report
 from examenbron.engine.samples.generate import generate, write_csv
 from examenbron.engine.scale.streaming import validate_per_school
@@ -115,3 +116,33 @@ def test_archive_reads_and_writes_parquet(archief, tmp_path):
     assert (kandidaten["uitslag_berekend"].tolist() == expected.kandidaten["uitslag_berekend"].tolist())
     assert sorted(zip(findings["regel"], findings["bron_rij"].astype(int))) == \
         sorted(zip(expected.findings["regel"], expected.findings["bron_rij"].astype(int)))
+
+
+def test_per_school_keeps_bad_utf8_bytes_as_the_reader_does(tmp_path):
+    """A UTF-8 file with one bad byte: the same per-cell finding, not a cp1252 re-reading."""
+    frame = generate(150, "2024-2025", seed=13).frame.sample(frac=1, random_state=5)
+    frame["werkstuk_titel"] = "Zeeën"
+    data = frame.to_csv(sep=";", index=False, lineterminator="\n").encode("utf-8")
+    cut = data.index(b"\n", len(data) // 2) + 1
+    row = data[cut:data.index(b"\n", cut)]
+    data = data[:cut] + row.replace("Zeeën".encode(), b"Zee\xebn", 1) + data[cut + len(row):]
+    path = tmp_path / "bijna-utf8.csv"
+    path.write_bytes(data)
+    one = examenbron.validate(path, peildatum=PEILDATUM)
+    per = validate_per_school(path, peildatum=PEILDATUM, part_bytes=8_000)
+    assert (one.findings["kolom"] == "werkstuk_titel").any()
+    assert_same(one, per)
+
+
+def test_per_school_names_the_original_row_of_a_ragged_row(tmp_path):
+    frame = generate(100, "2024-2025", seed=14).frame
+    lines = frame.to_csv(sep=";", index=False, lineterminator="\n").splitlines()
+    lines[500] += ";te veel"
+    path = tmp_path / "rafelig.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as one:
+        examenbron.validate(path)
+    with pytest.raises(InputError) as per:
+        validate_per_school(path, part_bytes=8_000)
+    assert "rij 501 " in str(one.value)
+    assert str(per.value) == str(one.value)

@@ -78,26 +78,25 @@ def partition(path, directory, *, mapping=None, per_year: bool = False, part_byt
     header_line = lines[leading]
     header_bytes = header_line.rstrip(b"\r\n").removeprefix(_BOM)
     delimiter = ";" if header_bytes.count(b";") >= header_bytes.count(b",") else ","
-    encoding = _encoding(source)
-    headers = next(csv.reader([header_bytes.decode(encoding)], delimiter=delimiter))
+    encoding, errors = _encoding(source)
+    headers = next(csv.reader([header_bytes.decode(encoding, errors)], delimiter=delimiter))
     positions = _key_positions(source, headers, mapping)
     skip = sum(len(line) for line in lines[:leading + 1])
     first_row = leading + 2
     parts = max(1, -(-size // part_bytes))
     with open(source, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
         quoted = data.find(b'"', skip) >= 0 or _LONE_CR.search(data, skip) is not None
-    header = header_line.removeprefix(_BOM).decode(encoding)
-    writer = _PartWriter(Path(directory), header.rstrip("\r\n") + "\n", delimiter,
-                         transcode=None if encoding == "utf-8" or quoted else encoding)
+    header = header_line.removeprefix(_BOM).rstrip(b"\r\n") + b"\n"
+    if encoding == "cp1252":
+        header = header.decode(encoding).encode("utf-8")
+    elif errors == "surrogateescape":
+        header = _BOM + header  # every part read as the whole file is: UTF-8, bad bytes kept per cell
+    writer = _PartWriter(Path(directory), header, transcode="cp1252" if encoding == "cp1252" and not quoted else None)
     blocks = _quoted_blocks if quoted else _plain_blocks
     wanted = [positions[c] for c in KEY_COLUMNS]
     hashes_per_year = {}
-    for numbers, columns, widths, lines in blocks(source, skip, delimiter, encoding, wanted, first_row):
-        too_wide = np.flatnonzero(widths > len(headers))
-        if too_wide.size:
-            i = too_wide[0]
-            raise InputError(f"{source}: kan niet als CSV worden gelezen: rij {numbers[i]} heeft {widths[i]} velden, "
-                             f"de kopregel {len(headers)} (scheidingsteken in een waarde zonder aanhalingstekens?)")
+    for numbers, columns, widths, lines in blocks(source, skip, delimiter, (encoding, errors), wanted, first_row):
+        _check_widths(source, numbers, widths, lines, len(headers), delimiter)
         columns = dict(zip(KEY_COLUMNS, columns))
         brin_codes, brins = columns["brin"]
         part = np.array([zlib.crc32(b.upper().encode("utf-8")) % parts for b in brins], dtype=np.int64)[brin_codes]
@@ -134,7 +133,7 @@ def _field_texts(data, words8, begin, end, encoding):
     codes, uniques = pd.factorize(key)
     first = np.empty(len(uniques), dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    return codes, [data[b:e].decode(encoding, "replace").strip()
+    return codes, [data[b:e].decode(encoding[0], "replace").strip()
                    for b, e in zip(begin[first].tolist(), end[first].tolist())]
 
 
@@ -148,17 +147,38 @@ def _count_exams(columns, year, hashes_per_year):
         hashes_per_year.setdefault(int(y), []).append(np.unique(key[year == y]))
 
 
-def _encoding(source: str) -> str:
-    """utf-8 when the whole file decodes as UTF-8, else cp1252 (the readers' order)."""
+def _encoding(source: str) -> tuple:
+    """(encoding, errors) as the reader decides for the whole file (engine.inputs.read._decode):
+    strict UTF-8; UTF-8 keeping bad bytes when there is a BOM or any UTF-8 multi-byte sequence;
+    else cp1252."""
+    from examenbron.engine.inputs.read import _UTF8_MULTIBYTE
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with open(source, "rb") as fh:
             while block := fh.read(8 * 1024 * 1024):
                 decoder.decode(block)
             decoder.decode(b"", final=True)
-        return "utf-8"
+        return "utf-8", "strict"
     except UnicodeDecodeError:
-        return "cp1252"
+        pass
+    with open(source, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if data[:3] == _BOM or _UTF8_MULTIBYTE.search(data):
+            return "utf-8", "surrogateescape"
+        try:
+            codecs.decode(data, "cp1252")
+        except UnicodeDecodeError:
+            raise InputError(f"{source}: onbekende tekenset; sla het bestand op als UTF-8 (of Windows-1252)") from None
+    return "cp1252", "strict"
+
+
+def _check_widths(source, numbers, widths, lines, width, delimiter):
+    """A row narrower or wider than the header is refused, as the reader refuses it (a blank one is no row)."""
+    data, starts, stops = lines
+    for i in np.flatnonzero(widths != width).tolist():
+        text = data[starts[i]:stops[i]].decode("utf-8", "replace")
+        if text.replace(delimiter, "").strip():
+            from examenbron.engine.inputs.read import _ragged
+            raise InputError(f"{source}: kan niet als CSV worden gelezen: {_ragged(int(numbers[i]), int(widths[i]), width)}")
 
 
 def _key_positions(source, headers, mapping) -> dict:
@@ -216,14 +236,19 @@ def _quoted_blocks(source, skip, delimiter, encoding, wanted, first_row, block_r
     """The same blocks for a file with quotes, parsed by the csv module (rows re-written as UTF-8 CSV)."""
     with open(source, "rb") as raw:
         raw.seek(skip)
-        text = io.TextIOWrapper(raw, encoding=encoding, newline="")
-        block = []
-        for number, cells in enumerate(csv.reader(text, delimiter=delimiter), first_row):
-            if any(cells):  # a blank line is counted but is no row (normalise drops it too)
-                block.append((number, cells))
-            if len(block) == block_rows:
-                yield _quoted_block(block, wanted, delimiter)
-                block = []
+        text = io.TextIOWrapper(raw, encoding=encoding[0], errors=encoding[1], newline="")
+        reader = csv.reader(text, delimiter=delimiter)
+        block, line = [], 0
+        try:
+            for cells in reader:
+                number, line = first_row + line, reader.line_num  # the line the row starts on
+                if any(cells):  # a blank line is no row (the reader's blank row is dropped by normalise)
+                    block.append((number, cells))
+                if len(block) == block_rows:
+                    yield _quoted_block(block, wanted, delimiter)
+                    block = []
+        except csv.Error as exc:
+            raise InputError(f"{source}: kan niet als CSV worden gelezen: rij {first_row + line}: {exc}") from None
         if block:
             yield _quoted_block(block, wanted, delimiter)
 
@@ -237,7 +262,7 @@ def _quoted_block(block, wanted, delimiter):
     lines = []
     for _, c in block:
         writer.writerow(c)
-        lines.append(out.getvalue().encode("utf-8"))
+        lines.append(out.getvalue().encode("utf-8", "surrogateescape"))
         out.seek(0)
         out.truncate()
     stops = np.cumsum([len(line) for line in lines], dtype=np.int64)
@@ -248,9 +273,9 @@ def _quoted_block(block, wanted, delimiter):
 class _PartWriter:
     """Appends rows to the part files, a block at a time."""
 
-    def __init__(self, directory: Path, header: str, delimiter: str, transcode: str | None):
-        self.directory, self.header, self.delimiter = directory, header.encode("utf-8"), delimiter
-        self.transcode = transcode  # the encoding of raw lines to re-encode as UTF-8, None if already UTF-8
+    def __init__(self, directory: Path, header: bytes, transcode: str | None):
+        self.directory, self.header = directory, header
+        self.transcode = transcode  # the encoding of raw lines to re-encode as UTF-8, None to copy them
         self.names = {}
 
     def add(self, part, year, numbers, lines):
@@ -274,8 +299,6 @@ class _PartWriter:
             rows = np.concatenate([np.arange(x, y) for x, y in zip(a.tolist(), b.tolist())])
             if self.transcode:
                 data_out = data_out.decode(self.transcode).encode("utf-8")
-            if self.transcode:
-                data = data.decode(self.transcode).encode("utf-8")
             with open(self.directory / f"{name}.csv", "ab") as out:
                 out.write(data_out)
             with open(self.directory / f"{name}.rows", "ab") as out:
