@@ -115,6 +115,12 @@ def _streams(file, per_school) -> bool:
     return bool(per_school) or (Path(file).is_file() and Path(file).stat().st_size > AUTO_BYTES)
 
 
+def _write_stdout(text: str) -> None:
+    """The report as is: click.echo would scan a national report for terminal colour codes to strip."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
 def write_atomic_bytes(path: Path, data: bytes) -> None:
     """write_atomic for bytes (a Parquet file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +190,7 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, fmt, output, 
         write_atomic(output, text)
         click.echo(f"{output}: {len(outcome.findings)} bevindingen voor {len(outcome.kandidaten)} kandidaten", err=True)
     else:
-        click.echo(text, nl=False)
+        _write_stdout(text)
     sys.exit(report.exit_code(outcome))
 
 
@@ -244,7 +250,7 @@ def validate_archief(paden, werkers, scheduler, fmt, output, werkmap, mapping, p
         if output:
             write_atomic(output, text)
         else:
-            click.echo(text, nl=False)
+            _write_stdout(text)
     kandidaten = sum(len(r.kandidaten) for r in result.reports)
     peak = max(result.peak_rss_per_worker.values(), default=0)
     click.echo(f"{len(result.reports)} rapporten (bestand en schooljaar), {kandidaten} kandidaten, "
