@@ -16,11 +16,13 @@ import datetime
 import tempfile
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from examenbron.engine.errors import InputError
+from examenbron.engine.evaluation.evaluate import Value
 
 # Above this input size `validate` streams automatically: a national file (~170 MB) still runs in one
 # go (fastest, ~2 GB), the next size up would not stay within a few GB.
@@ -38,11 +40,13 @@ class PartResult:
     skipped: list
     timings: dict
     columns_present: frozenset
+    extras: dict                # candidate-level Values of the rule set's `rapporteer` columns (for reports)
 
 
 @dataclass
 class Combined:
-    """The one-shot Outcome's tables for the reports, without the per-row context (so no `explain`)."""
+    """The one-shot Outcome's tables for the reports. Its context holds only the candidate-level values
+    of the rule set's `rapporteer` columns: no `explain`, no HTML charts (they need every vak row)."""
 
     schooljaar: str
     ruleset: object
@@ -51,6 +55,7 @@ class Combined:
     kandidaten: pd.DataFrame
     skipped: list
     timings: dict
+    context: object = None      # only the candidate-level Values of the `rapporteer` columns
 
 
 def school_year(exams_per_year, source: str) -> str:
@@ -73,8 +78,13 @@ def run_part(part, source, ruleset, tables, *, mapping, peildatum, backend) -> P
     read_s = time.perf_counter() - started
     outcome = pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=backend)
     timings = {"inlezen+normaliseren": read_s, **outcome.timings}
+    n = len(outcome.kandidaten)
+    values = outcome.context.kandidaat.values
+    extras = {name: Value(values[name].kind, *(np.broadcast_to(np.asarray(getattr(values[name], a)), n)
+                                              for a in ("val", "null", "den")))
+              for name in ruleset.metadata.get("rapporteer", []) or []}
     return PartResult(results.examens["bron_rij"].to_numpy(), outcome.findings, outcome.kandidaten,
-                      len(results.vakken), outcome.skipped, timings, results.columns_present)
+                      len(results.vakken), outcome.skipped, timings, results.columns_present, extras)
 
 
 def combine(parts: list, *, source, schooljaar, ruleset) -> Combined:
@@ -92,8 +102,13 @@ def combine(parts: list, *, source, schooljaar, ruleset) -> Combined:
         kandidaten.append(part.kandidaten.assign(exam_id=_renumber(part.kandidaten["exam_id"], ids)))
     findings = concat_findings(findings)
     findings = findings.sort_values(["exam_id", "bron_rij", "regel"], kind="stable", na_position="first")
-    kandidaten = pd.concat(kandidaten, ignore_index=True).sort_values("exam_id", kind="stable")
-    kandidaten = kandidaten.reset_index(drop=True)
+    kandidaten = pd.concat(kandidaten, ignore_index=True)
+    order = np.argsort(kandidaten["exam_id"].to_numpy(), kind="stable")
+    kandidaten = kandidaten.iloc[order].reset_index(drop=True)
+    extras = {name: Value(parts[0].extras[name].kind,
+                          *(np.concatenate([getattr(p.extras[name], a) for p in parts])[order]
+                            for a in ("val", "null", "den")))
+              for name in parts[0].extras}
     vakken = pd.DataFrame(index=pd.RangeIndex(sum(p.vakrijen for p in parts)))  # reports only count them
     examens = kandidaten[["exam_id", "brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar"]]
     results = Results(source, examens, vakken, findings.iloc[:0], parts[0].columns_present)
@@ -101,8 +116,9 @@ def combine(parts: list, *, source, schooljaar, ruleset) -> Combined:
     for part in parts:
         for name, seconds in part.timings.items():
             timings[name] = timings.get(name, 0.0) + seconds
+    context = SimpleNamespace(kandidaat=SimpleNamespace(n=len(kandidaten), values=extras))
     return Combined(schooljaar, ruleset, results, findings.reset_index(drop=True), kandidaten,
-                    parts[0].skipped, timings)
+                    parts[0].skipped, timings, context)
 
 
 def _renumber(column: pd.Series, ids: np.ndarray) -> pd.Series:
