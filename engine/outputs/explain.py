@@ -49,7 +49,7 @@ def explain(outcome, exam_id: int) -> str:
         lines.append(f"      grondslag: {rule.grondslag}  [{rule.file}:{rule.line}]")
         if rule.toelichting:
             lines.append(f"      toelichting: {' '.join(rule.toelichting.split())}")
-    lines += ["", _verdict(k, outcome.decision, exam_id)]
+    lines += ["", _verdict(k, outcome.decision, exam_id, rs)]
     findings = outcome.findings[outcome.findings["exam_id"] == exam_id]
     if len(findings):
         lines += ["", "Bevindingen:"]
@@ -93,7 +93,22 @@ def _flag(vak, name, r) -> bool:
     return value is not None and not np.asarray(value.null)[r] and bool(np.asarray(value.val)[r])
 
 
+DEEL_TEXT = {"G": "gemeenschappelijk deel", "P": "profieldeel", "V": "vrije deel"}
+
+
 def _role(vak, r) -> str:
+    """How the vak counts, and which onderdeel of the exam it fills (samenstelling)."""
+    role = _counts_as(vak, r)
+    onderdeel = vak.get("samenstelling_onderdeel")
+    if onderdeel is not None and not np.asarray(onderdeel.null)[r]:
+        deel = DEEL_TEXT.get(vak["examendeel_afgeleid"].val[r], "")
+        return f"{role}; {deel}: {onderdeel.val[r]}"
+    if _flag(vak, "is_extra", r):
+        return f"{role}; extra vak"
+    return role
+
+
+def _counts_as(vak, r) -> str:
     if not _flag(vak, "in_uitslag", r):
         return "niet in de uitslag (diplomavak N of weggelaten)"
     if _flag(vak, "is_combi", r):
@@ -113,12 +128,16 @@ def _how(vak, r) -> str:
     return f"eindcijfer = (SE {number_text(se, 10)} + CE {number_text(ce, 10)}) / 2 = {total} → {rounded}"
 
 
-def _verdict(k, decision, exam_id) -> str:
+def _verdict(k, decision, exam_id, rs) -> str:
     uitslag = k["uitslag_berekend"]
     text = {"geslaagd": "GESLAAGD", "afgewezen": "AFGEWEZEN", "onvolledig": "ONVOLLEDIG (gegevens ontbreken)",
             "niet_bepaald": f"NIET BEPAALD (uitslag school {k['uitslag_school']}: teruggetrokken, "
                             "deeleindexamen of gespreid examen)"}[uitslag]
     line = f"Berekende uitslag: {text}; uitslag school: {k['uitslag_school'] or 'nog niet bepaald'}"
     if decision.weglaten_rij[exam_id] >= 0:
-        line += f"\n  geslaagd door vak {k['weglaten_vak']} buiten de uitslag te laten ({decision.weglaatregel[exam_id]})"
+        regel = next((r for r in rs.weglaten if r.id == decision.weglaatregel[exam_id]), None)
+        rows = decision.weglaten_rijen[exam_id] if decision.weglaten_rijen else (decision.weglaten_rij[exam_id],)
+        wat = "vak" if len(rows) == 1 else "vakken"
+        line += (f"\n  geslaagd door {wat} {k['weglaten_vak']} buiten de uitslag te laten "
+                 f"({decision.weglaatregel[exam_id]}; {regel.grondslag if regel else ''})")
     return line

@@ -82,6 +82,27 @@ WEGLATEN = {
     "leerwegen": Field(list, item_kind=TEXT),
     "vak_mag_vervallen": Field(TEXT, True, example="in_uitslag and kernvak is null"),
     "grondslag": Field(TEXT, True),
+    "meerdere": Field(bool),
+}
+SAMENSTELLING = {
+    "meedoen": Field(TEXT, example="in_uitslag"),
+    "voorkeur": Field(TEXT, example="eindcijfer_uitslag"),
+    "onderdelen": Field(list, item_kind=dict),
+}
+ONDERDEEL = {
+    "naam": Field(TEXT, True, example="profielkeuzevak"),
+    "leerwegen": Field(list, True, item_kind=TEXT),
+    "profielen": Field(list, item_kind=TEXT),
+    "opleidingen": Field(list, item_kind=TEXT),
+    "examendeel": Field(TEXT, True, choices=("G", "P", "V")),
+    "vakken": Field(list, item_kind=TEXT),
+    "waar": Field(TEXT, example='beroepsgericht == "keuzevak"'),
+    "behalve": Field(list, item_kind=TEXT),
+    "aantal": Field(int),
+    "meer_tellen_mee": Field(bool),
+    "kernvak": Field(bool),
+    "geverifieerd": Field(bool),
+    "toelichting": Field(TEXT),
 }
 TESTGEVAL = {
     "naam": Field(TEXT, True),
@@ -107,6 +128,7 @@ SECTIONS = {
     "controles": ("list", CONTROLE),
     "voorwaarden": ("list", VOORWAARDE),
     "weglaten": ("list", WEGLATEN),
+    "samenstelling": ("mapping", SAMENSTELLING),
     "testgevallen": ("list", TESTGEVAL),
 }
 _KIND_NAMES = {str: "text", datetime.date: "a date (YYYY-MM-DD)", int: "a whole number",
@@ -143,6 +165,9 @@ def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
                     errors.extend(_check_testcase(item))
         elif shape == "mapping":
             errors.extend(_check_mapping(value, where, fields, section))
+            if section == "samenstelling" and isinstance(value, dict) and isinstance(value.get("onderdelen"), list):
+                for item, item_where in zip(value["onderdelen"], value["onderdelen"].item_where):
+                    errors.extend(_check_onderdeel(item, item_where))
         else:
             if not isinstance(value, dict):
                 errors.append(where.error("'parameters' must map each parameter name to its waarde and omschrijving"))
@@ -213,6 +238,17 @@ def _check_testcase(item) -> list:
     if "verwacht" in item:
         errors.extend(_check_mapping(item["verwacht"], item.value_where["verwacht"], VERWACHT,
                                      f"verwacht of test {item.get('naam', '')!r}"))
+    return errors
+
+
+def _check_onderdeel(item, where) -> list:
+    """One onderdeel of the samenstelling: its keys, and at least one of vakken / waar."""
+    errors = _check_mapping(item, where, ONDERDEEL, "onderdeel")
+    if isinstance(item, dict) and "vakken" not in item and "waar" not in item:
+        errors.append(where.error(f"onderdeel {item.get('naam', '')!r}: geef 'vakken' (vakcodes) of "
+                                  "'waar' (een voorwaarde op de vakkentabel) op"))
+    if isinstance(item, dict) and isinstance(item.get("aantal"), int) and item["aantal"] < 1:
+        errors.append(item.value_where["aantal"].error(f"onderdeel {item.get('naam', '')!r}: aantal moet minstens 1 zijn"))
     return errors
 
 
