@@ -56,6 +56,8 @@ def match(ctx: Context, step) -> None:
     order, position = _preference_order(ctx, step, meedoen)
     width = int(ctx.counts.max(initial=0))
     masks = np.zeros((n, max(width, 1)), dtype=np.int64)
+    reported = np.zeros((n, max(width, 1)), dtype=np.int64)
+    reported[ctx.k, position] = _reported_deel(ctx, step)
     comp_of_row = comp_of_cand[ctx.k]
     for c, comp in enumerate(compositions):
         plaatsen = [j for group in comp.groups for j in group]
@@ -65,9 +67,12 @@ def match(ctx: Context, step) -> None:
         bits = np.left_shift(np.int64(1), np.arange(len(plaatsen), dtype=np.int64))
         row_masks = (admissible[np.ix_(rows, plaatsen)].astype(np.int64) * bits).sum(axis=1)
         masks[ctx.k[rows], position[rows]] = row_masks
-    key = np.column_stack([comp_of_cand, masks])
+    masks, reported, moved = _canonical(masks, reported, comp_of_cand, compositions, onderdelen)
+    position = moved[ctx.k, position]
+    key = np.column_stack([comp_of_cand, masks, reported])
     patterns, inverse = np.unique(key[known], axis=0, return_inverse=True)
-    solved = [_solve(compositions[int(p[0])], onderdelen, p[1:]) for p in patterns]
+    w = masks.shape[1]
+    solved = [_solve(compositions[int(p[0])], onderdelen, p[1:1 + w], p[1 + w:]) for p in patterns]
 
     cand_rows = np.flatnonzero(known)
     pattern_of_cand = np.full(n, -1, dtype=np.int64)
@@ -112,6 +117,8 @@ def _composition(onderdelen, leerweg, profiel, opleiding):
             return None
         groups.append(own)
     groups[0] = common + groups[0]
+    # gemeenschappelijk deel, then profieldeel, then vrije deel: a vak takes the first free onderdeel
+    groups = [tuple(sorted(g, key=lambda j: (DELEN.index(onderdelen[j].examendeel), j))) for g in groups]
     if sum(len(g) for g in groups) > MAX_PLAATSEN:
         raise ValueError(f"te veel onderdelen voor één opleiding ({leerweg} {profiel})")
     return _Composition(tuple(groups))
@@ -135,6 +142,57 @@ def _admissible(ctx: Context, onderdelen, meedoen: np.ndarray) -> np.ndarray:
             column &= conditions[text]
         out[:, j] = column & meedoen
     return out
+
+
+DELEN = ("G", "P", "V")
+
+
+def _canonical(masks, reported, comp_of_cand, compositions, onderdelen):
+    """Fewer distinct patterns: vakken whose order cannot change the matching go last, sorted.
+
+    A vak that is the only one of its candidate admissible to an onderdeel of capacity 1 must fill
+    that onderdeel in every complete matching, so it is restricted to it; such vakken and vakken that
+    fit no onderdeel at all do not compete, and their preference order is dropped. Returns the new
+    masks and reported examendelen and, per candidate, the new position of each old position.
+    """
+    n, width = masks.shape
+    nbits = max((sum(len(g) for g in c.groups) for c in compositions), default=0)
+    single = np.zeros((len(compositions) + 1, max(nbits, 1)), dtype=bool)   # first group only:
+    first = np.zeros(len(compositions) + 1, dtype=np.int64)                 # further profielen reuse vakken
+    for c, comp in enumerate(compositions):
+        first[c] = (1 << len(comp.groups[0])) - 1
+        for s, j in enumerate(comp.groups[0]):
+            single[c, s] = onderdelen[j].aantal == 1 and not onderdelen[j].meer_tellen_mee
+    bit = np.left_shift(np.int64(1), np.arange(max(nbits, 1), dtype=np.int64))
+    has = (masks[:, :, None] & bit) != 0
+    private = (has.sum(axis=1) == 1) & single[comp_of_cand]
+    private_mask = (private * bit).sum(axis=1)
+    own = masks & private_mask[:, None]
+    fixed = (own != 0) & ((own & (own - 1)) == 0)
+    further = masks & ~first[comp_of_cand][:, None]
+    masks = np.where(fixed, own | further, masks)
+    loose = (fixed & (further == 0)) | (masks == 0)
+    cand = np.repeat(np.arange(n), width)
+    pos = np.tile(np.arange(width), n)
+    flat_loose, flat_mask = loose.ravel(), masks.ravel()
+    order = np.lexsort((pos, np.where(flat_loose, -flat_mask, 0), np.where(flat_loose, 0, pos), flat_loose, cand))
+    new_pos = np.empty(n * width, dtype=np.int64)
+    new_pos[order] = np.tile(np.arange(width), n)
+    moved = new_pos.reshape(n, width)
+    out_masks, out_reported = np.zeros_like(masks), np.zeros_like(reported)
+    out_masks[cand, new_pos] = flat_mask
+    out_reported[cand, new_pos] = reported.ravel()
+    return out_masks, out_reported, moved
+
+
+def _reported_deel(ctx: Context, step) -> np.ndarray:
+    """Per vak row the examendeel the school reported (1 G, 2 P, 3 V; 0 none or other)."""
+    if step.gemeld_examendeel is None:
+        return np.zeros(ctx.vak.n, dtype=np.int64)
+    value = evaluate(step.gemeld_examendeel, ctx, "vak")
+    text = np.broadcast_to(np.asarray(value.val, dtype=object), ctx.vak.n)
+    codes = pd.Index(DELEN).get_indexer(pd.Series(text, dtype=object).fillna("")) + 1
+    return np.where(np.broadcast_to(value.null, ctx.vak.n), 0, codes)
 
 
 def _preference_order(ctx: Context, step, meedoen: np.ndarray):
@@ -165,8 +223,11 @@ class _Result:
     ontbreekt: str
 
 
-def _solve(comp: _Composition, onderdelen, masks: np.ndarray) -> _Result:
-    """Match the positions (admissibility bitmasks in preference order) to the onderdelen."""
+def _solve(comp: _Composition, onderdelen, masks: np.ndarray, reported: np.ndarray) -> _Result:
+    """Match the positions (admissibility bitmasks in preference order) to the onderdelen.
+
+    A vak tries the onderdelen of the examendeel the school reported for it first.
+    """
     plaatsen = [j for group in comp.groups for j in group]
     length = len(masks)
     onderdeel, kernvak = [-1] * length, [False] * length
@@ -175,7 +236,12 @@ def _solve(comp: _Composition, onderdelen, masks: np.ndarray) -> _Result:
     for g, group in enumerate(comp.groups):
         local = range(offset, offset + len(group))
         group_bits = sum(1 << s for s in local)
-        owners, surplus = _kuhn([int(x) & group_bits for x in masks], local, [onderdelen[plaatsen[s]] for s in local], offset)
+        spec = [onderdelen[plaatsen[s]] for s in local]
+        # a further profiel first takes vakken the first matching left over (each counts somewhere)
+        # and the first matching first takes vakken no further profiel can use
+        later = sum(1 << s for s in range(offset + len(group), len(plaatsen)))
+        order = sorted(range(length), key=lambda i: (onderdeel[i] >= 0) if g else bool(int(masks[i]) & later))
+        owners, surplus = _kuhn([int(x) & group_bits for x in masks], reported, local, spec, offset, order)
         for s in local:
             o = onderdelen[plaatsen[s]]
             filled = len(owners[s]) + len(surplus[s])
@@ -183,7 +249,9 @@ def _solve(comp: _Composition, onderdelen, masks: np.ndarray) -> _Result:
                 volledig = False
                 ontbreekt.append(o.naam if o.aantal == 1 else f"{o.naam} ({filled} van {o.aantal})")
             for i in owners[s] + surplus[s]:
-                if g == 0 or onderdeel[i] < 0:
+                # a vak in the vrije deel of the first profiel that also fills a further profieldeel
+                # is reported as profieldeel, as schools register a combined profiel
+                if onderdeel[i] < 0 or (g > 0 and onderdelen[onderdeel[i]].examendeel == "V"):
                     onderdeel[i] = plaatsen[s]
                 kernvak[i] |= o.kernvak
         refill = _refillable(masks, group_bits, local, owners, surplus)
@@ -196,15 +264,24 @@ def _solve(comp: _Composition, onderdelen, masks: np.ndarray) -> _Result:
     return _Result(tuple(onderdeel), tuple(kernvak), kan, volledig, ", ".join(ontbreekt))
 
 
-def _kuhn(masks, local, spec, offset):
-    """Kuhn's maximum matching with capacities `aantal`, vakken offered in position order."""
+def _kuhn(masks, reported, local, spec, offset, order):
+    """Kuhn's maximum matching with capacities `aantal`, vakken offered in `order`.
+
+    Phase 1 matches only the vakken the school gave an examendeel, to onderdelen of that examendeel;
+    phase 2 offers every vak still unmatched to all its onderdelen. A vak once matched stays matched,
+    and a vak for which phase 2 finds no augmenting path never gets one later, so the result is a
+    maximum matching (completeness is exact) that keeps the school's examendelen where possible.
+    """
     capacity = {s: spec[s - offset].aantal for s in local}
     owners = {s: [] for s in local}
     surplus = {s: [] for s in local}
-    slots_of = [[s for s in local if mask >> s & 1] for mask in masks]
+    full = [[s for s in local if mask >> s & 1] for mask in masks]
+    own = [[s for s in slots if DELEN.index(spec[s - offset].examendeel) + 1 == int(want)]
+           for slots, want in zip(full, reported)]
+    adjacency = own
 
     def augment(i, seen):
-        for s in slots_of[i]:
+        for s in adjacency[i]:
             if s in seen:
                 continue
             seen.add(s)
@@ -218,18 +295,20 @@ def _kuhn(masks, local, spec, offset):
         return False
 
     matched = set()
-    for i, slots in enumerate(slots_of):
-        if not slots:
-            continue
-        free = next((s for s in slots if len(owners[s]) < capacity[s]), None)
-        if free is not None:
-            owners[free].append(i)
-            matched.add(i)
-        elif augment(i, set()):
-            matched.add(i)
-    for i, slots in enumerate(slots_of):
+    for phase in (own, full):
+        adjacency = phase
+        for i in order:
+            if i in matched or not adjacency[i]:
+                continue
+            free = next((s for s in adjacency[i] if len(owners[s]) < capacity[s]), None)
+            if free is not None:
+                owners[free].append(i)
+                matched.add(i)
+            elif augment(i, set()):
+                matched.add(i)
+    for i in order:
         if i not in matched:
-            extra = next((s for s in slots if spec[s - offset].meer_tellen_mee), None)
+            extra = next((s for s in full[i] if spec[s - offset].meer_tellen_mee), None)
             if extra is not None:
                 surplus[extra].append(i)
     return owners, surplus

@@ -106,6 +106,7 @@ class Samenstelling:
     meedoen: expr.Node
     voorkeur: expr.Node
     onderdelen: list
+    gemeld_examendeel: expr.Node | None = None   # the school's examendeel, tried first per vak
     naam: str = "samenstelling"
     niveau: str = "vak"
     omschrijving: str = "Toewijzing van de vakken aan de onderdelen van een volledig examen"
@@ -114,6 +115,7 @@ class Samenstelling:
     def variants(self) -> list:
         """The expressions it reads, in the (leerwegen, node, text) shape of a derivation."""
         nodes = [self.meedoen, self.voorkeur] + [o.waar for o in self.onderdelen if o.waar is not None]
+        nodes += [self.gemeld_examendeel] if self.gemeld_examendeel is not None else []
         return [(None, node, "") for node in nodes]
 
     @property
@@ -415,7 +417,7 @@ class _Builder:
             return None
         header, onderdelen = {}, []
         for block, _ in blocks:
-            for key in ("meedoen", "voorkeur"):
+            for key in ("meedoen", "voorkeur", "gemeld_examendeel"):
                 if key in block:
                     if key in header:
                         self.errors.append(block.key_where[key].error(
@@ -432,7 +434,7 @@ class _Builder:
 
     def samenstelling(self, step, rs: RuleSet):
         """Check the onderdelen (expressions, vakcodes, profielen, opleidingen) and build the step."""
-        if step is None or set(step["header"]) != {"meedoen", "voorkeur"}:
+        if step is None or not {"meedoen", "voorkeur"} <= set(step["header"]):
             return None
         nodes = {}
         for key, (text, where) in step["header"].items():
@@ -459,7 +461,7 @@ class _Builder:
                 geverifieerd=item.get("geverifieerd", True), file=item.where.file, line=item.where.line))
         if not ok:
             return None
-        return Samenstelling(nodes["meedoen"], nodes["voorkeur"], onderdelen)
+        return Samenstelling(nodes["meedoen"], nodes["voorkeur"], onderdelen, nodes.get("gemeld_examendeel"))
 
     def _expression_at(self, text, where, key, symbols, *, level, condition):
         try:

@@ -87,6 +87,7 @@ WEGLATEN = {
 SAMENSTELLING = {
     "meedoen": Field(TEXT, example="in_uitslag"),
     "voorkeur": Field(TEXT, example="eindcijfer_uitslag"),
+    "gemeld_examendeel": Field(TEXT, example="examendeel"),
     "onderdelen": Field(list, item_kind=dict),
 }
 ONDERDEEL = {
