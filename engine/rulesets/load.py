@@ -501,8 +501,8 @@ class _Builder:
                         f"{label}: vakcode {code!r} bestaat niet in {', '.join(leerwegen)} "
                         f"(wel in {everywhere[code]})"))
                     continue
-                close = difflib.get_close_matches(code, list(names), n=1, cutoff=0.7)
-                hint = f"; bedoelt u {close[0]!r} ({names[close[0]]})?" if close else ""
+                close = _closest_code(code, names)
+                hint = f"; bedoelt u {close!r} ({names[close]})?" if close else ""
                 self.errors.append(where.error(
                     f"{label}: onbekende vakcode {code!r} in de vakkentabel {self.schooljaar}{hint}"))
         opleidingen = tables.opleidingen
@@ -535,6 +535,18 @@ class _Builder:
         for name in item.get("waarden", ()):
             if name not in symbols:
                 self.errors.append(item.value_where["waarden"].error(f"unknown name {name!r} in waarden"))
+
+
+def _closest_code(code: str, codes) -> str | None:
+    """The valid code a typo most likely meant: letters read as digits (O→0, l/I→1), then one digit off."""
+    typed = code.translate(str.maketrans("OoIl", "0011"))
+    if typed in codes:
+        return typed
+    near = sorted(c for c in codes if len(c) == len(typed) and sum(a != b for a, b in zip(c, typed)) == 1)
+    if near:
+        return near[0]
+    close = difflib.get_close_matches(code, list(codes), n=1, cutoff=0.7)
+    return close[0] if close else None
 
 
 def _texts_names(texts) -> set:
