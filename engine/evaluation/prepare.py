@@ -82,15 +82,11 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
     vak["weggelaten"] = Value("bool", np.zeros(n_vak, dtype=bool), False)
     kand["weglaatregel"] = Value("str", np.full(n_exam, "", dtype=object), np.zeros(n_exam, dtype=bool))
     for name, value in samenstelling_defaults(n_exam, n_vak).items():
-        (vak if name in vak_level_names() else kand)[name] = value
+        (vak if SAMENSTELLING_COLUMNS[name][1] == "vak" else kand)[name] = value
 
     constants = dict(parameters)
     constants["peildatum"] = peildatum
     return Context(Level("kandidaat", n_exam, kand), Level("vak", n_vak, vak), k, constants, vakken)
-
-
-def vak_level_names() -> set:
-    return {name for name, (_, level, _) in SAMENSTELLING_COLUMNS.items() if level == "vak"}
 
 
 def _vak_positions(per_leerweg: pd.DataFrame, vakcodes: np.ndarray, leerweg_id: np.ndarray):

@@ -10,10 +10,15 @@ How a candidate is matched (an exact bipartite matching with capacities, Kuhn's 
   vrije deel) form one matching in which every vak fills at most one onderdeel; every further
   profiel part is matched on its own and may reuse vakken of the first (a vak in both profielen
   counts for both; profielen.md §2 does not settle this — our reading);
-- vakken are offered in order of `voorkeur` (highest first). Kuhn's algorithm keeps a vak matched
-  once it is, so the matched vakken are the best-graded set that fills the most onderdelen (the
+- vakken are offered in order of `voorkeur` (highest first), onderdelen in the order gemeenschappelijk
+  deel, profieldeel, vrije deel. Kuhn's algorithm keeps a vak matched once it is, so without a
+  reported examendeel the matched vakken are the best-graded set that fills the most onderdelen (the
   greedy basis of the transversal matroid), and a vak takes the first free onderdeel it may fill:
-  when several wiskundes can be the profile's, the highest is the kernvak;
+  when several wiskundes can be the profile's, the highest is the kernvak; the highest vakken go to
+  the profieldeel before the vrije deel (favourable for cum laude);
+- with `gemeld_examendeel`, the vakken the school gave an examendeel are first matched within that
+  examendeel only; the rest of the matching may move them when the exam is otherwise incomplete
+  (the differing examendeel is then an attentie, EB608);
 - a vak left over that may fill an onderdeel with `meer_tellen_mee` belongs there (keuzevakken);
   every other vak left over is an extra vak;
 - a vak `kan_vervallen` when the remainder without it still fills every onderdeel (an extra vak, or
@@ -21,7 +26,8 @@ How a candidate is matched (an exact bipartite matching with capacities, Kuhn's 
 
 Vectorised as far as the problem allows: admissibility is evaluated per onderdeel over all vak rows,
 candidates are reduced to their pattern (composition + admissibility of their vakken in preference
-order) and every distinct pattern is solved once; results are scattered back with numpy.
+order, vakken that cannot compete unordered, see `_canonical`) and every distinct pattern is solved
+once in Python (a few thousand for 50 000 candidates); results are scattered back with numpy.
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ def match(ctx: Context, step) -> None:
     meedoen = np.broadcast_to(evaluate(step.meedoen, ctx, "vak").true(), m) & known[ctx.k]
     admissible = _admissible(ctx, onderdelen, meedoen)
 
-    order, position = _preference_order(ctx, step, meedoen)
+    position = _preference_position(ctx, step, meedoen)
     width = int(ctx.counts.max(initial=0))
     masks = np.zeros((n, max(width, 1)), dtype=np.int64)
     reported = np.zeros((n, max(width, 1)), dtype=np.int64)
@@ -195,8 +201,8 @@ def _reported_deel(ctx: Context, step) -> np.ndarray:
     return np.where(np.broadcast_to(value.null, ctx.vak.n), 0, codes)
 
 
-def _preference_order(ctx: Context, step, meedoen: np.ndarray):
-    """Rows in preference order within each candidate, and each row's position in that order.
+def _preference_position(ctx: Context, step, meedoen: np.ndarray) -> np.ndarray:
+    """Each row's position within its candidate in preference order.
 
     Taking part first, then the highest `voorkeur` (empty last), then file order.
     """
@@ -209,7 +215,7 @@ def _preference_order(ctx: Context, step, meedoen: np.ndarray):
     order = np.lexsort((np.arange(m), -scaled.clip(-(2 ** 62), 2 ** 62), ~meedoen, ctx.k))
     position = np.empty(m, dtype=np.int64)
     position[order] = np.arange(m) - ctx.starts[ctx.k[order]]
-    return order, position
+    return position
 
 
 @dataclass(frozen=True)
