@@ -62,7 +62,7 @@ def decide(ctx: Context, ruleset) -> Decision:
     decided = ~np.isin(uitslag_school.astype(str), NOT_DECIDED)
     passed = ~failed & ~unknown
     scenario_status = {}
-    rescue_rows, rescue_rule, maybe = _try_leaving_out(ctx, ruleset, decided & failed, scenario_status)
+    rescue_rows, rescue_rule, maybe = _try_leaving_out(ctx, ruleset, decided & failed, scenario_status, status)
     rescued = np.array([len(rows) > 0 for rows in rescue_rows], dtype=bool)
     uitslag = np.select(
         [~decided, passed | rescued, failed & ~maybe], ["niet_bepaald", "geslaagd", "afgewezen"], "onvolledig"
@@ -75,12 +75,13 @@ def decide(ctx: Context, ruleset) -> Decision:
     return decision
 
 
-def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict):
+def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict, base: dict):
     """For failing candidates: vak rows whose leaving out makes every voorwaarde hold.
 
     Returns per candidate the rows (a tuple, empty if none), the weglaatregel used, and whether a
-    scenario could only not be decided (no voorwaarde failed, one was onbepaald): then the uitslag
-    is onvolledig rather than afgewezen. Statuses seen go into `seen` (coverage).
+    scenario could only not be decided: no voorwaarde failed and the onbepaalde ones apply only
+    when vakken are left out (HV/VM-VOLLEDIG for an unknown composition), not ones that lost their
+    vak. Then the uitslag is onvolledig rather than afgewezen. Statuses seen go into `seen`.
     """
     n = ctx.kandidaat.n
     best_rows, best_rule = [()] * n, np.full(n, "", dtype=object)
@@ -101,7 +102,10 @@ def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict):
         failed, unknown, status = _statuses(scenario, ruleset.voorwaarden)
         for rule_id, values in status.items():
             seen.setdefault(rule_id, set()).update(STATUS_NAMES[v] for v in np.unique(values).tolist())
-        maybe[owners[~failed & unknown]] = True
+        only_scenario = np.ones(len(owners), dtype=bool)
+        for rule_id, values in status.items():
+            only_scenario &= (values != ONBEPAALD) | (base[rule_id][owners] == NVT)
+        maybe[owners[~failed & unknown & only_scenario]] = True
         passing = np.flatnonzero(~failed & ~unknown)
         if not len(passing):
             continue
