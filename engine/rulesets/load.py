@@ -112,6 +112,7 @@ class Samenstelling:
     naam: str = "samenstelling"
     niveau: str = "vak"
     omschrijving: str = "Toewijzing van de vakken aan de onderdelen van een volledig examen"
+    grondslag: str = "EB VO art. 11-13 en 22-25 (tekst 2015); UB WVO 2020 art. 3.33 lid 3"
 
     @property
     def variants(self) -> list:
