@@ -36,10 +36,16 @@ class Decision:
     scenario_status: dict               # voorwaarde id -> statuses seen while leaving vakken out (coverage)
 
 
-def _statuses(ctx: Context, voorwaarden):
+def _statuses(ctx: Context, voorwaarden, onbepaalbaar=frozenset()):
+    """Per voorwaarde its status per candidate; those in `onbepaalbaar` (absent column) are unknown."""
     n = ctx.kandidaat.n
     failed, unknown, status = np.zeros(n, bool), np.zeros(n, bool), {}
     for rule in voorwaarden:
+        if rule.id in onbepaalbaar:
+            scope = applicable(ctx, rule, "kandidaat", unknown_applies=True)
+            unknown |= scope
+            status[rule.id] = np.where(scope, ONBEPAALD, NVT).astype(np.int8)
+            continue
         scope = applicable(ctx, rule, "kandidaat")
         value = evaluate(rule.voorwaarde, ctx, "kandidaat")
         true, false = np.broadcast_to(value.true(), n), np.broadcast_to(value.false(), n)
@@ -50,15 +56,19 @@ def _statuses(ctx: Context, voorwaarden):
     return failed, unknown, status
 
 
-def decide(ctx: Context, ruleset) -> Decision:
-    """Compute the uitslag of every candidate and store the results in the context."""
+def decide(ctx: Context, ruleset, onbepaalbaar=frozenset()) -> Decision:
+    """Compute the uitslag of every candidate and store the results in the context.
+
+    `onbepaalbaar`: ids of voorwaarden that cannot be evaluated on this file (an optional column is
+    absent); they are onbepaald wherever they apply, so no candidate passes without them.
+    """
     n = ctx.kandidaat.n
-    failed, unknown, status = _statuses(ctx, ruleset.voorwaarden)
+    failed, unknown, status = _statuses(ctx, ruleset.voorwaarden, onbepaalbaar)
     uitslag_school = ctx.kandidaat.values["uitslag"].val
     decided = ~np.isin(uitslag_school.astype(str), NOT_DECIDED)
     passed = ~failed & ~unknown
     scenario_status = {}
-    rescue_row, rescue_rule = _try_leaving_out(ctx, ruleset, decided & failed, scenario_status)
+    rescue_row, rescue_rule = _try_leaving_out(ctx, ruleset, decided & failed, scenario_status, onbepaalbaar)
     rescued = rescue_row >= 0
     uitslag = np.select(
         [~decided, passed | rescued, failed], ["niet_bepaald", "geslaagd", "afgewezen"], "onvolledig"
@@ -70,7 +80,7 @@ def decide(ctx: Context, ruleset) -> Decision:
     return decision
 
 
-def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict):
+def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict, onbepaalbaar):
     """For failing candidates: a vak whose leaving out makes every voorwaarde hold (statuses into `seen`)."""
     n = ctx.kandidaat.n
     best_row, best_rule = np.full(n, -1, dtype="int64"), np.full(n, "", dtype=object)
@@ -85,7 +95,7 @@ def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict):
         affected = _affected(ruleset.derivations)
         scenario = _scenario_context(ctx, drop_rows, regel.id, affected)
         derive(scenario, [d for d in ruleset.derivations if d.naam in affected])
-        failed, unknown, status = _statuses(scenario, ruleset.voorwaarden)
+        failed, unknown, status = _statuses(scenario, ruleset.voorwaarden, onbepaalbaar)
         for rule_id, values in status.items():
             seen.setdefault(rule_id, set()).update(STATUS_NAMES[v] for v in np.unique(values).tolist())
         passing = drop_rows[~failed & ~unknown]

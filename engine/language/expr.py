@@ -69,8 +69,11 @@ FUNCTION_HELP = {
     "count": "count(where=condition): number of vak rows of the candidate",
     "sum": "sum(x, where=condition)", "min": "min(x, where=condition)",
     "max": "max(x, where=condition)", "mean": "mean(x, where=condition): exact, unrounded",
+    # strict=true on sum/min/max/mean: empty when a row in `where` has an empty x (no partial data)
     "all": "all(condition, where=...)", "any": "any(condition, where=...)",
 }
+# Aggregates that take `strict=true`: empty when any row in `where` has an empty value.
+STRICT_AGGREGATES = ("sum", "min", "max", "mean")
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -505,8 +508,13 @@ class _Checker:
         if self.level != "kandidaat":
             self.fail(f"{node.value}() aggregates vak rows per candidate; use it in a candidate-level "
                       "derivation", node)
-        if set(node.kwargs) - {"where"}:
-            self.fail(f"{node.value}() only takes the named argument 'where'", node)
+        allowed = {"where", "strict"} if node.value in STRICT_AGGREGATES else {"where"}
+        if set(node.kwargs) - allowed:
+            self.fail(f"{node.value}() only takes the named argument{'s' if len(allowed) > 1 else ''} "
+                      + " and ".join(f"'{k}'" for k in sorted(allowed, reverse=True)), node)
+        strict = node.kwargs.get("strict")
+        if strict is not None and strict.op != "bool":
+            self.fail("'strict' needs true or false", strict)
         if len(node.args) != len(kinds):
             self.fail(f"wrong number of arguments: {FUNCTION_HELP[node.value]}", node)
         for arg in [*node.args, *node.kwargs.values()]:
