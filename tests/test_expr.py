@@ -138,3 +138,10 @@ def test_strict_aggregate_is_empty_when_a_filtered_row_is_empty():
 def test_strict_takes_only_true_or_false_and_only_on_sum_min_max_mean():
     assert "true or false" in error("min(se_cijfer, strict=1)", level="kandidaat", condition=False).message
     assert "'where'" in error("count(where=se_cijfer > 5, strict=true)", level="kandidaat", condition=False).message
+
+
+def test_if_without_else_is_empty_unless_the_condition_holds():
+    ctx = grades(70, None, 40)
+    value = evaluate(check("if(se_cijfer > 5, se_cijfer)", condition=False), ctx, "vak")
+    assert np.asarray(value.null).tolist() == [False, True, True]
+    assert value.val[0] == 70

@@ -341,7 +341,9 @@ def _coalesce(node, *args):
     return result
 
 
-def _if(node, cond, a, b):
+def _if(node, cond, a, b=None):
+    if b is None:  # if(condition, then): empty where the condition is not true
+        b = Value(a.kind, a.val, True, a.den, a.codes, a.categories)
     chosen = _pick(cond.true(), a, b)
     return Value(chosen.kind, chosen.val, np.logical_or(chosen.null, cond.null), chosen.den,
                  chosen.codes, chosen.categories)

@@ -59,7 +59,7 @@ FUNCTION_HELP = {
     "greatest": "greatest(a, b, ...): the highest non-empty value",
     "least": "least(a, b, ...): the lowest non-empty value",
     "coalesce": "coalesce(a, b, ...): the first non-empty value",
-    "if": "if(condition, then, else)",
+    "if": "if(condition, then, else) or if(condition, then): empty when the condition is not true",
     "year": "year(date)",
     "days_between": "days_between(from, to): whole days from 'from' to 'to'",
     "valid_bsn": "valid_bsn(x): BSN passes the 11-proef",
@@ -486,6 +486,8 @@ class _Checker:
         if node.kwargs:
             self.fail(f"{node.value}() takes no named arguments", node)
         expected = _expand(kinds, len(node.args))
+        if node.value == "if" and len(node.args) == 2:  # if(condition, then): empty otherwise
+            expected = list(kinds[:2])
         if expected is None:
             self.fail(f"wrong number of arguments: {FUNCTION_HELP[node.value]}", node)
         for arg, kind in zip(node.args, expected):
