@@ -254,9 +254,11 @@ def codetables_diff(jaar1, jaar2):
 @main.command()
 @click.option("--kandidaten", "-n", type=click.IntRange(min=1), default=300, show_default=True,
               help="Number of candidates")
-@click.option("--schooljaar", "-j", default="2024-2025", show_default=True, help="School year")
+@click.option("--schooljaar", "-j", default="2024-2025", show_default=True,
+              help="School year: every year that has a rule folder (rules/<schooljaar>)")
 @click.option("--seed", type=int, default=2025, show_default=True, help="Random seed (same seed, same file)")
-@click.option("--fouten/--zonder-fouten", default=True, show_default=True, help="Plant the documented errors")
+@click.option("--fouten/--zonder-fouten", default=True, show_default=True,
+              help="Plant the documented errors; --zonder-fouten writes a file that gives no afkeur")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="CSV file to write")
 @handle_errors
 def voorbeeld(kandidaten, schooljaar, seed, fouten, output):
@@ -266,7 +268,12 @@ def voorbeeld(kandidaten, schooljaar, seed, fouten, output):
     Example:
       examenbron voorbeeld --kandidaten 300 --schooljaar 2024-2025 -o voorbeeld.csv
     """
+    from examenbron.engine.rulesets.load import available_years
     from examenbron.engine.samples.generate import generate, write_csv
+    years = available_years()
+    if schooljaar not in years:
+        raise UserError(f"schooljaar {schooljaar!r} wordt niet ondersteund; er zijn regels voor "
+                        f"{', '.join(years)}")
     generated = generate(kandidaten, schooljaar, seed=seed, fouten=fouten)
     write_csv(generated.frame, output)
     click.echo(f"{output}: {kandidaten} kandidaten, {len(generated.frame)} vakrijen"
