@@ -211,6 +211,7 @@ def _profielen_zonder_rekentoets(j: Jaar) -> list[_Profiel]:
 
 # havo/vwo vakken without a CE: drawn in "ce" slots, graded as whole-number SE-only vakken
 _SE_ONLY_HV = np.array([WISD, NLT, INF], dtype=np.int64)
+MAX_WEGLATEN = 3   # the oracle leaves out at most this many vakken at once
 CE, SE, VG = 0, 1, 2
 _KIND = {"ce": CE, "se": SE, "vg": VG}
 
@@ -338,6 +339,12 @@ class _Oracle:
         self.comp = np.array([s.comp for s in slots])
         self.pv = np.array([s.pv for s in slots])
         self.telt = np.array([s.telt for s in slots])
+        self._required = {k for k, s in enumerate(slots) if s.p == 1.0 and not s.extra and s.telt}
+        self._groups = _pool_groups(slots)
+        size = {k: len(g) for g in self._groups for k in g}
+        # slots that may be left out when another vak can take their place: optional and extra
+        # slots, and required slots whose pool overlaps another slot's
+        self._movable = [k for k in size if k not in self._required or size[k] > 1]
         self.has_ce = b.ce[0] >= 0
         self.best = b.ce.max(axis=0)
         self.vmbo = b.prof.leerweg.startswith("VMBO")
@@ -406,35 +413,82 @@ class _Oracle:
         return ce_ok & kern_ok & pattern & comp_ok & self.vg_ok, comb
 
     def decide(self):
-        """Set b.geslaagd, b.dropped (vakken left out / struck) and b.comb."""
+        """Set b.geslaagd, b.dropped (vakken left out / struck) and b.comb.
+
+        Leaving out (UB WVO 2020 art. 3.33 lid 3): any set of up to MAX_WEGLATEN vakken with an own
+        eindcijfer (not a combinatiecijfer part or profielvak) whose remainder still fills every
+        required slot of the profiel under some assignment; the smallest set that lets the candidate
+        pass (then slot order). Wegstrepen (2020-2021, 2021-2022): one vak struck on its own (the rest
+        need not be complete), alone or with such a set.
+        """
         b, slots = self.b, self.b.prof.slots
         n, S = b.present.shape
-        extras = [k for k, s in enumerate(slots) if s.extra]
+        patterns = [()]
+        movable = [k for k in self._movable if slots[k].kind != "vg" and not slots[k].comp and not slots[k].pv]
+        for r in range(1, MAX_WEGLATEN + 1):
+            patterns += list(itertools.combinations(movable, r))
         strike = [None]
         if self.j.wegstrepen:
             strike += [k for k, s in enumerate(slots)
-                       if s.kind != "vg" and not s.kern and not (s.comp and not self.vmbo)]
+                       if s.telt and s.kind != "vg" and not s.kern and not (s.comp and not self.vmbo)]
         geslaagd = np.zeros(n, dtype=bool)
         dropped = np.zeros((n, S), dtype=bool)
         comb = None
         for s_k in strike:
-            for r in range(len(extras) + 1):
-                for leave in itertools.combinations(extras, r):
-                    cols = list(leave) + ([s_k] if s_k is not None else [])
-                    drop = np.zeros((n, S), dtype=bool)
-                    drop[:, cols] = True
-                    drop &= b.present
-                    if s_k is not None:
-                        drop[~b.present[:, s_k]] = False   # striking needs an examined vak
-                    ok, c = self.passes(drop)
-                    if comb is None:
-                        comb = c
-                    new = ok & ~geslaagd
-                    dropped[new] = drop[new]
-                    if c is not None:
-                        comb = np.where(new, c, comb)
-                    geslaagd |= ok
+            for leave in patterns:
+                if s_k in leave:
+                    continue
+                todo = ~geslaagd
+                if not todo.any():
+                    break
+                drop = np.zeros((n, S), dtype=bool)
+                drop[:, list(leave)] = True
+                drop &= b.present
+                ok = self._complete(drop) if leave else np.ones(n, dtype=bool)
+                if s_k is not None:
+                    ok &= b.present[:, s_k]              # striking needs an examined vak
+                    drop[:, s_k] |= b.present[:, s_k]
+                passed, c = self.passes(drop)
+                ok &= passed
+                if comb is None:
+                    comb = c
+                new = ok & todo
+                dropped[new] = drop[new]
+                if c is not None:
+                    comb = np.where(new, c, comb)
+                geslaagd |= ok
         b.geslaagd, b.dropped, b.comb = geslaagd, dropped, comb
+
+    def _complete(self, drop: np.ndarray) -> np.ndarray:
+        """True where the vakken left after `drop` fill every required slot (Hall's condition per
+        group of slots with overlapping pools; codes of one candidate are distinct)."""
+        b = self.b
+        left = b.present & ~drop
+        ok = np.ones(len(b.idx), dtype=bool)
+        for group in self._groups:
+            need = [k for k in group if k in self._required]
+            if len(group) == 1:
+                ok &= left[:, need[0]] if need else True
+                continue
+            for r in range(1, len(need) + 1):
+                for subset in itertools.combinations(need, r):
+                    codes = np.array(sorted(set().union(*(self.b.prof.slots[k].pool for k in subset))))
+                    supply = (left[:, group] & np.isin(b.code[:, group], codes)).sum(axis=1)
+                    ok &= supply >= r
+        return ok
+
+
+
+def _pool_groups(slots) -> list:
+    """Graded slots (counting in the uitslag) grouped by overlapping pools (connected components)."""
+    groups = []
+    for k, slot in enumerate(slots):
+        if not slot.telt or slot.kind == "vg":
+            continue
+        pool = set(slot.pool)
+        joined = [g for g in groups if pool & set().union(*(slots[j].pool for j in g))]
+        groups = [g for g in groups if g not in joined] + [sorted([k] + [j for g in joined for j in g])]
+    return groups
 
 
 # --- identities --------------------------------------------------------------------------------
