@@ -25,7 +25,19 @@ SNAPSHOT = json.loads((Path(__file__).parent / "data" / "rules_snapshot.json").r
 CHANGED = {
     ("2020-2021", "controle:UITSLAG-KAN-SLAGEN"): "melding says {examenjaar_regelset} instead of a typed year",
     ("2021-2022", "controle:UITSLAG-KAN-SLAGEN"): "melding says {examenjaar_regelset} instead of a typed year",
+    ("2020-2021", "controle:UITSLAG-G-ALLEEN-DOOR-WEGLATEN"): "issue 12 §4: a struck vak stays on the cijferlijst",
+    ("2021-2022", "controle:UITSLAG-G-ALLEEN-DOOR-WEGLATEN"): "issue 12 §4: a struck vak stays on the cijferlijst",
 }
+# Issue 12 §3: a value a decision needs is empty when a grade, component or kernvak is missing (strict
+# aggregates, no fallback to the school's eindcijfer), in every year.
+NO_SILENT_GAPS = ("aantal_4", "aantal_5", "aantal_7_of_hoger", "ce_gemiddelde", "combi_laagste", "combi_som",
+                  "combinatiecijfer_berekend", "eindcijfer_berekend", "eindcijfer_uitslag", "kern_aantal_5",
+                  "kern_en", "kern_laagste", "kern_ne", "kern_wi", "keuzevak_som", "laagste_eindcijfer",
+                  "profielvak_eindcijfer", "som_eindcijfers", "telt_als_vak", "vakken_laagste")
+for _year in SNAPSHOT:
+    CHANGED[(_year, "parameter:se_deadline")] = "issue 12 §4: 10 calendar days before the first CE"
+    for _name in NO_SILENT_GAPS:
+        CHANGED[(_year, f"afleiding:{_name}")] = "issue 12 §3: no value computed from partial data"
 BASE = rules.rules_root() / "2024-2025"
 
 
