@@ -34,8 +34,14 @@ NO_SILENT_GAPS = ("aantal_4", "aantal_5", "aantal_7_of_hoger", "ce_gemiddelde", 
                   "combinatiecijfer_berekend", "eindcijfer_berekend", "eindcijfer_uitslag", "kern_aantal_5",
                   "kern_en", "kern_laagste", "kern_ne", "kern_wi", "keuzevak_som", "laagste_eindcijfer",
                   "profielvak_eindcijfer", "som_eindcijfers", "telt_als_vak", "vakken_laagste")
+# Issue 12 §4: a leerwerktraject candidate whose vakken form a complete BB exam falls under the
+# regular BB rules (the wanneer of every VM-/LWT- voorwaarde reads lwt_volledig_bb).
+LWT_VOLLEDIG_BB = ("LWT-BEROEPSGERICHT", "LWT-NEDERLANDS", "VM-CE-GEMIDDELDE", "VM-COMBINATIECIJFER",
+                   "VM-COMPENSATIE", "VM-GEEN-3", "VM-KEUZEVAKKEN", "VM-NEDERLANDS", "VM-VG", "VM-VOLLEDIG")
 for _year in SNAPSHOT:
     CHANGED[(_year, "parameter:se_deadline")] = "issue 12 §4: 10 calendar days before the first CE"
+    for _id in LWT_VOLLEDIG_BB:
+        CHANGED[(_year, f"voorwaarde:{_id}")] = "issue 12 §4: leerwerktraject with a complete BB exam"
     for _name in NO_SILENT_GAPS:
         CHANGED[(_year, f"afleiding:{_name}")] = "issue 12 §3: no value computed from partial data"
 BASE = rules.rules_root() / "2024-2025"
