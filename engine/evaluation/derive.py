@@ -5,12 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from examenbron.engine.evaluation import samenstelling
 from examenbron.engine.evaluation.evaluate import Context, Value, evaluate
+from examenbron.engine.rulesets.load import Samenstelling
 
 
 def derive(ctx: Context, derivations) -> None:
-    """Evaluate every derivation at its level and store it in the context."""
+    """Evaluate every derivation (and the samenstelling step) in order and store it in the context."""
     for derivation in derivations:
+        if isinstance(derivation, Samenstelling):
+            samenstelling.match(ctx, derivation)
+            continue
         level = ctx.level(derivation.niveau)
         if len(derivation.variants) == 1 and derivation.variants[0][0] is None:
             value = evaluate(derivation.variants[0][1], ctx, derivation.niveau)
