@@ -104,16 +104,21 @@ def _validate(file, schooljaar, mapping, sheet, peildatum, backend):
 
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to a temporary file beside `path`, then rename: never a half-written report.
+def check_output(path: Path) -> None:
+    """Refuse an output path that is not (or cannot become) a regular file in an existing folder.
 
-    A path that exists but is not a regular file (/dev/null, a pipe) is written to directly.
+    A FIFO or device is never written to or replaced; a missing folder is not created silently.
     """
-    if path.exists() and not path.is_file():
-        with open(path, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise UserError(f"{path}: is geen gewoon bestand (een map, koppeling, pipe of apparaat); kies een bestandsnaam")
+    if not path.parent.is_dir():
+        reason = "is een bestand, geen map" if path.parent.exists() else "bestaat niet"
+        raise UserError(f"{path}: de map {path.parent} {reason}")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to a new temporary file beside `path`, then rename: never a half-written report."""
+    check_output(path)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
@@ -204,6 +209,8 @@ def export(file, schooljaar, mapping, sheet, peildatum, backend, out_dir, alles_
                              regelset_versie=outcome.ruleset.versie, input_sha256=digest,
                              alles_of_niets=alles_of_niets,
                              kandidaten=outcome.kandidaten.set_index("exam_id"))
+    for line in summary.refused:
+        click.echo(f"Geweigerd (voldoet niet aan het BRON-schema):{line}", err=True)
     if summary.nothing_written:
         click.echo(f"Niets geschreven: {summary.blocked} van {summary.candidates} kandidaten geblokkeerd "
                    "(--alles-of-niets)", err=True)
@@ -303,6 +310,7 @@ def voorbeeld(kandidaten, schooljaar, seed, fouten, output):
       examenbron voorbeeld --kandidaten 300 --schooljaar 2024-2025 -o voorbeeld.csv
     """
     from examenbron.engine.samples.generate import generate, write_csv
+    check_output(output)
     generated = generate(kandidaten, schooljaar, seed=seed, fouten=fouten)
     write_csv(generated.frame, output)
     click.echo(f"{output}: {kandidaten} kandidaten, {len(generated.frame)} vakrijen"
