@@ -157,10 +157,13 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, fmt, output):
     """
     from examenbron.engine.outputs import report
     outcome, day = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
+    from examenbron.engine.outputs.neutralise import terminal_text
     if fmt == "csv":
         text = report.to_csv(outcome)
     else:
         text = report.RENDERERS[fmt](outcome, peildatum=day)
+    if fmt in ("text", "csv"):
+        text = terminal_text(text)
     if output:
         write_atomic(output, text)
         click.echo(f"{output}: {len(outcome.findings)} bevindingen voor {len(outcome.kandidaten)} kandidaten", err=True)
@@ -185,7 +188,8 @@ def explain(file, schooljaar, mapping, sheet, peildatum, backend, leerling):
     ids = exam_ids(outcome, leerling)
     if not ids:
         raise UserError(f"{file}: no candidate with leerlingnummer {leerling!r}")
-    click.echo("\n".join(render(outcome, i) for i in ids), nl=False)
+    from examenbron.engine.outputs.neutralise import terminal_text
+    click.echo(terminal_text("\n".join(render(outcome, i) for i in ids)), nl=False)
 
 
 @main.command()

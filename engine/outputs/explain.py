@@ -33,7 +33,7 @@ def explain(outcome, exam_id: int) -> str:
         value = ctx.kandidaat.values.get(derivation.naam)
         if value is None or (np.asarray(value.null)[exam_id] and derivation.naam not in _used(rs)):
             continue
-        lines.append(f"  {derivation.naam:<28} {value_texts(value, row, derivation.naam)[0]:<10} "
+        lines.append(f"  {derivation.naam:<28} {value_texts(value, row, derivation.naam, personal=ctx.personal)[0]:<10} "
                      f"{' '.join(derivation.omschrijving.split())[:90]}")
     lines += ["", "Voorwaarden (slaag-zakregeling):"]
     lookup = lambda name: ctx.lookup(name, "kandidaat")  # noqa: E731
@@ -43,9 +43,9 @@ def explain(outcome, exam_id: int) -> str:
             continue
         state = STATUS_NAMES[status[exam_id]]
         lines.append(f"  [{STATUS_TEXT[state]}] {rule.id}: {' '.join(rule.omschrijving.split())}")
-        lines.append(f"      waarden: {name_values(read_names(rule), lookup, row)[0]}")
+        lines.append(f"      waarden: {name_values(read_names(rule), lookup, row, ctx.personal)[0]}")
         if state != "gehaald":
-            lines.append(f"      melding: {fill(rule.melding, lookup, row)[0]}")
+            lines.append(f"      melding: {fill(rule.melding, lookup, row, ctx.personal)[0]}")
         lines.append(f"      grondslag: {rule.grondslag}  [{rule.file}:{rule.line}]")
         if rule.toelichting:
             lines.append(f"      toelichting: {' '.join(rule.toelichting.split())}")
@@ -69,7 +69,7 @@ def _vakken(ctx, exam_id: int) -> list[str]:
     vak = ctx.vak.values
 
     def col(name):
-        return value_texts(vak[name], rows, name) if name in vak else np.full(len(rows), "")
+        return value_texts(vak[name], rows, name, personal=ctx.personal) if name in vak else np.full(len(rows), "")
 
     header = f"  {'vak':<6} {'naam':<34} {'SE':>5} {'CE1':>5} {'CE2':>5} {'CE3':>5} {'gemeld':>6} " \
              f"{'berekend':>8}  telt mee als"

@@ -10,6 +10,7 @@ import io
 import json
 from collections import Counter
 
+from examenbron.engine.outputs.neutralise import spreadsheet_cell
 from examenbron.engine.outputs.findings import FINDINGS_COLUMNS
 
 PUBLIC_FINDINGS_COLUMNS = [c for c in FINDINGS_COLUMNS if c != "exam_id"]
@@ -72,9 +73,11 @@ def _json_default(value):
 
 
 def to_csv(outcome) -> str:
-    """The findings table as CSV (`;`, UTF-8), one finding per line."""
+    """The findings table as CSV (`;`, UTF-8), one finding per line; no cell starts a formula."""
     buffer = io.StringIO()
-    outcome.findings[PUBLIC_FINDINGS_COLUMNS].to_csv(buffer, sep=";", index=False)
+    table = outcome.findings[PUBLIC_FINDINGS_COLUMNS]
+    table = table.apply(lambda column: column.map(spreadsheet_cell) if column.dtype == object else column)
+    table.to_csv(buffer, sep=";", index=False)
     return buffer.getvalue()
 
 
