@@ -71,13 +71,16 @@ class ExportSummary:
 
 
 def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, input_sha256,
-                   alles_of_niets=False, kandidaten=None) -> ExportSummary:
+                   alles_of_niets=False, kandidaten=None, voortgang=None) -> ExportSummary:
     """Write the messages of all unblocked candidate exams, then remove stale files, then the manifest.
 
     ``findings`` is the findings table (engine.outputs.findings); its afkeur rows, together with those of
     ``results.findings``, block their exam (rows without exam_id block every exam).
     ``kandidaten`` (optional, indexed by exam_id) supplies ``leerweg`` for the totals.
-    Raises ExportError, before anything visible changes, when a message does not validate.
+    ``voortgang`` (optional) is called with the number of candidate exams handled so far.
+    A message the XSD refuses blocks its candidate (``ExportSummary.refused`` names it); the others
+    are written. Raises ExportError when the folder cannot be written; the previous manifest then
+    still describes the folder.
     """
     out = Path(out_dir)
     examens, vakken = results.examens, results.vakken
@@ -104,7 +107,7 @@ def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, i
         staged, refused = {}, {}
         try:
             digests, staged, unchanged, refused = _stage(out, exported, names, exam_rows, rows, starts, ends,
-                                                         existing)
+                                                         existing, voortgang or (lambda done: None), n - len(exported))
             for i in _refuse(codes, candidate, refused):  # their candidate's other exams go too
                 digests.pop(i, None)
                 if i in staged:
@@ -378,17 +381,20 @@ def _clean_and_list(out):
     return existing
 
 
-def _stage(out, exported, names, exam_rows, rows, starts, ends, existing):
+def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, voortgang, blocked):
     """Build and validate every message; write the changed ones to fsynced temp files.
 
     Returns (sha256 per exam position, {position: temp path}, number unchanged, {position: reason}
     for the messages the XSD refused). On any error the temp files are removed.
+    `voortgang(done)` hears every 256 messages how many candidate exams (blocked included) are done.
     """
     digests, staged, refused, unchanged = {}, {}, {}, 0
     in_flight = deque()
     try:
         with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-            for i in exported:
+            for done, i in enumerate(exported):
+                if done % _IN_FLIGHT == 0:
+                    voortgang(blocked + done)
                 s, e = starts[i], ends[i]
                 try:
                     data = build_message(exam_rows[i], zip(*(col[s:e] for col in rows)))
@@ -407,6 +413,7 @@ def _stage(out, exported, names, exam_rows, rows, starts, ends, existing):
             while in_flight:
                 j, future = in_flight.popleft()
                 staged[j] = future.result()
+            voortgang(blocked + len(exported))
     except BaseException:
         written = list(staged.values())
         for _, future in in_flight:  # the pool has finished them all by now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from fractions import Fraction
 
@@ -77,3 +78,34 @@ def name_values(names, lookup, rows: np.ndarray, personal=PERSONAL) -> np.ndarra
     for i, name in enumerate(names):
         out = out + (("; " if i else "") + name + "=") + value_texts(lookup(name), rows, name, personal=personal)
     return out
+
+
+def aantal(n: int, enkelvoud: str, meervoud: str) -> str:
+    """'1 kandidaat', '2 kandidaten', '1.234 bevindingen' (Dutch thousands separator)."""
+    return f"{n:,}".replace(",", ".") + " " + (enkelvoud if n == 1 else meervoud)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame):
+    """A copy of `frame` whose text cells cannot start a spreadsheet formula (prefixed with ')."""
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if column.dtype == object or str(column.dtype) == "string":
+            text = column.where(column.map(lambda v: isinstance(v, str)), None)
+            risky = text.str.startswith(FORMULA_START, na=False)
+            if risky.any():
+                out[name] = column.where(~risky, "'" + text)
+    return out
+
+
+# ANSI escape sequences (CSI, OSC, two-character ESC forms), then any other C0/C1 control but tab/LF.
+_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_text(text: str) -> str:
+    """Text without terminal escape sequences or control characters (newlines and tabs stay)."""
+    return _CONTROL.sub("", _ESCAPE.sub("", text))
