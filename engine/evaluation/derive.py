@@ -5,17 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from examenbron.engine.evaluation import samenstelling
 from examenbron.engine.evaluation.evaluate import Context, Value, evaluate
+from examenbron.engine.rulesets.load import Samenstelling
 
 
 def derive(ctx: Context, derivations) -> None:
-    """Evaluate every derivation at its level and store it in the context.
+    """Evaluate every derivation (and the samenstelling step) in order and store it in the context.
 
     A derivation that reads a personal number (directly or through another derivation) is itself
     personal: its values are masked wherever they are shown (data lineage, not placeholder names).
     """
     personal = set(ctx.personal)
     for derivation in derivations:
+        if isinstance(derivation, Samenstelling):
+            samenstelling.match(ctx, derivation)
+            continue
         if any(node.names() & personal for _, node, _ in derivation.variants):
             personal.add(derivation.naam)
         level = ctx.level(derivation.niveau)
