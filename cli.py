@@ -507,11 +507,12 @@ def codetables_diff(jaar1, jaar2):
 @main.command()
 @click.option("--kandidaten", "-n", type=click.IntRange(min=1), default=300, show_default=True,
               help="Aantal kandidaten")
-@click.option("--schooljaar", "-j", default="2024-2025", show_default=True, help="Schooljaar")
+@click.option("--schooljaar", "-j", default="2024-2025", show_default=True,
+              help="Schooljaar: elk jaar met een regelmap (rules/<schooljaar>)")
 @click.option("--seed", type=int, default=2025, show_default=True,
               help="Startgetal voor het toeval (zelfde getal, zelfde bestand)")
 @click.option("--fouten/--zonder-fouten", default=True, show_default=True,
-              help="Met of zonder de gedocumenteerde, opzettelijke fouten")
+              help="Met of zonder de gedocumenteerde, opzettelijke fouten (zonder: geen afkeur)")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="BESTAND",
               help="Het CSV-bestand dat wordt geschreven")
 @handle_errors
@@ -522,8 +523,13 @@ def voorbeeld(kandidaten, schooljaar, seed, fouten, output):
     Voorbeeld:
       examenbron voorbeeld --kandidaten 300 --schooljaar 2024-2025 -o voorbeeld.csv
     """
+    from examenbron.engine.rulesets.load import available_years
     from examenbron.engine.samples.generate import generate, write_csv
     check_output(output)
+    years = available_years()
+    if schooljaar not in years:
+        raise UserError(f"schooljaar {schooljaar!r} wordt niet ondersteund; er zijn regels voor "
+                        f"{', '.join(years)}")
     generated = generate(kandidaten, schooljaar, seed=seed, fouten=fouten)
     write_csv(generated.frame, output)
     click.echo(f"{output}: {kandidaten} kandidaten, {len(generated.frame)} vakrijen"

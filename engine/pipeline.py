@@ -51,13 +51,22 @@ def schooljaar_from(results) -> str:
     return schooljaar_of(int(years.mode().iloc[0]))
 
 
-def skip_reason(rule, ruleset, columns_present, peildatum) -> str | None:
-    """Why a rule cannot run on this file (an optional column is absent, or not in force)."""
+def missing_columns(rule, ruleset, columns_present) -> list:
+    """The optional input columns a rule reads that the file does not have."""
     names = rule.voorwaarde.names() | (rule.wanneer.names() if rule.wanneer is not None else set())
     names |= set(rule.waarden) | set(template_fields(rule.melding))
-    missing = ruleset.missing_optional(names, columns_present)
+    return ruleset.missing_optional(names, columns_present)
+
+
+def skip_reason(rule, ruleset, columns_present, peildatum) -> str | None:
+    """Why a rule cannot run on this file (an optional column is absent, or not in force)."""
+    missing = missing_columns(rule, ruleset, columns_present)
     if missing:
         return f"kolom ontbreekt in het bestand: {', '.join(missing)}"
+    return _not_in_force(rule, peildatum)
+
+
+def _not_in_force(rule, peildatum) -> str | None:
     if rule.geldig_van and peildatum < rule.geldig_van:
         return f"nog niet van kracht op de peildatum (geldig vanaf {rule.geldig_van})"
     if rule.geldig_tot and peildatum > rule.geldig_tot:
@@ -92,8 +101,14 @@ def run(results, ruleset, tables, *, peildatum: datetime.date | None = None, bac
     invoer = [r for r in ruleset.checks if r.fase == "invoer"]
     findings = run_checks(ctx, invoer, schooljaar=ruleset.schooljaar, examens=results.examens, skip=skip)
     lap("controleren")
-    voorwaarden = [r for r in ruleset.voorwaarden if r.id not in reasons]
-    decision = decide(ctx, _with_voorwaarden(ruleset, voorwaarden))
+    # A voorwaarde that reads an absent optional column is not met or unmet: it is onbepaald
+    # (uitslag onvolledig), never silently left out.
+    onbepaalbaar = {r.id for r in ruleset.voorwaarden if r.id in reasons and not _not_in_force(r, peildatum)}
+    for entry in skipped:
+        if entry["regel"] in onbepaalbaar:
+            entry["reden"] += "; de voorwaarde is daarom onbepaald (uitslag onvolledig)"
+    voorwaarden = [r for r in ruleset.voorwaarden if r.id not in reasons or r.id in onbepaalbaar]
+    decision = decide(ctx, _with_voorwaarden(ruleset, voorwaarden), onbepaalbaar=onbepaalbaar)
     lap("uitslag")
     na_uitslag = [r for r in ruleset.checks if r.fase == "uitslag"]
     uitslag_findings = run_checks(ctx, na_uitslag, schooljaar=ruleset.schooljaar,

@@ -11,8 +11,11 @@ from examenbron.engine.language.symbols import INPUT_COLUMNS
 from examenbron.engine.outputs.texts import fill, name_values
 
 
-def applicable(ctx: Context, rule, level: str) -> np.ndarray:
-    """Rows a rule applies to: its leerwegen, opleidingen and `wanneer` (unknown = not applicable)."""
+def applicable(ctx: Context, rule, level: str, *, unknown_applies: bool = False) -> np.ndarray:
+    """Rows a rule applies to: its leerwegen, opleidingen and `wanneer`.
+
+    An unknown `wanneer` means not applicable, or applicable with `unknown_applies`.
+    """
     n = ctx.level(level).n
     mask = np.ones(n, dtype=bool)
     if rule.leerwegen is not None:
@@ -21,7 +24,8 @@ def applicable(ctx: Context, rule, level: str) -> np.ndarray:
         codes = np.isin(ctx.kandidaat.values["opleidingscode"].val.astype(str), list(rule.opleidingen))
         mask &= codes[ctx.k] if level == "vak" else codes
     if rule.wanneer is not None:
-        mask &= np.broadcast_to(evaluate(rule.wanneer, ctx, level).true(), n)
+        when = evaluate(rule.wanneer, ctx, level)
+        mask &= np.broadcast_to(~when.false() if unknown_applies else when.true(), n)
     return mask
 
 

@@ -40,10 +40,16 @@ class Decision:
     weglaten_rijen: list = None         # per candidate: every vak row left out to pass (a tuple)
 
 
-def _statuses(ctx: Context, voorwaarden):
+def _statuses(ctx: Context, voorwaarden, onbepaalbaar=frozenset()):
+    """Per voorwaarde its status per candidate; those in `onbepaalbaar` (absent column) are unknown."""
     n = ctx.kandidaat.n
     failed, unknown, status = np.zeros(n, bool), np.zeros(n, bool), {}
     for rule in voorwaarden:
+        if rule.id in onbepaalbaar:
+            scope = applicable(ctx, rule, "kandidaat", unknown_applies=True)
+            unknown |= scope
+            status[rule.id] = np.where(scope, ONBEPAALD, NVT).astype(np.int8)
+            continue
         scope = applicable(ctx, rule, "kandidaat")
         value = evaluate(rule.voorwaarde, ctx, "kandidaat")
         true, false = np.broadcast_to(value.true(), n), np.broadcast_to(value.false(), n)
@@ -54,15 +60,16 @@ def _statuses(ctx: Context, voorwaarden):
     return failed, unknown, status
 
 
-def decide(ctx: Context, ruleset) -> Decision:
+def decide(ctx: Context, ruleset, onbepaalbaar=frozenset()) -> Decision:
     """Compute the uitslag of every candidate and store the results in the context."""
     n = ctx.kandidaat.n
-    failed, unknown, status = _statuses(ctx, ruleset.voorwaarden)
+    failed, unknown, status = _statuses(ctx, ruleset.voorwaarden, onbepaalbaar)
     uitslag_school = ctx.kandidaat.values["uitslag"].val
     decided = ~np.isin(uitslag_school.astype(str), NOT_DECIDED)
     passed = ~failed & ~unknown
     scenario_status = {}
-    rescue_rows, rescue_rule, maybe = _try_leaving_out(ctx, ruleset, decided & failed, scenario_status, status)
+    rescue_rows, rescue_rule, maybe = _try_leaving_out(ctx, ruleset, decided & failed, scenario_status, status,
+                                                      onbepaalbaar)
     rescued = np.array([len(rows) > 0 for rows in rescue_rows], dtype=bool)
     uitslag = np.select(
         [~decided, passed | rescued, failed & ~maybe], ["niet_bepaald", "geslaagd", "afgewezen"], "onvolledig"
@@ -75,7 +82,7 @@ def decide(ctx: Context, ruleset) -> Decision:
     return decision
 
 
-def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict, base: dict):
+def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict, base: dict, onbepaalbaar):
     """For failing candidates: vak rows whose leaving out makes every voorwaarde hold.
 
     Returns per candidate the rows (a tuple, empty if none), the weglaatregel used, and whether a
@@ -99,7 +106,7 @@ def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict, 
         affected = _affected(ruleset.derivations)
         scenario = _scenario_context(ctx, owners, dropped, regel.id, affected)
         derive(scenario, [d for d in ruleset.derivations if d.naam in affected])
-        failed, unknown, status = _statuses(scenario, ruleset.voorwaarden)
+        failed, unknown, status = _statuses(scenario, ruleset.voorwaarden, onbepaalbaar)
         for rule_id, values in status.items():
             seen.setdefault(rule_id, set()).update(STATUS_NAMES[v] for v in np.unique(values).tolist())
         only_scenario = np.ones(len(owners), dtype=bool)

@@ -8,7 +8,8 @@ Null semantics (documented for policy staff in docs/rule-language.md):
 - arithmetic and comparisons with an empty operand are empty (unknown);
 - `and`/`or`/`not` follow three-valued (Kleene) logic: `false and unknown` is false;
 - `x is null` / `x is not null` are never unknown;
-- aggregates skip empty values; sum/min/max/mean of no values are empty, count is 0;
+- aggregates skip empty values; sum/min/max/mean of no values are empty, count is 0; with
+  `strict=true` sum/min/max/mean are empty when any row in `where` has an empty value;
 - a condition that is unknown does not hold (a rule reports it; a voorwaarde is "onbepaald").
 """
 
@@ -342,7 +343,9 @@ def _coalesce(node, *args):
     return result
 
 
-def _if(node, cond, a, b):
+def _if(node, cond, a, b=None):
+    if b is None:  # if(condition, then): empty where the condition is not true
+        b = Value(a.kind, a.val, True, a.den, a.codes, a.categories)
     chosen = _pick(cond.true(), a, b)
     return Value(chosen.kind, chosen.val, np.logical_or(chosen.null, cond.null), chosen.den,
                  chosen.codes, chosen.categories)
@@ -418,6 +421,9 @@ def _aggregate(node, ctx: Context) -> Value:
     present = included & ~null
     count = _reduce(np.add, present.astype("int64"), ctx)
     empty = count == 0
+    strict = node.kwargs.get("strict")
+    if strict is not None and strict.value:  # an empty value in `where` makes the result unknown
+        empty = empty | (_reduce(np.add, (included & null).astype("int64"), ctx) > 0)
     if name in ("sum", "mean"):
         total = _reduce(np.add, np.where(present, val, 0).astype("int64"), ctx)
         if name == "sum":

@@ -62,7 +62,7 @@ FUNCTION_HELP = {
     "greatest": "greatest(a, b, ...): the highest non-empty value",
     "least": "least(a, b, ...): the lowest non-empty value",
     "coalesce": "coalesce(a, b, ...): the first non-empty value",
-    "if": "if(condition, then, else)",
+    "if": "if(condition, then, else) or if(condition, then): empty when the condition is not true",
     "year": "year(date)",
     "days_between": "days_between(from, to): whole days from 'from' to 'to'",
     "valid_bsn": "valid_bsn(x): BSN passes the 11-proef",
@@ -72,8 +72,11 @@ FUNCTION_HELP = {
     "count": "count(where=condition): number of vak rows of the candidate",
     "sum": "sum(x, where=condition)", "min": "min(x, where=condition)",
     "max": "max(x, where=condition)", "mean": "mean(x, where=condition): exact, unrounded",
+    # strict=true on sum/min/max/mean: empty when a row in `where` has an empty x (no partial data)
     "all": "all(condition, where=...)", "any": "any(condition, where=...)",
 }
+# Aggregates that take `strict=true`: empty when any row in `where` has an empty value.
+STRICT_AGGREGATES = ("sum", "min", "max", "mean")
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -543,6 +546,8 @@ class _Checker:
         if node.kwargs:
             self.fail(f"{node.value}() takes no named arguments", node)
         expected = _expand(kinds, len(node.args))
+        if node.value == "if" and len(node.args) == 2:  # if(condition, then): empty otherwise
+            expected = list(kinds[:2])
         if expected is None:
             self.fail(f"wrong number of arguments: {FUNCTION_HELP[node.value]}", node)
         for arg, kind in zip(node.args, expected):
@@ -569,8 +574,13 @@ class _Checker:
         if self.level != "kandidaat":
             self.fail(f"{node.value}() aggregates vak rows per candidate; use it in a candidate-level "
                       "derivation", node)
-        if set(node.kwargs) - {"where"}:
-            self.fail(f"{node.value}() only takes the named argument 'where'", node)
+        allowed = {"where", "strict"} if node.value in STRICT_AGGREGATES else {"where"}
+        if set(node.kwargs) - allowed:
+            self.fail(f"{node.value}() only takes the named argument{'s' if len(allowed) > 1 else ''} "
+                      + " and ".join(f"'{k}'" for k in sorted(allowed, reverse=True)), node)
+        strict = node.kwargs.get("strict")
+        if strict is not None and strict.op != "bool":
+            self.fail("'strict' needs true or false", strict)
         if len(node.args) != len(kinds):
             self.fail(f"wrong number of arguments: {FUNCTION_HELP[node.value]}", node)
         for arg in [*node.args, *node.kwargs.values()]:
