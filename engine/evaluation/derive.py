@@ -11,17 +11,25 @@ from examenbron.engine.rulesets.load import Samenstelling
 
 
 def derive(ctx: Context, derivations) -> None:
-    """Evaluate every derivation (and the samenstelling step) in order and store it in the context."""
+    """Evaluate every derivation (and the samenstelling step) in order and store it in the context.
+
+    A derivation that reads a personal number (directly or through another derivation) is itself
+    personal: its values are masked wherever they are shown (data lineage, not placeholder names).
+    """
+    personal = set(ctx.personal)
     for derivation in derivations:
         if isinstance(derivation, Samenstelling):
             samenstelling.match(ctx, derivation)
             continue
+        if any(node.names() & personal for _, node, _ in derivation.variants):
+            personal.add(derivation.naam)
         level = ctx.level(derivation.niveau)
         if len(derivation.variants) == 1 and derivation.variants[0][0] is None:
             value = evaluate(derivation.variants[0][1], ctx, derivation.niveau)
         else:
             value = _by_leerweg(ctx, derivation)
         level.values[derivation.naam] = _full(value, level.n)
+    ctx.personal = frozenset(personal)
 
 
 def leerweg_mask(ctx: Context, leerwegen, level: str) -> np.ndarray:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from examenbron.engine.inputs import identifiers
 from examenbron.engine.language.expr import Node
+from examenbron.engine.language.symbols import PERSONAL
 
 
 @dataclass
@@ -125,6 +126,7 @@ class Context:
         self.kandidaat, self.vak, self.k, self.constants = kandidaat, vak, k, constants
         self.vakken_frame = vakken_frame  # the sorted vak rows (source rows, vakcodes) for findings
         self.masks = {}
+        self.personal = PERSONAL  # names whose values are personal numbers (masked in every text)
         self.counts = np.bincount(k, minlength=kandidaat.n).astype("int64")
         self.starts = np.concatenate(([0], np.cumsum(self.counts)[:-1])).astype("int64")
         if len(k) > 1 and np.any(k[1:] < k[:-1]):
