@@ -480,8 +480,9 @@ def codetables_diff(jaar1, jaar2, regels, codetabellen):
               help="Met of zonder de gedocumenteerde, opzettelijke fouten (zonder: geen afkeur)")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="BESTAND",
               help="Het CSV-bestand dat wordt geschreven")
+@source_options
 @handle_errors
-def voorbeeld(kandidaten, schooljaar, seed, fouten, output):
+def voorbeeld(kandidaten, schooljaar, seed, fouten, output, regels, codetabellen):
     """Schrijf een realistisch voorbeeldbestand met resultaten (steeds hetzelfde, met opzettelijke fouten).
 
     \b
@@ -491,7 +492,7 @@ def voorbeeld(kandidaten, schooljaar, seed, fouten, output):
     from examenbron.engine.rulesets.load import available_years
     from examenbron.engine.samples.generate import generate, write_csv
     check_output(output)
-    years = available_years()
+    years = available_years(regels)
     if schooljaar not in years:
         raise UserError(f"schooljaar {schooljaar!r} wordt niet ondersteund; er zijn regels voor "
                         f"{', '.join(years)}")

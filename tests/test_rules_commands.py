@@ -26,7 +26,7 @@ def test_new_year_writes_an_overlay_provisional_code_tables_and_a_changelog_entr
     folder, env = kopie
     regelset = (folder / "regels" / "2027-2028" / "regelset.yaml").read_text(encoding="utf-8")
     assert 'basis: "2026-2027"' in regelset and "status: voorlopig" in regelset
-    assert "waarde: 2028-05-10" in regelset  # the SE deadline moved one year, marked unverified
+    assert "waarde: 2028-05-03" in regelset and "NIET GEVERIFIEERD" in regelset  # 2026-2027 deadline, one year on
     meta = (folder / "codetabellen" / "2027-2028" / "metadata.yaml").read_text(encoding="utf-8")
     assert "status: voorlopig" in meta and "afgeleid: true" in meta
     assert "## 2027-2028" in (folder / "regels" / "CHANGELOG.md").read_text(encoding="utf-8")
