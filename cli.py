@@ -17,6 +17,8 @@ from pathlib import Path
 
 import click
 
+from examenbron.engine.evaluation.backends import EVALUATORS
+
 
 class UserError(click.ClickException):
     """An input or usage problem: printed as 'Error: …', exit code 2."""
@@ -46,7 +48,7 @@ def results_options(command):
         click.option("--sheet", help="XLSX sheet name (default: the first sheet)"),
         click.option("--peildatum", type=click.DateTime(["%Y-%m-%d", "%d-%m-%Y"]),
                      help="Reference date for deadlines, YYYY-MM-DD (default: today)"),
-        click.option("--engine", "backend", type=click.Choice(["pandas", "durable"]), default="pandas",
+        click.option("--engine", "backend", type=click.Choice(list(EVALUATORS)), default="pandas",
                      show_default=True, help="Rule evaluator"),
     ]):
         command = decorator(command)
@@ -161,11 +163,13 @@ def export(file, schooljaar, mapping, sheet, peildatum, backend, out_dir, alles_
       examenbron export resultaten.csv --out bron-export/
     Exit code 0: every candidate exported; 1: some candidates blocked; 2: input or usage error.
     """
-    from examenbron.engine.outputs.export import export_results
+    from examenbron.engine.outputs.export import TIJDVAK_ROLES, export_results
+    from examenbron.engine.pipeline import vak_roles
     outcome, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
     digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
     summary = export_results(outcome.results, outcome.findings, out_dir=out_dir, schooljaar=outcome.schooljaar,
                              regelset_versie=outcome.ruleset.versie, input_sha256=digest,
+                             eindcijfers=vak_roles(outcome.context, outcome.ruleset, TIJDVAK_ROLES),
                              alles_of_niets=alles_of_niets,
                              kandidaten=outcome.kandidaten.set_index("exam_id"))
     if summary.nothing_written:

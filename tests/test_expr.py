@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from examenbron.engine.language import expr
-from examenbron.engine.evaluation.evaluate import Context, Level, Value, evaluate
+from examenbron.engine.evaluation.evaluate import evaluate
+from examenbron.engine.evaluation.frames import Context, Level
+from examenbron.engine.language.values import Value
 from examenbron.engine.language.symbols import base_symbols
 
 SYMBOLS = base_symbols()

@@ -3,8 +3,9 @@
 A candidate is geslaagd when every applicable voorwaarde holds for the reported vakken, or — the
 law's "could have passed" rule and, in 2020-2021/2021-2022, the wegstreepregeling — when they hold
 after leaving out one vak that a weglaatregel allows. Leaving out is tried only for candidates
-who fail otherwise, and each scenario is evaluated vectorised like the base case. Exams with
-uitslag T, D or S are not decided. Unknown voorwaarden (missing grades) give `onvolledig`.
+who fail otherwise, and each scenario is evaluated by the same evaluator as the base case. Exams
+whose school uitslag is in the rule set's parameter `uitslag_niet_bepalen` (T, D, S) are not
+decided. Unknown voorwaarden (missing grades) give `onvolledig`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from examenbron.engine.evaluation.check import applicable
-from examenbron.engine.evaluation.derive import derive, leerweg_mask
-from examenbron.engine.evaluation.evaluate import Context, Level, Value, evaluate
-
-NOT_DECIDED = ("T", "D", "S")
-# Status of a voorwaarde per candidate, as small integers (index into STATUS_NAMES).
-NVT, GEHAALD, NIET_GEHAALD, ONBEPAALD = 0, 1, 2, 3
-STATUS_NAMES = ("", "gehaald", "niet gehaald", "onbepaald")
+from examenbron.engine.evaluation.backends import NIET_GEHAALD, ONBEPAALD, STATUS_NAMES
+from examenbron.engine.evaluation.frames import Context, Level
+from examenbron.engine.language.values import Value
+from examenbron.engine.rulesets.roles import UITSLAG_NIET_BEPALEN
 
 
 @dataclass
@@ -36,63 +33,58 @@ class Decision:
     scenario_status: dict               # voorwaarde id -> statuses seen while leaving vakken out (coverage)
 
 
-def _statuses(ctx: Context, voorwaarden):
+def _statuses(evaluator, ctx: Context, voorwaarden):
+    """(failed, unknown, status per voorwaarde) of every candidate of `ctx`."""
     n = ctx.kandidaat.n
-    failed, unknown, status = np.zeros(n, bool), np.zeros(n, bool), {}
-    for rule in voorwaarden:
-        scope = applicable(ctx, rule, "kandidaat")
-        value = evaluate(rule.voorwaarde, ctx, "kandidaat")
-        true, false = np.broadcast_to(value.true(), n), np.broadcast_to(value.false(), n)
-        fails, unsure = scope & false, scope & ~true & ~false
-        failed |= fails
-        unknown |= unsure
-        status[rule.id] = np.select([fails, unsure, scope], [NIET_GEHAALD, ONBEPAALD, GEHAALD], NVT).astype(np.int8)
+    failed, unknown = np.zeros(n, bool), np.zeros(n, bool)
+    status = evaluator.statuses(ctx, voorwaarden)
+    for values in status.values():
+        failed |= values == NIET_GEHAALD
+        unknown |= values == ONBEPAALD
     return failed, unknown, status
 
 
-def decide(ctx: Context, ruleset) -> Decision:
-    """Compute the uitslag of every candidate and store the results in the context."""
+def decide(evaluator, ctx: Context, ruleset) -> Decision:
+    """Compute the uitslag of every candidate with the voorwaarden of `ruleset`."""
     n = ctx.kandidaat.n
-    failed, unknown, status = _statuses(ctx, ruleset.voorwaarden)
+    failed, unknown, status = _statuses(evaluator, ctx, ruleset.voorwaarden)
     uitslag_school = ctx.kandidaat.values["uitslag"].val
-    decided = ~np.isin(uitslag_school.astype(str), NOT_DECIDED)
+    decided = ~np.isin(uitslag_school.astype(str), list(ruleset.parameters[UITSLAG_NIET_BEPALEN]))
     passed = ~failed & ~unknown
     scenario_status = {}
-    rescue_row, rescue_rule = _try_leaving_out(ctx, ruleset, decided & failed, scenario_status)
+    rescue_row, rescue_rule = _try_leaving_out(evaluator, ctx, ruleset, decided & failed, scenario_status)
     rescued = rescue_row >= 0
     uitslag = np.select(
         [~decided, passed | rescued, failed], ["niet_bepaald", "geslaagd", "afgewezen"], "onvolledig"
     ).astype(object)
-    decision = Decision(uitslag, status, rescue_row, rescue_rule,
-                        _ids_per_candidate(status, NIET_GEHAALD, n), _ids_per_candidate(status, ONBEPAALD, n),
-                        scenario_status)
-    _store(ctx, decision, ruleset)
-    return decision
+    return Decision(uitslag, status, rescue_row, rescue_rule,
+                    _ids_per_candidate(status, NIET_GEHAALD, n), _ids_per_candidate(status, ONBEPAALD, n),
+                    scenario_status)
 
 
-def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict):
+def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, seen: dict):
     """For failing candidates: a vak whose leaving out makes every voorwaarde hold (statuses into `seen`)."""
     n = ctx.kandidaat.n
     best_row, best_rule = np.full(n, -1, dtype="int64"), np.full(n, "", dtype=object)
     for regel in ruleset.weglaten:
         todo = candidates & (best_row < 0)
         if regel.leerwegen is not None:
-            todo &= leerweg_mask(ctx, regel.leerwegen, "kandidaat")
-        may = np.broadcast_to(evaluate(regel.vak_mag_vervallen, ctx, "vak").true(), ctx.vak.n)
+            todo &= ctx.leerweg_mask(regel.leerwegen, "kandidaat")
+        may = evaluator.selects(ctx, regel.vak_mag_vervallen, "vak")
         drop_rows = np.flatnonzero(may & todo[ctx.k])
         if not len(drop_rows):
             continue
         affected = _affected(ruleset.derivations)
         scenario = _scenario_context(ctx, drop_rows, regel.id, affected)
-        derive(scenario, [d for d in ruleset.derivations if d.naam in affected])
-        failed, unknown, status = _statuses(scenario, ruleset.voorwaarden)
+        kandidaat, vak = evaluator.derive(scenario, [d for d in ruleset.derivations if d.naam in affected])
+        failed, unknown, status = _statuses(evaluator, scenario.with_values(kandidaat, vak), ruleset.voorwaarden)
         for rule_id, values in status.items():
             seen.setdefault(rule_id, set()).update(STATUS_NAMES[v] for v in np.unique(values).tolist())
         passing = drop_rows[~failed & ~unknown]
         owners = ctx.k[passing]
         # Of several vakken that would each let the candidate pass, name the one with the lowest
         # eindcijfer (then the first in the file): the one a school would leave out.
-        grade = _grade_key(ctx, passing)
+        grade = _grade_key(ctx.vak.values[ruleset.rollen["uitslagcijfer"]], passing)
         order = np.lexsort((passing, grade, owners))
         first = order[np.unique(owners[order], return_index=True)[1]]
         best_row[owners[first]] = passing[first]
@@ -100,10 +92,9 @@ def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict):
     return best_row, best_rule
 
 
-def _grade_key(ctx: Context, rows: np.ndarray) -> np.ndarray:
-    """The eindcijfer of each vak row as an exact sortable number (empty sorts last)."""
-    value = ctx.vak.values.get("eindcijfer_uitslag") or ctx.vak.values["eindcijfer"]
-    den = np.broadcast_to(value.den, ctx.vak.n)[rows]
+def _grade_key(value: Value, rows: np.ndarray) -> np.ndarray:
+    """The eindcijfer (role `uitslagcijfer`) of each vak row as an exact sortable number (empty sorts last)."""
+    den = np.broadcast_to(value.den, len(value.val))[rows]
     scaled = np.asarray(value.val)[rows] * (1000 // np.maximum(den, 1))
     return np.where(np.asarray(value.null)[rows], np.iinfo("int64").max, scaled)
 
@@ -136,8 +127,8 @@ def _scenario_context(ctx: Context, drop_rows: np.ndarray, regel_id: str, derive
                    scenario_of_row, ctx.constants)
 
 
-def _store(ctx: Context, decision: Decision, ruleset) -> None:
-    """Expose the uitslag to the uitslag-phase checks (uitslag_berekend, …)."""
+def uitslag_values(ctx: Context, decision: Decision) -> dict:
+    """The uitslag as candidate values for the uitslag-phase checks (uitslag_berekend, …)."""
     n = ctx.kandidaat.n
     not_met = _joined(decision.niet_gehaald, decision.status, NIET_GEHAALD)
     unsure = _joined(decision.onbepaald, decision.status, ONBEPAALD)
@@ -146,13 +137,14 @@ def _store(ctx: Context, decision: Decision, ruleset) -> None:
     weglaten_vak = np.full(n, None, dtype=object)
     for exam in np.flatnonzero(rows >= 0):
         weglaten_vak[exam] = f"{vakcode[rows[exam]]} {vaknaam[rows[exam]] or ''}".strip()
-    values = ctx.kandidaat.values
-    values["uitslag_berekend"] = Value("str", decision.uitslag, np.zeros(n, bool))
-    values["voorwaarden_niet_gehaald"] = Value("str", not_met, not_met == "")
-    values["voorwaarden_onbepaald"] = Value("str", unsure, unsure == "")
-    values["geslaagd_door_weglaten"] = Value("bool", rows >= 0, np.zeros(n, bool))
-    values["weglaten_vak"] = Value("str", weglaten_vak, rows < 0)
-    values["weglaten_regel"] = Value("str", decision.weglaatregel, rows < 0)
+    return {
+        "uitslag_berekend": Value("str", decision.uitslag, np.zeros(n, bool)),
+        "voorwaarden_niet_gehaald": Value("str", not_met, not_met == ""),
+        "voorwaarden_onbepaald": Value("str", unsure, unsure == ""),
+        "geslaagd_door_weglaten": Value("bool", rows >= 0, np.zeros(n, bool)),
+        "weglaten_vak": Value("str", weglaten_vak, rows < 0),
+        "weglaten_regel": Value("str", decision.weglaatregel, rows < 0),
+    }
 
 
 def _ids_per_candidate(status: dict, wanted: int, n: int) -> list:

@@ -6,7 +6,7 @@ import numpy as np
 
 from examenbron.engine.evaluation.check import read_names
 from examenbron.engine.evaluation.decide import STATUS_NAMES
-from examenbron.engine.outputs.texts import fill, name_values, number_text, value_texts
+from examenbron.engine.outputs.texts import fill, name_values, value_texts
 
 STATUS_TEXT = {"gehaald": "gehaald", "niet gehaald": "NIET GEHAALD", "onbepaald": "onbepaald (gegevens ontbreken)"}
 
@@ -24,7 +24,7 @@ def explain(outcome, exam_id: int) -> str:
     lines = [f"Leerling {k['leerlingnummer']} — BRIN {k['brin']} vestiging {k['vestiging']}, opleiding "
              f"{k['opleidingscode']} ({k['leerweg'] or 'onbekende leerweg'}), examenjaar {k['examenjaar']}",
              f"Schooljaar {outcome.schooljaar}, regels {rs.versie}", ""]
-    lines += _vakken(ctx, exam_id)
+    lines += _vakken(ctx, rs.rollen, exam_id)
     lines += ["", "Afgeleide waarden:"]
     row = np.array([exam_id])
     for derivation in rs.derivations:
@@ -64,7 +64,8 @@ def _used(rs) -> set:
     return names
 
 
-def _vakken(ctx, exam_id: int) -> list[str]:
+def _vakken(ctx, rollen: dict, exam_id: int) -> list[str]:
+    """The vak table; computed values are read through the rule set's roles (engine.rulesets.roles)."""
     rows = np.arange(ctx.starts[exam_id], ctx.starts[exam_id] + ctx.counts[exam_id])
     vak = ctx.vak.values
 
@@ -75,14 +76,14 @@ def _vakken(ctx, exam_id: int) -> list[str]:
              f"{'berekend':>8}  telt mee als"
     lines = ["Vakken:", header]
     codes, names, se, ce = col("vakcode"), col("vaknaam"), col("se_cijfer"), (col("ce1"), col("ce2"), col("ce3"))
-    beoordeling, gemeld, berekend = col("se_beoordeling"), col("eindcijfer"), col("eindcijfer_berekend")
+    beoordeling, gemeld, berekend = col("se_beoordeling"), col("eindcijfer"), col(rollen["eindcijfer"])
     for i, r in enumerate(rows):
         se_text = se[i] if se[i] != "leeg" else (beoordeling[i] if beoordeling[i] != "leeg" else "-")
         lines.append(f"  {codes[i]:<6} {str(names[i])[:34]:<34} {se_text:>5} "
                      + " ".join(f"{c[i] if c[i] != 'leeg' else '-':>5}" for c in ce)
                      + f" {gemeld[i] if gemeld[i] != 'leeg' else '-':>6} {berekend[i] if berekend[i] != 'leeg' else '-':>8}"
-                     + f"  {_role(vak, r)}")
-        how = _how(vak, r)
+                     + f"  {_counts_as(vak, rollen, r)}")
+        how = _how(vak, rollen, r)
         if how:
             lines.append(f"  {'':<6} {how}")
     return lines
@@ -93,24 +94,25 @@ def _flag(vak, name, r) -> bool:
     return value is not None and not np.asarray(value.null)[r] and bool(np.asarray(value.val)[r])
 
 
-def _role(vak, r) -> str:
-    if not _flag(vak, "in_uitslag", r):
+def _counts_as(vak, rollen: dict, r) -> str:
+    if not _flag(vak, rollen["telt_mee"], r):
         return "niet in de uitslag (diplomavak N of weggelaten)"
-    if _flag(vak, "is_combi", r):
+    if _flag(vak, rollen["combinatieonderdeel"], r):
         return "onderdeel combinatiecijfer"
-    if _flag(vak, "telt_als_vak", r):
+    if _flag(vak, rollen["eigen_eindcijfer"], r):
         return "eigen eindcijfer"
     return "voldoende/goed-vak" if vak["beoordelingswijze"].val[r] == "VGO" else "-"
 
 
-def _how(vak, r) -> str:
-    """The eindcijfer computation written out: (SE + CE) / 2 = x → y."""
-    if "ce_hoogste" not in vak or np.asarray(vak["se_cijfer"].null)[r] or np.asarray(vak["ce_hoogste"].null)[r]:
+def _how(vak, rollen: dict, r) -> str:
+    """Where the computed eindcijfer comes from: the SE and CE it is computed from, and the derivation."""
+    ce, eindcijfer = vak.get(rollen["ce_cijfer"]), vak.get(rollen["eindcijfer"])
+    if any(v is None or np.asarray(v.null)[r] for v in (vak["se_cijfer"], ce, eindcijfer)):
         return ""
-    se, ce = int(vak["se_cijfer"].val[r]), int(vak["ce_hoogste"].val[r])
-    total = number_text(se + ce, 20)
-    rounded = (se + ce + 10) // 20
-    return f"eindcijfer = (SE {number_text(se, 10)} + CE {number_text(ce, 10)}) / 2 = {total} → {rounded}"
+    row = np.array([r])
+    return (f"eindcijfer {value_texts(eindcijfer, row, rollen['eindcijfer'])[0]} uit SE "
+            f"{value_texts(vak['se_cijfer'], row, 'se_cijfer')[0]} en CE {value_texts(ce, row, rollen['ce_cijfer'])[0]} "
+            f"(afleiding {rollen['eindcijfer']})")
 
 
 def _verdict(k, decision, exam_id) -> str:

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from examenbron.engine.language import expr
+from examenbron.engine.rulesets import roles as rule_roles
 from examenbron.engine.rulesets import schema as rule_schema
 from examenbron.engine.rulesets import yamlsource
 from examenbron.engine.errors import RuleError, RuleErrors
@@ -87,6 +88,7 @@ class RuleSet:
     weglaten: list = field(default_factory=list)
     testgevallen: list = field(default_factory=list)
     symbols: dict = field(default_factory=dict)
+    rollen: dict = field(default_factory=dict)   # role (engine.rulesets.roles) -> derivation name
 
     @property
     def naam(self) -> str:
@@ -155,6 +157,7 @@ class _Builder:
         for name, value in rs.parameters.items():
             rs.symbols[name] = expr.Symbol(name, _value_kind(value), None, 1, value)
         self.derivations(rs)
+        self.roles(rs)
         self.rules(rs)
         self.raise_errors()
         rs.testgevallen = [item for item, _ in self.sections.get("testgevallen", [])]
@@ -204,6 +207,15 @@ class _Builder:
                     self.errors.append(where.error(f"parameter {name!r} is defined twice or shadows a column"))
                     continue
                 rs.parameters[name] = spec["waarde"]
+
+    def roles(self, rs: RuleSet):
+        section = self.sections.get("rollen", [(None, None)])[0][0]
+        if any(name in self.failed for name in (section or {}).values()):
+            return  # the derivation a role names is already reported
+        derivations = {d.naam: d for d in rs.derivations}
+        rs.rollen, errors = rule_roles.check(section, derivations, rs.parameters,
+                                             self.sections["regelset"][0][0].where)
+        self.errors.extend(errors)
 
     # -- expressions ---------------------------------------------------------------------------
     def expression(self, item, key, symbols, *, level, condition):
