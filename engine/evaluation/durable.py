@@ -171,6 +171,7 @@ class _Props:
     def __init__(self, ctx: Context, level: str):
         self.ctx, self.level, self.n = ctx, level, ctx.level(level).n
         self.columns: dict[str, list] = {}
+        self.serial = itertools.count()
 
     def add(self, prop: str, build) -> str:
         if prop not in self.columns:
@@ -198,7 +199,6 @@ class _Compiler:
 
     def __init__(self, props: _Props):
         self.props, self.ctx = props, props.ctx
-        self.serial = itertools.count()
 
     # operands -------------------------------------------------------------------------------
     def is_const(self, node) -> bool:
@@ -262,11 +262,11 @@ class _Compiler:
             rprop = self.name_prop(right.value, common // dr)
             return lprop, ("$m", rprop), [lprop, rprop]
         # a denominator that varies per row: cross-multiply per row (a/da ? b/db <=> a*db ? b*da)
-        serial = next(self.serial)
+        serial = next(self.props.serial)   # unique per level: compilers come and go (ids are reused)
         side_l = self.cross_side(left, right)
         side_r = self.cross_side(right, left)
-        lprop = self.props.add(f"c{id(self)}_{serial}_l", lambda: side_l)
-        rprop = self.props.add(f"c{id(self)}_{serial}_r", lambda: side_r)
+        lprop = self.props.add(f"c{serial}_l", lambda: side_l)
+        rprop = self.props.add(f"c{serial}_r", lambda: side_r)
         return lprop, ("$m", rprop), [lprop, rprop]
 
     def cross_side(self, node, other):
