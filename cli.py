@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 import os
 import sys
 import tempfile
@@ -27,15 +26,51 @@ class UserError(click.ClickException):
 
 
 def handle_errors(command):
-    """Turn the engine's domain exceptions into 'Error: …' messages with exit code 2."""
+    """Every failure of a command ends with exit code 2 and a one-line message, never a traceback.
+
+    Domain errors (ExamenbronError) print their Dutch message; a file system error prints its path
+    and reason; anything else is an internal error (the traceback only with ``--debug``). With
+    ``--format json`` the error is also written to standard output as ``{"fout": {...}}``.
+    Exit code 1 stays reserved for "afkeur found / candidates blocked".
+    """
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         from examenbron.engine.errors import ExamenbronError
         try:
             return command(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, SystemExit):
+            raise
         except ExamenbronError as exc:
-            raise UserError(str(exc)) from None
+            failure, message, soort = exc, str(exc), "invoer"
+        except OSError as exc:
+            where = exc.filename or ""
+            failure, message, soort = exc, f"{where}: {exc.strerror or exc}" if where else str(exc), "bestand"
+        except (KeyboardInterrupt, click.Abort) as exc:
+            failure, message, soort = exc, "afgebroken", "afgebroken"
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 2, not a traceback
+            failure, soort = exc, "intern"
+            message = (f"interne fout ({type(exc).__name__}); dit is een fout in examenbron, niet in uw "
+                       "bestand. Draai opnieuw met --debug voor details en meld het")
+        if _debug():
+            import traceback
+            traceback.print_exception(failure, file=sys.stderr)
+        raise _error(message, soort, kwargs.get("fmt")) from None
     return wrapper
+
+
+def _debug() -> bool:
+    context = click.get_current_context(silent=True)
+    return bool(context and context.find_root().params.get("debug"))
+
+
+def _error(message: str, soort: str, fmt) -> UserError:
+    """The UserError for a failure; with --format json the error object also goes to standard output."""
+    import json
+    from examenbron.engine.inputs.read import mask_numbers
+    message = mask_numbers(message)
+    if fmt == "json":
+        click.echo(json.dumps({"fout": {"soort": soort, "melding": message, "exitcode": 2}}, ensure_ascii=False))
+    return UserError(message)
 
 
 def results_options(command):
@@ -95,7 +130,8 @@ def write_atomic(path: Path, text: str) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="examenbron")
-def main():
+@click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error")
+def main(debug):
     """Check VO exam results against the slaag-zakregeling and DUO's BRON rules before exchange."""
 
 
@@ -166,7 +202,7 @@ def export(file, schooljaar, mapping, sheet, peildatum, backend, out_dir, alles_
     from examenbron.engine.outputs.export import TIJDVAK_ROLES, export_results
     from examenbron.engine.pipeline import vak_roles
     outcome, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
-    digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
+    digest = outcome.results.sha256
     summary = export_results(outcome.results, outcome.findings, out_dir=out_dir, schooljaar=outcome.schooljaar,
                              regelset_versie=outcome.ruleset.versie, input_sha256=digest,
                              eindcijfers=vak_roles(outcome.context, outcome.ruleset, TIJDVAK_ROLES),

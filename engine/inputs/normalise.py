@@ -23,8 +23,8 @@ from examenbron.engine.inputs.columns import (
 from examenbron.engine.errors import InputError
 from examenbron.engine.outputs.findings import empty_findings, make_findings
 from examenbron.engine.inputs.read import (
-    RawTable, check_mapping, did_you_mean, load_mapping, normalise_header, read_table,
-    table_from_frame,
+    UNREADABLE, RawTable, check_mapping, did_you_mean, load_mapping, mask_numbers, normalise_header,
+    read_table, table_from_frame,
 )
 
 RULES = {
@@ -38,6 +38,8 @@ RULES = {
     "INV-008": ("EB008", "examenwaarde verschilt tussen rijen van één examen"),
     "INV-009": ("EB009", "verplichte waarde ontbreekt (examensleutel of vakcode)"),
     "INV-010": ("EB010", "ongeldige code (te veel cijfers of geen cijfers)"),
+    "INV-011": ("EB011", "waarde past niet in het BRON-bericht (te lang, spatie of verkeerde vorm)"),
+    "INV-012": ("EB012", "onleesbare cel (NUL-teken, ongeldige tekens, stuurteken, formule zonder uitkomst)"),
 }
 GRONDSLAG = "Invoerformaat examenbron (docs/input-format.md)"
 
@@ -47,6 +49,19 @@ _GRADE = re.compile(r"([0-9]+)(?:[.,]([0-9]+))?")
 _YEAR = re.compile(r"[1-9][0-9]{3}")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _NL_DATE = re.compile(r"([0-9]{1,2})-([0-9]{1,2})-([0-9]{4})")
+# Characters no school system writes on purpose: C0/C1 controls except tab/LF/CR, DEL, lone
+# surrogates (bytes that were not valid UTF-8) and the noncharacters U+FFFE/U+FFFF.
+_UNREADABLE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# The shapes the BRON message (engine/outputs/schemas) accepts, checked here so that validate already
+# gives the afkeur that the export would otherwise hit (bron.md §3.1; lengths from the XSD).
+_BRON_SHAPE = {
+    "brin": (re.compile(r"[0-9A-Z]{4}"), "4 tekens: cijfers of hoofdletters"),
+    "leerlingnummer": (re.compile(r"[^\s]{1,10}"), "hoogstens 10 tekens, zonder spaties"),
+    "onderwijsaanbieder": (re.compile(r"[0-9]{3}A[0-9]{3}"), "RIO-code zoals 123A456"),
+    "werkstuk_titel": (re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f]{1,150}", re.S), "hoogstens 150 tekens"),
+    "examendeel": (re.compile(r"[0-9A-Za-z]"), "één letter of cijfer"),
+}
+_MIN_DATE, _MAX_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)  # datetime64[ns] holds 1677–2262
 _BAD = "\x00"  # prefix of the identity of an invalid value, so it never equals a valid one
 
 
@@ -59,6 +74,7 @@ class Results:
     vakken: pd.DataFrame
     findings: pd.DataFrame
     columns_present: frozenset
+    sha256: str | None = None  # of the file's bytes as read (None for a DataFrame)
 
 
 def load_results(path, *, sheet=None, mapping=None) -> Results:
@@ -109,7 +125,7 @@ def normalise(raw: RawTable, mapping=None) -> Results:
 
     examens = _frame({"exam_id": np.arange(len(first), dtype=np.int64), "bron_rij": bron_rij[first], **exam_values})
     vakken = _frame({"exam_id": exam_id, "bron_rij": bron_rij, **vak_values})
-    return Results(raw.source, examens, vakken, found.frame(examens, vakken), frozenset(positions))
+    return Results(raw.source, examens, vakken, found.frame(examens, vakken), frozenset(positions), raw.sha256)
 
 
 def _frame(columns: dict) -> pd.DataFrame:
@@ -134,8 +150,13 @@ def _resolve_columns(raw: RawTable, mapping: dict) -> dict:
     missing = [c for c in REQUIRED_COLUMNS if c not in positions]
     if missing:
         absent = [c for c in ALL_COLUMNS if c not in positions]
-        listed = ", ".join(f"{h!r}{did_you_mean(h, absent)}" for h in unknown) or "geen"
+        listed = ", ".join(f"{mask_numbers(h)!r}{did_you_mean(h, absent)}" for h in unknown[:40]) or "geen"
+        if len(unknown) > 40:
+            listed += f" en nog {len(unknown) - 40}"
+        looks_like_data = not positions and any(h.strip().isdigit() for h in raw.headers)
         raise InputError(
+            (f"{raw.source}: de eerste regel lijkt geen kopregel maar een rij met gegevens; zet de kolomnamen "
+             "op de eerste regel.\n" if looks_like_data else "") +
             f"{raw.source}: verplichte kolommen ontbreken: {', '.join(missing)}.\n"
             f"Niet herkende kolommen: {listed}.\n"
             f"Verwachte kolommen (verplicht): {', '.join(REQUIRED_COLUMNS)}.\n"
@@ -171,7 +192,8 @@ def _encode(col: str, cells, n: int):
 def _parse(col: str, uniques) -> _Parsed:
     """Parse the unique texts of one column according to its KIND."""
     kind = KIND[col]
-    texts = [u.strip() for u in uniques.tolist()]
+    raw = uniques.tolist()
+    texts = [u.strip() for u in raw]
     values, errors = _PARSERS[kind](texts, col)
     for i, text in enumerate(texts):
         if not text:
@@ -179,11 +201,36 @@ def _parse(col: str, uniques) -> _Parsed:
             errors.pop(i, None)
             if error:
                 errors[i] = error
+        elif col in _BRON_SHAPE and i not in errors and not _BRON_SHAPE[col][0].fullmatch(values[i]):
+            values[i], errors[i] = None, ("INV-011", f"Kolom {col}: '{_shown(col, text)}' past niet in het "
+                                                     f"BRON-bericht (verwacht {_BRON_SHAPE[col][1]})")
+    for i, cell in enumerate(raw):
+        if cell.startswith(UNREADABLE) or _UNREADABLE_CHARS.search(cell):
+            values[i], errors[i] = None, ("INV-012", _unreadable(col, cell))
+            texts[i] = _escaped(texts[i])
     bad = np.zeros(len(texts), dtype=bool)
     regel, melding = np.full(len(texts), None, dtype=object), np.full(len(texts), None, dtype=object)
     for i, (rule, message) in errors.items():
         bad[i], regel[i], melding[i] = True, rule, message
     return _Parsed(text=_objects(texts), values=_typed(kind, values), bad=bad, regel=regel, melding=melding)
+
+
+def _unreadable(col: str, cell: str) -> str:
+    """The message for a cell that could not be read faithfully."""
+    if cell.startswith(UNREADABLE):
+        return f"Cel in kolom {col}: {cell[len(UNREADABLE):]}"
+    char = _UNREADABLE_CHARS.search(cell).group()
+    what = ("een NUL-teken" if char == "\x00" else "een ongeldige byte (het bestand is geen geldige UTF-8)"
+            if "\ud800" <= char <= "\udfff" else f"het stuurteken U+{ord(char):04X}")
+    return f"Kolom {col} bevat {what}; de waarde wordt niet gebruikt. Controleer de export van het schoolsysteem"
+
+
+def _escaped(text: str) -> str:
+    """Text with unreadable characters written as escapes, safe to show in a report."""
+    if text.startswith(UNREADABLE):
+        return ""
+    return _UNREADABLE_CHARS.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"),
+                                 text)
 
 
 def _identity(parsed: _Parsed, idx) -> np.ndarray:
@@ -282,7 +329,12 @@ def _parse_texts(texts, col):
 
 
 def _parse_brins(texts, col):
-    return [t.upper() for t in texts], {}
+    return [_upper(t) for t in texts], {}
+
+
+def _upper(text: str) -> str:
+    """ASCII letters in upper case; other text as written (no Unicode folding: 'ſ' must not become 'S')."""
+    return text.upper() if text.isascii() else text
 
 
 def _parse_jaar(text: str, col: str):
@@ -293,7 +345,7 @@ def _parse_jaar(text: str, col: str):
 
 def _code_parser(allowed):
     def parse(text: str, col: str):
-        code = text.upper()
+        code = _upper(text)
         if code in allowed:
             return code, None
         return None, ("INV-005", f"Onbekende code '{text}' in kolom {col}; toegestaan: {', '.join(allowed)} of leeg")
@@ -301,7 +353,7 @@ def _code_parser(allowed):
 
 
 def _parse_ja_nee(text: str, col: str):
-    code = text.upper()
+    code = _upper(text)
     if code in JA_NEE_CODES:
         return code == "J", None
     return None, ("INV-005", f"Onbekende code '{text}' in kolom {col}; toegestaan: J, N of leeg")
@@ -310,12 +362,14 @@ def _parse_ja_nee(text: str, col: str):
 def _parse_datum(text: str, col: str):
     iso, nl = _ISO_DATE.fullmatch(text), _NL_DATE.fullmatch(text)
     try:
-        if iso:
-            return dt.date(int(iso[1]), int(iso[2]), int(iso[3])), None
-        if nl:
-            return dt.date(int(nl[3]), int(nl[2]), int(nl[1])), None
+        day = (dt.date(int(iso[1]), int(iso[2]), int(iso[3])) if iso
+               else dt.date(int(nl[3]), int(nl[2]), int(nl[1])) if nl else None)
     except ValueError:
-        pass
+        day = None
+    if day is not None and not _MIN_DATE <= day <= _MAX_DATE:
+        return None, ("INV-006", f"Datum '{text}' in kolom {col} ligt niet tussen {_MIN_DATE.year} en {_MAX_DATE.year}")
+    if day is not None:
+        return day, None
     return None, ("INV-006", f"Datum '{text}' in kolom {col} is geen geldige datum (verwacht JJJJ-MM-DD of DD-MM-JJJJ)")
 
 

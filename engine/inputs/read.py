@@ -1,35 +1,65 @@
 """Read a results file (CSV or XLSX) into raw text columns with their source row numbers.
 
 Nothing is interpreted here: every cell is text exactly as in the file ("" when empty), held as a
-pandas Categorical per column (the parser factorizes while reading, which is as fast as reading
-plain strings and lets engine.inputs.normalise parse each distinct text once).
+pandas Categorical per column (engine.inputs.normalise parses each distinct text once).
+
+The whole input is read into memory first (bounded by MAX_INPUT_BYTES), so a pipe, ``/dev/stdin``
+or ``-`` is read completely and the same bytes are hashed for the export manifest. A FIFO or device
+given by name is refused: opening it could wait forever or never end.
 
 A regular UTF-8 CSV (header on the first line, no blank lines, every row as wide as the header) is
 read by pyarrow's multi-threaded CSV reader straight into dictionary-encoded columns, about three
-times faster than pandas on a national file. Anything else — cp1252, blank lines, ragged rows, quoted
-line breaks — goes through pandas' C parser, whose messages name the row; both give the same RawTable.
+times faster on a national file. Anything else — cp1252, blank lines, quoted line breaks, ragged
+rows — goes through Python's csv module, which sees every field exactly (NUL bytes included) and
+refuses a row that is narrower or wider than the header instead of shifting its columns.
+
+Cells that cannot be read faithfully are kept as text carrying a marker that normalise turns into
+an afkeur finding for that row and column (see ``UNREADABLE``): bytes that are not valid UTF-8 in a
+UTF-8 file, an XLSX formula without a stored result, a date outside what a datetime can hold.
 """
 
 import csv
 import datetime as dt
 import difflib
+import hashlib
+import io
+import os
 import re
+import stat
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from examenbron.engine.inputs.columns import ALL_COLUMNS
-from examenbron.engine.errors import InputError
+from examenbron.engine.inputs.columns import ALL_COLUMNS, mask_bsn
+from examenbron.engine.errors import InputError, RuleError
 
-_SNIFF_BYTES = 64 * 1024
+# Limits (see docs/input-format.md, "Grenzen"): about four times a national file (2.2 million vak
+# rows, ~270 MB), so real input never meets them while a hostile file is refused within seconds.
+MAX_INPUT_BYTES = 1024 * 1024 * 1024
+MAX_ROWS = 10_000_000
+# XLSX is one school's file (Excel itself stops at 1 048 576 rows). Sizes are the uncompressed sizes
+# the archive declares; zipfile never inflates an entry beyond its declared size.
+MAX_XLSX_UNCOMPRESSED = 256 * 1024 * 1024
+MAX_XLSX_SHARED_STRINGS = 32 * 1024 * 1024
+MAX_XLSX_ROWS = 1_048_576
+MAX_XLSX_CELLS = 10_000_000  # a sheet can claim a cell at column XFD on every row
+
+STDIN = "-"
+# A cell text starting with this character could not be read faithfully; the rest says why.
+# U+FFFF is a Unicode noncharacter: it never occurs in real text.
+UNREADABLE = "\uffff"
+
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .xls
 _BOM = b"\xef\xbb\xbf"
 _ARROW_MIN_BYTES = 8 * 1024 * 1024
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+_FD_PATHS = re.compile(r"/dev/std(in|out|err)|/dev/fd/\d+|/proc/(self|\d+)/fd/\d+")
+_XLSX_LIMITS = {"xl/sharedStrings.xml": MAX_XLSX_SHARED_STRINGS}
 
 
 @dataclass(frozen=True)
@@ -40,31 +70,66 @@ class RawTable:
     headers: list          # header cells as written in the file
     columns: list          # one pd.Categorical of str per header
     bron_rij: np.ndarray   # int64 file row of each data row (header row = 1 when it is the first line)
+    sha256: str | None = None  # of the bytes read (None for a DataFrame)
 
 
 def read_table(path, *, sheet=None) -> RawTable:
     """Read a CSV (``;`` or ``,``; UTF-8, UTF-8 with BOM or cp1252) or the first/named sheet of an XLSX.
 
-    ``sheet`` only applies to XLSX. Raises InputError when the file cannot be read.
+    ``path`` may be ``-`` for standard input. ``sheet`` only applies to XLSX.
+    Raises InputError when the file cannot be read.
     """
-    source = str(path)
-    try:
-        with open(path, "rb") as handle:
-            start = handle.read(_SNIFF_BYTES)
-    except FileNotFoundError:
-        raise InputError(f"{source}: bestand niet gevonden") from None
-    except IsADirectoryError:
-        raise InputError(f"{source}: is een map, geen bestand") from None
-    except OSError as exc:
-        raise InputError(f"{source}: kan het bestand niet openen ({exc.strerror or exc})") from None
-    if start.startswith(_OLE_MAGIC):
+    source = "standaardinvoer" if str(path) == STDIN else str(path)
+    data = read_input(path)
+    digest = hashlib.sha256(data).hexdigest()
+    if data.startswith(_OLE_MAGIC):
         raise InputError(f"{source}: oud Excel-formaat (.xls) of een met wachtwoord beveiligd bestand; "
                          "sla het op als .xlsx zonder wachtwoord of als CSV")
-    if start.startswith(_ZIP_MAGIC) or Path(source).suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_xlsx(source, sheet)
-    if b"\x00" in start:
-        raise InputError(f"{source}: geen CSV- of XLSX-bestand (bevat binaire gegevens)")
-    return _read_csv(source, start)
+    if data.startswith(_ZIP_MAGIC) or Path(source).suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(source, data, sheet, digest)
+    sample = data[:4096]
+    if sample.count(b"\x00") * 100 > len(sample):  # a stray NUL in a cell is a finding, not this
+        raise InputError(f"{source}: geen CSV- of XLSX-bestand (bevat binaire gegevens, of is UTF-16; "
+                         "sla het op als CSV in UTF-8)")
+    return _read_csv(source, data, digest)
+
+
+def read_input(path) -> bytes:
+    """All bytes of a regular file, of standard input (``-``) or of an already open pipe.
+
+    Refuses a named FIFO or a device (it could block or never end) and anything over MAX_INPUT_BYTES.
+    """
+    if str(path) == STDIN:
+        return _read_limited(sys.stdin.buffer, "standaardinvoer")
+    source = str(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{source}: bestand niet gevonden") from None
+    except OSError as exc:
+        raise InputError(f"{source}: kan het bestand niet openen ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{source}: is een map, geen bestand")
+    connected = stat.S_ISFIFO(info.st_mode) and _FD_PATHS.fullmatch(source)
+    if not stat.S_ISREG(info.st_mode) and not connected:
+        raise InputError(f"{source}: is geen gewoon bestand (een pipe of apparaat); geef een bestand op, "
+                         "of '-' om van standaardinvoer te lezen")
+    if info.st_size > MAX_INPUT_BYTES:
+        raise InputError(f"{source}: bestand is groter dan {MAX_INPUT_BYTES // 2**20} MiB; "
+                         "splits het bestand (bijvoorbeeld per vestiging)")
+    try:
+        with open(path, "rb") as handle:
+            return _read_limited(handle, source)
+    except OSError as exc:
+        raise InputError(f"{source}: kan het bestand niet lezen ({exc.strerror or exc})") from None
+
+
+def _read_limited(handle, source: str) -> bytes:
+    data = handle.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"{source}: invoer is groter dan {MAX_INPUT_BYTES // 2**20} MiB; "
+                         "splits het bestand (bijvoorbeeld per vestiging)")
+    return data
 
 
 def table_from_frame(frame: pd.DataFrame, source: str = "<DataFrame>") -> RawTable:
@@ -81,65 +146,95 @@ def table_from_frame(frame: pd.DataFrame, source: str = "<DataFrame>") -> RawTab
                     np.arange(2, len(frame) + 2, dtype=np.int64))
 
 
-def _read_csv(source: str, start: bytes) -> RawTable:
+def _read_csv(source: str, data: bytes, digest: str) -> RawTable:
     """Read a CSV; the delimiter is whichever of ``;`` and ``,`` occurs most in the header line."""
-    lines = start.splitlines()
-    leading = 0
-    while leading < len(lines) and not lines[leading].strip(b" \t\r\n;," + _BOM):
-        leading += 1
-    if leading == len(lines):
+    text, strict_utf8 = _decode(source, data)
+    blank = re.match(r"(?:[ \t;,]*(?:\r\n|\n|\r))*", text)
+    leading = text.count("\n", 0, blank.end()) if blank else 0
+    header_end = re.compile(r"\r|\n").search(text, blank.end())
+    header_line = text[blank.end(): header_end.start() if header_end else len(text)]
+    if not header_line.strip(" \t;,"):
         raise InputError(f"{source}: bestand is leeg (geen kopregel gevonden)")
-    header_bytes = lines[leading].removeprefix(_BOM)
-    delimiter = ";" if header_bytes.count(b";") >= header_bytes.count(b",") else ","
-    if leading == 0:
-        fast = _read_csv_arrow(source, header_bytes, delimiter)
+    delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
+    if leading == 0 and strict_utf8:
+        fast = _read_csv_arrow(source, data, delimiter, digest)
         if fast is not None:
             return fast
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            header_text = header_bytes.decode(encoding)
-            headers = next(csv.reader([header_text], delimiter=delimiter))
-            frame = pd.read_csv(
-                source, sep=delimiter, header=None, names=list(range(len(headers))),
-                skiprows=leading + 1, dtype="category", keep_default_na=False, na_filter=False,
-                skip_blank_lines=False, engine="c", encoding=encoding,
-            )
-            break
-        except UnicodeDecodeError:
-            continue
-        except (pd.errors.ParserError, ValueError, csv.Error) as exc:
-            raise InputError(f"{source}: kan niet als CSV worden gelezen: {_parser_problem(exc)}") from None
-    else:
-        raise InputError(f"{source}: onbekende tekenset; sla het bestand op als UTF-8 (of Windows-1252)")
-    first_data_row = leading + 2
-    columns = [frame[i].array for i in range(len(headers))]
-    return RawTable(source, headers, columns, np.arange(first_data_row, first_data_row + len(frame), dtype=np.int64))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    headers, records, starts, line = None, [], [], 0
+    try:
+        for record in reader:
+            start, line = line + 1, reader.line_num
+            if headers is None:
+                if any(field.strip(" \t") for field in record):
+                    headers, width = record, len(record)
+                continue
+            if len(record) != width:
+                if any(field.strip() for field in record):
+                    raise InputError(f"{source}: kan niet als CSV worden gelezen: {_ragged(start, len(record), width)}")
+                record = [""] * width
+            records.append(record)
+            starts.append(start)
+            if len(records) > MAX_ROWS:
+                raise InputError(f"{source}: meer dan {MAX_ROWS:,} rijen; splits het bestand".replace(",", "."))
+    except csv.Error as exc:
+        raise InputError(f"{source}: kan niet als CSV worden gelezen: rij {line + 1}: {exc}") from None
+    if headers is None:
+        raise InputError(f"{source}: bestand is leeg (geen kopregel gevonden)")
+    transposed = list(zip(*records)) if records else [()] * width
+    columns = [pd.Categorical(np.array(cells, dtype=object)) for cells in transposed]
+    return RawTable(source, headers, columns, np.array(starts, dtype=np.int64), digest)
 
 
-def _read_csv_arrow(source: str, header_bytes: bytes, delimiter: str) -> RawTable | None:
+def _ragged(row: int, fields: int, width: int) -> str:
+    """Why a row that is narrower or wider than the header is refused (never shifted into other columns)."""
+    why = ("scheidingsteken in een waarde zonder aanhalingstekens, of een scheidingsteken te veel aan het eind?"
+           if fields > width else "ontbrekende velden of een regelovergang in een waarde zonder aanhalingstekens?")
+    return f"rij {row} heeft {fields} velden, de kopregel {width} ({why})"
+
+
+def _decode(source: str, data: bytes) -> tuple[str, bool]:
+    """(text, True when strictly valid UTF-8).
+
+    A file that is UTF-8 apart from a few bad bytes stays UTF-8: the bad bytes become lone surrogates
+    (``surrogateescape``) that normalise reports per cell, instead of re-decoding the whole file as
+    cp1252 and exporting mangled text. A file without any UTF-8 multi-byte sequence is cp1252.
+    """
+    body = data.removeprefix(_BOM)
+    try:
+        return body.decode("utf-8"), True
+    except UnicodeDecodeError:
+        pass
+    if data.startswith(_BOM) or _UTF8_MULTIBYTE.search(body):
+        return body.decode("utf-8", "surrogateescape"), False
+    try:
+        return body.decode("cp1252"), False
+    except UnicodeDecodeError:
+        raise InputError(f"{source}: onbekende tekenset; sla het bestand op als UTF-8 (of Windows-1252)") from None
+
+
+def _read_csv_arrow(source: str, data: bytes, delimiter: str, digest: str) -> RawTable | None:
     """The fast path for a large regular UTF-8 CSV; None when the file needs the general reader.
 
     Small files (one school) skip it: importing pyarrow costs more than it saves there.
     """
-    if Path(source).stat().st_size < _ARROW_MIN_BYTES:
+    if len(data) < _ARROW_MIN_BYTES:
         return None
     try:
         import pyarrow as pa
         from pyarrow import csv as pacsv
     except ImportError:
         return None
-    try:
-        headers = next(csv.reader([header_bytes.decode("utf-8")], delimiter=delimiter))
-        data = Path(source).read_bytes()
-    except (UnicodeDecodeError, OSError, csv.Error, StopIteration):
-        return None
     if b"\n\n" in data or b"\n\r\n" in data or b'"' in data:
         return None  # blank lines or quoting: the general reader keeps exact row numbers
+    body = data.removeprefix(_BOM)
+    header_bytes = body.split(b"\n", 1)[0].rstrip(b"\r")
+    headers = next(csv.reader([header_bytes.decode("utf-8")], delimiter=delimiter))
     names = [str(i) for i in range(len(headers))]
     text = pa.dictionary(pa.int32(), pa.string())
     try:
         table = pacsv.read_csv(
-            pa.py_buffer(data),
+            pa.py_buffer(body),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={n: text for n in names}, strings_can_be_null=False,
@@ -147,46 +242,37 @@ def _read_csv_arrow(source: str, header_bytes: bytes, delimiter: str) -> RawTabl
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    del data  # the table holds its own buffers; convert without keeping two copies
+    if table.num_rows > MAX_ROWS:
+        raise InputError(f"{source}: meer dan {MAX_ROWS:,} rijen; splits het bestand".replace(",", "."))
     frame = table.to_pandas(self_destruct=True, split_blocks=True)
     del table
     columns = [frame[name].array for name in names]
-    return RawTable(source, headers, columns, np.arange(2, 2 + len(frame), dtype=np.int64))
+    return RawTable(source, headers, columns, np.arange(2, 2 + len(frame), dtype=np.int64), digest)
 
 
-def _parser_problem(exc: Exception) -> str:
-    """The CSV parser's complaint in Dutch where we recognise it."""
-    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-    if fields:
-        expected, line, saw = fields.groups()
-        return f"rij {line} heeft {saw} velden, de kopregel {expected} (scheidingsteken in een waarde zonder aanhalingstekens?)"
-    return str(exc).strip()
+def _read_xlsx(source: str, data: bytes, sheet, digest: str) -> RawTable:
+    """Read the first (or the named) sheet; the first non-empty row is the header.
 
-
-def _read_xlsx(source: str, sheet) -> RawTable:
-    """Read the first (or the named) sheet; the first non-empty row is the header."""
+    The archive is checked against the size limits before any part is parsed, and openpyxl parses
+    through defusedxml (no DTDs or entities). Any failure of the parser on a malformed part is an
+    InputError: the file comes from outside and its structure cannot be trusted.
+    """
     import openpyxl  # imported lazily: CSV users do not pay for it
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    formulas = _check_archive(source, data)
     try:
-        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
-        raise InputError(f"{source}: geen leesbaar XLSX-bestand ({exc})") from None
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        raw_formulas = (openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+                        if formulas else None)
+    except Exception as exc:  # noqa: BLE001 - any parser failure on untrusted input is "unreadable"
+        raise InputError(f"{source}: geen leesbaar XLSX-bestand ({_reason(exc)})") from None
     try:
-        if sheet is None:
-            worksheet = workbook.worksheets[0]
-        elif sheet in workbook.sheetnames:
-            worksheet = workbook[sheet]
-        else:
-            names = ", ".join(repr(n) for n in workbook.sheetnames)
-            raise InputError(f"{source}: tabblad {sheet!r} bestaat niet; beschikbare tabbladen: {names}")
-        try:
-            rows = [(number, row) for number, row in enumerate(worksheet.iter_rows(min_row=1, values_only=True), 1)
-                    if any(cell is not None and str(cell).strip() for cell in row)]
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-            raise InputError(f"{source}: geen leesbaar XLSX-bestand ({exc})") from None
+        worksheet = _worksheet(source, workbook, sheet)
+        rows = _sheet_rows(source, worksheet, _worksheet(source, raw_formulas, sheet) if raw_formulas else None)
     finally:
         workbook.close()
+        if raw_formulas is not None:
+            raw_formulas.close()
     if not rows:
         raise InputError(f"{source}: het tabblad is leeg (geen kopregel gevonden)")
     header_row, header = rows[0]
@@ -194,13 +280,75 @@ def _read_xlsx(source: str, sheet) -> RawTable:
     headers = [_cell_text(cell) for cell in header]
     body = rows[1:]
     columns = [np.empty(len(body), dtype=object) for _ in range(width)]
-    for i, (_, row) in enumerate(body):
+    for i, (number, row) in enumerate(body):
         for j in range(width):
-            columns[j][i] = _cell_text(row[j]) if j < len(row) else ""
-        if len(row) > width and any(c is not None and str(c).strip() for c in row[width:]):
-            raise InputError(f"{source}: rij {body[i][0]} heeft waarden buiten de kolommen van de kopregel (rij {header_row})")
+            columns[j][i] = row[j] if j < len(row) else ""
+        if len(row) > width and any(c.strip() for c in row[width:]):
+            raise InputError(f"{source}: rij {number} heeft waarden buiten de kolommen van de kopregel (rij {header_row})")
     return RawTable(source, headers, [pd.Categorical(c) for c in columns],
-                    np.array([number for number, _ in body], dtype=np.int64))
+                    np.array([number for number, _ in body], dtype=np.int64), digest)
+
+
+def _check_archive(source: str, data: bytes) -> bool:
+    """Refuse an archive over the size limits; return whether any sheet holds formulas."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            total = sum(info.file_size for info in infos)
+            too_big = [info.filename for info in infos if info.file_size > _XLSX_LIMITS.get(info.filename, total)]
+            if total > MAX_XLSX_UNCOMPRESSED or too_big:
+                raise InputError(f"{source}: XLSX-bestand is uitgepakt te groot ({total // 2**20} MiB"
+                                 f"{', ' + too_big[0] if too_big else ''}; grens {MAX_XLSX_UNCOMPRESSED // 2**20} MiB, "
+                                 f"gedeelde teksten {MAX_XLSX_SHARED_STRINGS // 2**20} MiB)")
+            sheets = [i.filename for i in infos if i.filename.startswith("xl/worksheets/")]
+            return any(re.search(rb"<(?:\w+:)?f[\s>/]", archive.read(name)) for name in sheets)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
+        raise InputError(f"{source}: geen leesbaar XLSX-bestand ({_reason(exc)})") from None
+
+
+def _worksheet(source: str, workbook, sheet):
+    if not workbook.sheetnames:
+        raise InputError(f"{source}: geen leesbaar XLSX-bestand (de werkmap heeft geen tabbladen)")
+    if sheet is None:
+        return workbook.worksheets[0]
+    if sheet in workbook.sheetnames:
+        return workbook[sheet]
+    names = ", ".join(repr(n) for n in workbook.sheetnames)
+    raise InputError(f"{source}: tabblad {sheet!r} bestaat niet; beschikbare tabbladen: {names}")
+
+
+def _sheet_rows(source: str, worksheet, raw_sheet) -> list:
+    """Non-empty rows as (row number, cell texts); a formula without a stored result is UNREADABLE."""
+    rows, cells = [], 0
+    try:
+        for ws in (worksheet, raw_sheet):
+            if ws is not None and hasattr(ws, "reset_dimensions"):
+                ws.reset_dimensions()  # never pad rows to a dimension the file merely claims
+        values = worksheet.iter_rows(values_only=True)
+        raw = raw_sheet.iter_rows(values_only=True) if raw_sheet is not None else None
+        for number, row in enumerate(values, 1):
+            formulas = next(raw, ()) if raw is not None else ()
+            cells += len(row)
+            if number > MAX_XLSX_ROWS or cells > MAX_XLSX_CELLS:
+                raise InputError(f"{source}: het tabblad heeft meer dan {MAX_XLSX_ROWS:,} rijen of {MAX_XLSX_CELLS:,} cellen; "
+                                 "splits het bestand".replace(",", "."))
+            texts = [_cell_text(cell) for cell in row]
+            for j, formula in enumerate(formulas):
+                if row[j] is None and isinstance(formula, str) and formula.startswith("="):
+                    texts[j] = UNREADABLE + "formule zonder opgeslagen uitkomst (open en bewaar het bestand in Excel)"
+            if any(t.strip() for t in texts):
+                rows.append((number, texts))
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - see _read_xlsx
+        raise InputError(f"{source}: geen leesbaar XLSX-bestand ({_reason(exc)})") from None
+    return rows
+
+
+def _reason(exc: Exception) -> str:
+    """A parser's complaint, short and without data values that could hold personal numbers."""
+    text = mask_numbers(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return text[:200]
 
 
 def _cell_text(value) -> str:
@@ -218,23 +366,49 @@ def _cell_text(value) -> str:
     return str(value)
 
 
+_LONG_NUMBER = re.compile(r"\d{8,}")
+
+
+def mask_numbers(text: str) -> str:
+    """Mask every run of 8 or more digits (a possible BSN or onderwijsnummer) in a message."""
+    return _LONG_NUMBER.sub(lambda m: mask_bsn(m.group()), text)
+
+
+_YAML_PROBLEMS = (  # the strict loader's (English, developer-facing) texts, as a school administrator reads them
+    ("not valid YAML: ", ""),
+    ("anchors and aliases", "ankers en verwijzingen (&naam / *naam) zijn niet toegestaan; schrijf de waarde uit"),
+    ("the YAML tag", "YAML-tags (!!...) zijn niet toegestaan"),
+    ("duplicate key", "een kolomkop staat er twee keer in"),
+    ("cannot read the file", "kan het bestand niet lezen (geen UTF-8?)"),
+    ("a key must be text", "een kolomkop moet tekst zijn"),
+)
+
+
 def load_mapping(path) -> dict:
     """Load a column-mapping YAML file ``their header: canonical name``; keys are matched case-insensitively.
 
+    Read with the strict loader of the rule files (no anchors/aliases, no tags, no duplicate keys).
     Raises InputError naming the file and the problem when the file is missing or invalid.
     """
+    from examenbron.engine.rulesets import yamlsource
+
     source = str(path)
+    if not Path(path).exists():
+        raise InputError(f"{source}: koppelbestand niet gevonden")
+    if not Path(path).is_file():
+        raise InputError(f"{source}: koppelbestand is geen gewoon bestand")
+    if Path(path).stat().st_size > 1024 * 1024:
+        raise InputError(f"{source}: koppelbestand is groter dan 1 MiB")
     try:
-        with open(path, "rb") as handle:
-            data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except FileNotFoundError:
-        raise InputError(f"{source}: koppelbestand niet gevonden") from None
-    except OSError as exc:
-        raise InputError(f"{source}: kan het koppelbestand niet openen ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (regel {mark.line + 1}, kolom {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        data = yamlsource.load(path, display_name=source) if Path(path).stat().st_size else None
+    except RuleError as exc:
+        prefix = ":".join(str(p) for p in (exc.file, exc.line, exc.column) if p is not None)
+        problem = str(exc)[len(prefix) + 2:] if prefix else str(exc)
+        for english, dutch in _YAML_PROBLEMS:
+            if problem.startswith(english):
+                problem = problem[len(english):] if not dutch else dutch
+                break
+        where = f" (regel {exc.line}, kolom {exc.column})" if exc.line else ""
         raise InputError(f"{source}: geen geldige YAML{where}: {problem}") from None
     return check_mapping(data, source)
 
