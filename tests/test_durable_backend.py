@@ -61,6 +61,9 @@ def _sorted(findings: pd.DataFrame) -> pd.DataFrame:
 def assert_same_findings(results, ruleset, tables, peildatum):
     outcomes = {b: pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=b)
                 for b in ("pandas", "durable")}
+    uitslag = {b: outcomes[b].kandidaten[["uitslag_berekend", "weglaten_vak", "voorwaarden_niet_gehaald",
+                                          "voorwaarden_onbepaald"]] for b in outcomes}
+    assert uitslag["pandas"].equals(uitslag["durable"]), "the engines decide a different uitslag"
     expected, got = (_sorted(outcomes[b].findings) for b in ("pandas", "durable"))
     if not expected.equals(got):
         diff = expected.merge(got, how="outer", indicator=True)

@@ -121,3 +121,16 @@ def test_aggregates_skip_empty_values_and_count_filters():
     low = evaluate(check("min(se_cijfer)", level="kandidaat", condition=False), ctx, "kandidaat")
     assert count.val.tolist() == [1]
     assert low.val.tolist() == [40]
+
+
+def test_every_registered_function_is_documented_for_policy_staff():
+    from pathlib import Path
+    from examenbron.engine.language.functions import FUNCTIONS
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "rule-language.md").read_text(encoding="utf-8")
+    assert [name for name in FUNCTIONS if f"`{name}(" not in doc] == []
+
+
+def test_condition_functions_have_a_durable_mapping():
+    from examenbron.engine.language.functions import FUNCTIONS
+    assert [f.name for f in FUNCTIONS.values() if f.in_condition and f.durable is None] == []
+    assert [f.name for f in FUNCTIONS.values() if f.aggregate and f.durable is not None] == []
