@@ -20,7 +20,11 @@ import pandas as pd
 
 @dataclass
 class Value:
-    """A column of values: `val` (array or scalar) with a `null` mask; numbers are val / den."""
+    """A column of values: `val` (array or scalar) with a `null` mask; numbers are val / den.
+
+    Never changed after it is made, except for one memo: the factorization of text (`codes`,
+    `categories`), filled in by `text_codes` the first time the column is compared.
+    """
 
     kind: str
     val: object
