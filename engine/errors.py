@@ -15,7 +15,7 @@ class RuleError(ExamenbronError):
     """A rule file is invalid: the message names file:line:column and what was expected."""
 
     def __init__(self, message, *, file=None, line=None, column=None):
-        self.file, self.line, self.column = file, line, column
+        self.message, self.file, self.line, self.column = message, file, line, column
         where = ":".join(str(p) for p in (file, line, column) if p is not None)
         super().__init__(f"{where}: {message}" if where else message)
 

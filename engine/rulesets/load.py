@@ -6,16 +6,16 @@ results file is read. The schema of each file section is declared in engine.rule
 
 from __future__ import annotations
 
-import hashlib
+import datetime
 from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
 from examenbron.engine.language import expr
+from examenbron.engine.rulesets import overlay
 from examenbron.engine.rulesets import roles as rule_roles
 from examenbron.engine.rulesets import schema as rule_schema
-from examenbron.engine.rulesets import yamlsource
 from examenbron.engine.errors import RuleError, RuleErrors
 from examenbron.engine.language.symbols import LEERWEGEN, SKIPPABLE_COLUMNS, base_symbols
 from examenbron.engine.outputs.texts import template_fields
@@ -88,6 +88,9 @@ class RuleSet:
     weglaten: list = field(default_factory=list)
     testgevallen: list = field(default_factory=list)
     symbols: dict = field(default_factory=dict)
+    basis: str | None = None                     # the year this one inherits from
+    examenjaar: int = 0
+    sections: dict = field(default_factory=dict)  # every resolved section, as read (any future one too)
     rollen: dict = field(default_factory=dict)   # role (engine.rulesets.roles) -> derivation name
 
     @property
@@ -115,16 +118,18 @@ def available_years(root: Path | None = None) -> list[str]:
 
 
 def load(schooljaar: str, root: Path | None = None, *, tests: bool = False) -> RuleSet:
-    """Load and check the rule folder of `schooljaar`; raise RuleErrors listing every problem.
+    """Load and check the rule folder of `schooljaar` with its basis chain; raise RuleErrors
+    listing every problem (schema and expression errors together).
 
     The test cases under tests/ are read (and checked) only with `tests=True`; they are not part of
     the rule set's version, which hashes the rule files alone.
     """
     root = Path(root) if root else rules_root()
+    overlay.check_year_name(schooljaar)
     folder = root / schooljaar
     if not (folder / "regelset.yaml").exists():
-        years = ", ".join(available_years(root)) or "none"
-        raise RuleErrors([RuleError(f"no rules for school year {schooljaar!r}; available: {years}",
+        years = ", ".join(available_years(root)) or "geen"
+        raise RuleErrors([RuleError(f"geen regels voor schooljaar {schooljaar!r} in {root}; beschikbaar: {years}",
                                     file=str(folder))])
     return _Builder(schooljaar, folder, root, tests).build()
 
@@ -136,22 +141,20 @@ class _Builder:
         self.failed: set[str] = set()
         self.sections: dict[str, list] = {}
 
-    def rel(self, path: Path) -> str:
-        return str(path.relative_to(self.root.parent)) if path.is_relative_to(self.root.parent) else str(path)
-
     def build(self) -> RuleSet:
-        files = sorted(self.folder.rglob("*.yaml"))
-        digest = hashlib.sha256()
-        for path in files:
-            if "tests" in path.relative_to(self.folder).parts[:-1]:
-                if self.tests:
-                    self.read_file(path)
-                continue
-            digest.update(str(path.relative_to(self.folder)).encode() + b"\0" + path.read_bytes())
-            self.read_file(path)
-        self.raise_errors()
+        resolved = overlay.resolve(self.schooljaar, self.root, tests=self.tests, display_root=self.root.parent)
+        self.resolved = resolved
+        self.errors.extend(resolved.errors)
+        self.failed |= resolved.failed
+        self.sections = {section: [(e.value, e.where.file) for e in entries]
+                         for section, entries in resolved.lists.items()}
         metadata = self.metadata()
-        rs = RuleSet(self.schooljaar, str(self.folder), metadata, digest.hexdigest()[:16])
+        rs = RuleSet(self.schooljaar, str(self.folder), metadata, resolved.digest)
+        rs.basis = resolved.chain[1] if len(resolved.chain) > 1 else None
+        rs.examenjaar = int(self.schooljaar[-4:])
+        rs.sections = {section: [e.value for e in entries] for section, entries in resolved.lists.items()}
+        rs.sections.update({section: {k: e.value for k, e in entries.items()}
+                            for section, entries in resolved.mappings.items()})
         self.parameters(rs)
         rs.symbols = base_symbols()
         for name, value in rs.parameters.items():
@@ -165,56 +168,47 @@ class _Builder:
 
     def raise_errors(self):
         if self.errors:
-            raise RuleErrors(self.errors)
-
-    def read_file(self, path: Path):
-        name = self.rel(path)
-        try:
-            data = yamlsource.load(path, name)
-        except RuleError as exc:
-            self.errors.append(exc)
-            return
-        in_tests = "tests" in path.relative_to(self.folder).parts[:-1]
-        errors = rule_schema.check_file(data, in_tests=in_tests, is_regelset=path.name == "regelset.yaml"
-                                        and path.parent == self.folder)
-        self.errors.extend(errors)
-        if errors:
-            return
-        for section, items in data.items():
-            if section == "omschrijving":
-                continue
-            if isinstance(items, list):
-                self.sections.setdefault(section, []).extend((item, name) for item in items)
-            else:
-                self.sections.setdefault(section, []).append((items, name))
+            raise RuleErrors(_with_overrides(self.errors, self.resolved, self.schooljaar))
 
     def metadata(self) -> dict:
-        meta = dict(self.sections["regelset"][0][0])
-        if str(meta.get("schooljaar")) != self.schooljaar:
-            where = self.sections["regelset"][0][0].value_where["schooljaar"]
-            self.errors.append(where.error(f"schooljaar {meta.get('schooljaar')!r} does not match the "
-                                           f"folder name {self.schooljaar!r}"))
-        if meta["geldig_van"] >= meta["geldig_tot"]:
-            self.errors.append(self.sections["regelset"][0][0].value_where["geldig_tot"].error(
-                "geldig_tot must come after geldig_van"))
+        entries = self.resolved.mappings.get("regelset", {})
+        meta = {key: entry.value for key, entry in entries.items() if key not in ("basis", "examenjaar")}
+        start, end = overlay.check_year_name(self.schooljaar)
+        if "schooljaar" in meta and str(meta["schooljaar"]) != self.schooljaar:
+            where = entries["schooljaar"].where
+            self.errors.append(RuleError(f"schooljaar {meta['schooljaar']!r} past niet bij de mapnaam "
+                                         f"{self.schooljaar!r}", file=where.file, line=where.line))
+        if "examenjaar" in entries and entries["examenjaar"].value != end:
+            where = entries["examenjaar"].where
+            self.errors.append(RuleError(f"examenjaar {entries['examenjaar'].value} past niet bij schooljaar "
+                                         f"{self.schooljaar} (verwacht {end})", file=where.file, line=where.line))
+        meta["schooljaar"] = self.schooljaar
+        meta.setdefault("geldig_van", datetime.date(start, 8, 1))
+        meta.setdefault("geldig_tot", datetime.date(end, 7, 31))
+        regelset_file = _display(self.folder / "regelset.yaml", self.root.parent)
+        for key in rule_schema.REGELSET_REQUIRED:
+            if key not in meta:
+                self.errors.append(RuleError(f"regelset: {key!r} ontbreekt (hier of in de basis)",
+                                             file=regelset_file, line=1))
+        if isinstance(meta["geldig_van"], datetime.date) and isinstance(meta["geldig_tot"], datetime.date) \
+                and meta["geldig_van"] >= meta["geldig_tot"]:
+            self.errors.append(RuleError("geldig_tot moet na geldig_van liggen", file=regelset_file))
         return meta
 
     def parameters(self, rs: RuleSet):
-        for block, _ in self.sections.get("parameters", []):
-            for name, spec in block.items():
-                where = block.key_where[name]
-                if name in rs.parameters or name in base_symbols(after_uitslag=True):
-                    self.errors.append(where.error(f"parameter {name!r} is defined twice or shadows a column"))
-                    continue
-                rs.parameters[name] = spec["waarde"]
+        for name, entry in self.resolved.mappings.get("parameters", {}).items():
+            if name in base_symbols(after_uitslag=True):
+                self.errors.append(entry.where.error(f"parameter {name!r} has the name of a column"))
+                continue
+            rs.parameters[name] = entry.value["waarde"]
 
     def roles(self, rs: RuleSet):
-        section = self.sections.get("rollen", [(None, None)])[0][0]
-        if any(name in self.failed for name in (section or {}).values()):
+        entries = self.resolved.mappings.get("rollen")
+        declared = None if entries is None else {role: (e.value, e.where) for role, e in entries.items()}
+        if any(str(name) in self.failed for name, _ in (declared or {}).values()):
             return  # the derivation a role names is already reported
-        derivations = {d.naam: d for d in rs.derivations}
-        rs.rollen, errors = rule_roles.check(section, derivations, rs.parameters,
-                                             self.sections["regelset"][0][0].where)
+        rs.rollen, errors = rule_roles.check(declared, {d.naam: d for d in rs.derivations}, rs.parameters,
+                                             _display(self.folder / "regelset.yaml", self.root.parent))
         self.errors.extend(errors)
 
     # -- expressions ---------------------------------------------------------------------------
@@ -368,6 +362,32 @@ class _Builder:
         for name in item.get("waarden", ()):
             if name not in symbols:
                 self.errors.append(item.value_where["waarden"].error(f"unknown name {name!r} in waarden"))
+
+
+def _display(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def _with_overrides(errors: list, resolved, schooljaar: str) -> list:
+    """Add to an error inside an overriding entry where the entry it replaces stands, and to an
+    error in an inherited file which year inherited it."""
+    spans = [(e.where.file, e.where.line, e.end_line, e) for e in resolved.all_entries() if e.overrides]
+    spans += [(e.where.file, e.where.line, e.end_line, e) for e in resolved.all_entries()
+              if e.year != schooljaar and not e.overrides]
+    out = []
+    for error in errors:
+        note = ""
+        for file, first, last, entry in spans:
+            if error.file == file and error.line is not None and first <= error.line <= max(first, last):
+                if entry.year == schooljaar:
+                    note = f" (vervangt {entry.key} uit {entry.overrides.location})"
+                else:
+                    note = f" (geërfd door {schooljaar} van {entry.year})"
+                break
+        if note:
+            error = RuleError(error.message + note, file=error.file, line=error.line, column=error.column)
+        out.append(error)
+    return out
 
 
 def _tuple(value):

@@ -14,6 +14,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from examenbron.engine.errors import RuleError
+
 
 @dataclass(frozen=True)
 class Role:
@@ -41,48 +43,45 @@ UITSLAG_NIET_BEPALEN = "uitslag_niet_bepalen"
 _KIND_TEXT = {"num": "een getal", "bool": "waar/onwaar", "str": "tekst", "date": "een datum"}
 
 
-def check(section, derivations: dict, parameters: dict, regelset_where) -> tuple[dict, list]:
-    """(role -> derivation name, errors) for the `rollen` section of regelset.yaml (None: absent).
+def check(declared, derivations: dict, parameters: dict, regelset_file: str) -> tuple[dict, list]:
+    """(role -> derivation name, errors) for the resolved `rollen` section.
 
-    `derivations` maps each derivation name to its Derivation; `regelset_where` is where an error
-    about a missing section or parameter points.
+    `declared` maps each role stated in `rollen` (here or in the basis) to (derivation name, Where of
+    the entry), None when no folder of the chain has the section; `derivations` maps each derivation
+    name to its Derivation; `regelset_file` is where an error about a missing role or parameter points.
     """
-    errors, bound = [], {}
-    if section is None:
-        errors.append(regelset_where.error(
-            f"regelset.yaml mist de sectie 'rollen'; koppel elke rol aan een afleiding: {', '.join(ROLES)}"))
-    else:
-        for role, name in section.items():
-            where = section.value_where[role]
-            if role not in ROLES:
-                errors.append(section.key_where[role].error(
-                    f"onbekende rol {role!r}{_hint(role, ROLES)}; bekende rollen: {', '.join(ROLES)}"))
-                continue
-            spec = ROLES[role]
-            derivation = derivations.get(str(name))
-            if derivation is None:
-                errors.append(where.error(f"rol {role!r}: {name!r} is geen afleiding{_hint(str(name), derivations)}"))
-                continue
-            if derivation.niveau != spec.niveau:
-                errors.append(where.error(f"rol {role!r}: afleiding {name!r} is op niveau {derivation.niveau}, "
-                                          f"de rol vraagt niveau {spec.niveau}"))
-                continue
-            if derivation.kind != spec.kind:
-                errors.append(where.error(f"rol {role!r}: afleiding {name!r} geeft "
-                                          f"{_KIND_TEXT.get(derivation.kind, derivation.kind)}, de rol vraagt "
-                                          f"{_KIND_TEXT[spec.kind]}"))
-                continue
+    errors, bound, absent = [], {}, declared is None
+    if absent:
+        errors.append(RuleError("regelset.yaml mist de sectie 'rollen' (hier of in de basis); koppel elke rol "
+                                f"aan een afleiding: {', '.join(ROLES)}", file=regelset_file, line=1))
+        declared = {}
+    for role, (name, where) in declared.items():
+        if role not in ROLES:
+            errors.append(where.error(f"onbekende rol {role!r}{_hint(role, ROLES)}; bekende rollen: {', '.join(ROLES)}"))
+            continue
+        spec, derivation = ROLES[role], derivations.get(str(name))
+        if derivation is None:
+            errors.append(where.error(f"rol {role!r}: {name!r} is geen afleiding{_hint(str(name), derivations)}"))
+        elif derivation.niveau != spec.niveau:
+            errors.append(where.error(f"rol {role!r}: afleiding {name!r} is op niveau {derivation.niveau}, "
+                                      f"de rol vraagt niveau {spec.niveau}"))
+        elif derivation.kind != spec.kind:
+            errors.append(where.error(f"rol {role!r}: afleiding {name!r} geeft "
+                                      f"{_KIND_TEXT.get(derivation.kind, derivation.kind)}, de rol vraagt "
+                                      f"{_KIND_TEXT[spec.kind]}"))
+        else:
             bound[role] = str(name)
-        missing = [role for role in ROLES if role not in section]
-        if missing:
-            errors.append(section.where.error("rollen: niet gekoppeld: " + ", ".join(
-                f"{role} ({ROLES[role].omschrijving}; {ROLES[role].niveau}, {_KIND_TEXT[ROLES[role].kind]})"
-                for role in missing)))
+    missing = [role for role in ROLES if role not in declared]
+    if missing and not absent:
+        errors.append(RuleError("rollen: niet gekoppeld: " + ", ".join(
+            f"{role} ({ROLES[role].omschrijving}; {ROLES[role].niveau}, {_KIND_TEXT[ROLES[role].kind]})"
+            for role in missing), file=regelset_file, line=1))
     codes = parameters.get(UITSLAG_NIET_BEPALEN)
     if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
-        errors.append(regelset_where.error(
-            f"parameter {UITSLAG_NIET_BEPALEN!r} ontbreekt of is geen lijst van uitslagcodes; bijvoorbeeld "
-            f"{UITSLAG_NIET_BEPALEN}: {{waarde: [T, D, S], omschrijving: ..., eenheid: codes}}"))
+        errors.append(RuleError(
+            f"parameter {UITSLAG_NIET_BEPALEN!r} ontbreekt of is geen lijst van uitslagcodes (hier of in de basis); "
+            f"bijvoorbeeld {UITSLAG_NIET_BEPALEN}: {{waarde: [T, D, S], omschrijving: ..., eenheid: codes}}",
+            file=regelset_file, line=1))
     return bound, errors
 
 

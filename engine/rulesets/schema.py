@@ -31,12 +31,15 @@ TEXT, DATE, NUMBER = str, datetime.date, (int, Fraction)
 ID_PATTERN = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
+YEAR_PATTERN = r"^\d{4}-\d{4}$"
 REGELSET = {
-    "schooljaar": Field(TEXT, True, pattern=r"^\d{4}-\d{4}$", example="2024-2025"),
-    "status": Field(TEXT, True, choices=("definitief", "voorlopig")),
-    "geldig_van": Field(DATE, True, example="2024-08-01"),
-    "geldig_tot": Field(DATE, True, example="2025-07-31"),
-    "wettelijke_basis": Field(list, True, item_kind=TEXT),
+    "basis": Field(TEXT, pattern=YEAR_PATTERN, example="2024-2025"),
+    "schooljaar": Field(TEXT, pattern=YEAR_PATTERN, example="2024-2025"),
+    "examenjaar": Field(int, example="2025"),
+    "status": Field(TEXT, choices=("definitief", "voorlopig")),
+    "geldig_van": Field(DATE, example="2024-08-01"),
+    "geldig_tot": Field(DATE, example="2025-07-31"),
+    "wettelijke_basis": Field(list, item_kind=TEXT),
     "toelichting": Field(TEXT),
     "rapporteer": Field(list, item_kind=TEXT, example="[cum_laude]"),
 }
@@ -100,8 +103,15 @@ VERWACHT = {
     "weglaten_vak": Field(TEXT),
 }
 
+AANVULLEN = {"vakken": Field(list, True, item_kind=dict)}
+# Keys the resolved regelset must have (from the year itself or its basis).
+REGELSET_REQUIRED = ("status", "wettelijke_basis")
+TEST_SECTIONS = {"testgevallen", "testgevallen_aanvullen"}
+
 SECTIONS = {
     "regelset": ("mapping", REGELSET),
+    "vervallen": ("names", None),
+    "testgevallen_aanvullen": ("mapping", AANVULLEN),
     "parameters": ("parameters", PARAMETER),
     "afleidingen": ("list", AFLEIDING),
     "controles": ("list", CONTROLE),
@@ -119,7 +129,7 @@ def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
     errors = []
     if not isinstance(data, dict):
         return [data.where.error("a rule file must be a mapping with 'omschrijving' and sections")]
-    allowed = {"omschrijving"} | ({"testgevallen"} if in_tests else set(SECTIONS) - {"testgevallen"})
+    allowed = {"omschrijving", "vervallen"} | (TEST_SECTIONS if in_tests else set(SECTIONS) - TEST_SECTIONS)
     if not is_regelset:
         allowed -= {"regelset", "rollen"}
     for key in data:
@@ -144,6 +154,9 @@ def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
                     errors.extend(_check_testcase(item))
         elif shape == "mapping":
             errors.extend(_check_mapping(value, where, fields, section))
+        elif shape == "names":
+            if not isinstance(value, list) or any(not isinstance(v, (str, int)) or isinstance(v, bool) for v in value):
+                errors.append(where.error(f"'{section}' must be a list of rule ids or names, e.g. [BRON-206]"))
         elif shape == "rollen":
             errors.extend(_check_roles(value, where))
         else:
@@ -165,6 +178,19 @@ def _check_roles(value, where) -> list:
                             "bijvoorbeeld rollen: {eindcijfer: <naam van de afleiding>}")]
     return [value.value_where[role].error(f"rol {role!r}: de naam van een afleiding verwacht, niet {name!r}")
             for role, name in value.items() if not isinstance(name, str) or not re.match(NAME_PATTERN, name)]
+
+
+def entry_errors(section: str, value, where) -> list:
+    """The schema errors of one inheritable entry (a list item, or one key of a mapping section)."""
+    shape, fields = SECTIONS[section]
+    if shape == "list":
+        errors = _check_mapping(value, where, fields, section)
+        if section == "testgevallen" and not errors:
+            errors = _check_testcase(value)
+        return errors
+    if shape == "parameters":
+        return _check_mapping(value, where, fields, "parameter")
+    return []
 
 
 def _errors_for(item) -> bool:

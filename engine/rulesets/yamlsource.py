@@ -49,6 +49,7 @@ class Mapping(dict):
     where: Where
     key_where: dict
     value_where: dict
+    end_line: int            # the last line the mapping spans
 
 
 class Sequence(list):
@@ -94,6 +95,8 @@ def _convert(node, name, seen):
     if isinstance(node, yaml.MappingNode):
         result = Mapping()
         result.where, result.key_where, result.value_where = where, {}, {}
+        end = node.end_mark
+        result.end_line = end.line if end.column == 0 else end.line + 1
         for key_node, value_node in node.value:
             key = _convert(key_node, name, seen)
             if not isinstance(key, str):

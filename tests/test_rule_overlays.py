@@ -1,0 +1,170 @@
+"""Year folders as overlays on a basis year: inheritance, removal, placeholders and their errors.
+
+The snapshot test guards the migration of the nine year folders to overlays: every year still
+resolves to the rules, parameters, derivations and test cases it had as a self-contained folder
+(tests/data/rules_snapshot.json, written with the loader before overlays existed).
+"""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from examenbron.engine.errors import RuleErrors
+from examenbron.engine.rulesets import load as rules
+from examenbron.engine.rulesets import schema as rule_schema
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ruleset_canonical import digest, entries  # noqa: E402
+
+SNAPSHOT = json.loads((Path(__file__).parent / "data" / "rules_snapshot.json").read_text(encoding="utf-8"))
+# Entries that differ from the snapshot on purpose, with the reason. When you change an existing rule,
+# parameter, derivation or test case of a year in the snapshot, add it here.
+CHANGED = {
+    ("2020-2021", "controle:UITSLAG-KAN-SLAGEN"): "melding says {examenjaar_regelset} instead of a typed year",
+    ("2021-2022", "controle:UITSLAG-KAN-SLAGEN"): "melding says {examenjaar_regelset} instead of a typed year",
+}
+BASE = rules.rules_root() / "2024-2025"
+
+
+@pytest.mark.parametrize("year", sorted(SNAPSHOT))
+def test_each_year_resolves_to_what_it_was_before_overlays(year):
+    ruleset = rules.load(year, tests=True)
+    now = entries(ruleset)
+    before = SNAPSHOT[year]["entries"]
+    missing = sorted(k for k in before if k not in now)
+    changed = sorted(k for k in before if k in now and digest(now[k]) != before[k] and (year, k) not in CHANGED)
+    assert not missing and not changed, f"{year}: missing {missing}, changed {changed}"
+    order = SNAPSHOT[year]["order"]
+    assert [r.id for r in ruleset.checks if r.id in order["controles"]] == order["controles"]
+    assert [r.id for r in ruleset.voorwaarden if r.id in order["voorwaarden"]] == order["voorwaarden"]
+
+
+@pytest.fixture
+def root(tmp_path):
+    shutil.copytree(BASE, tmp_path / "rules" / "2024-2025")
+    return tmp_path / "rules"
+
+
+def overlay(root, year, files: dict):
+    for name, text in files.items():
+        path = root / year / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def errors_of(year, root):
+    with pytest.raises(RuleErrors) as info:
+        rules.load(year, root, tests=True)
+    return [str(e) for e in info.value.errors]
+
+
+REGELSET = 'omschrijving: Overlay\nregelset:\n  basis: "2024-2025"\n'
+
+
+def test_an_overlay_inherits_everything_and_dates_follow_the_folder_name(root):
+    overlay(root, "2030-2031", {"regelset.yaml": REGELSET})
+    base, year = rules.load("2024-2025", root, tests=True), rules.load("2030-2031", root, tests=True)
+    assert [r.id for r in year.checks] == [r.id for r in base.checks]
+    assert len(year.testgevallen) == len(base.testgevallen)
+    assert year.metadata["geldig_van"].isoformat() == "2030-08-01"
+    assert year.metadata["geldig_tot"].isoformat() == "2031-07-31"
+    assert year.metadata["status"] == "definitief" and year.basis == "2024-2025"
+    # {examenjaar} in a parameter value becomes this year's number, {schooljaar} in a melding this year
+    assert year.parameters["examenjaar_regelset"] == 2031
+    assert next(r.melding for r in year.checks if r.id == "CODE-VAK").endswith("vakcodetabel 2030-2031")
+    assert "Havo-kandidaat zonder fouten geeft geen enkel signaal (2030-2031)" in \
+        [c["naam"] for c in year.testgevallen]
+
+
+def test_a_rule_with_an_existing_id_replaces_it_and_vervallen_removes(root):
+    overlay(root, "2030-2031", {
+        "regelset.yaml": REGELSET + "vervallen: [BRON-153]\nparameters:\n  ce_gemiddelde_minimum:\n"
+                                    "    waarde: 5.6\n    omschrijving: Strenger\n",
+        "controles/cijfers.yaml": 'omschrijving: x\ncontroles:\n  - id: BRON-206\n    omschrijving: Anders\n'
+                                  '    niveau: vak\n    code: "206"\n    ernst: attentie\n'
+                                  '    voorwaarde: eindcijfer is not null\n    melding: Geen eindcijfer\n'
+                                  '    grondslag: Regel\n'})
+    year = rules.load("2030-2031", root)
+    rule = next(r for r in year.checks if r.id == "BRON-206")
+    assert (rule.ernst, rule.omschrijving, rule.file, rule.line) == \
+        ("attentie", "Anders", "rules/2030-2031/controles/cijfers.yaml", 3)
+    assert "BRON-153" not in [r.id for r in year.checks]
+    assert year.parameters["ce_gemiddelde_minimum"] == pytest.approx(5.6)
+    assert year.sections["parameters"]["ce_gemiddelde_minimum"]["omschrijving"] == "Strenger"
+
+
+def test_an_error_in_an_override_names_both_places(root):
+    overlay(root, "2030-2031", {
+        "regelset.yaml": REGELSET,
+        "controles/cijfers.yaml": 'omschrijving: x\ncontroles:\n  - id: BRON-206\n    omschrijving: Anders\n'
+                                  '    niveau: vak\n    code: "206"\n    ernst: afkeur\n'
+                                  '    voorwaarde: eindcijfr is not null\n    melding: Geen eindcijfer\n'
+                                  '    grondslag: Regel\n'})
+    [error] = errors_of("2030-2031", root)
+    assert error.startswith("rules/2030-2031/controles/cijfers.yaml:8:17: in voorwaarde: unknown name 'eindcijfr'")
+    assert "(vervangt BRON-206 uit rules/2024-2025/controles/cijfers.yaml:11)" in error
+
+
+def test_vervallen_of_an_unknown_id_suggests_the_near_one(root):
+    overlay(root, "2030-2031", {"regelset.yaml": REGELSET + "vervallen: [BRON-2O6]\n"})
+    [error] = errors_of("2030-2031", root)
+    assert error.startswith("rules/2030-2031/regelset.yaml:4:")
+    assert "'BRON-2O6' komt niet voor in de basis; bedoel je 'BRON-206'?" in error
+
+
+def test_a_basis_cycle_and_a_missing_basis_are_errors(root):
+    overlay(root, "2030-2031", {"regelset.yaml": 'omschrijving: x\nregelset:\n  basis: "2031-2032"\n'})
+    overlay(root, "2031-2032", {"regelset.yaml": 'omschrijving: x\nregelset:\n  basis: "2030-2031"\n'})
+    assert any("basis vormt een kring: 2030-2031 -> 2031-2032 -> 2030-2031" in e for e in errors_of("2030-2031", root))
+    overlay(root, "2032-2033", {"regelset.yaml": 'omschrijving: x\nregelset:\n  basis: "1999-2000"\n'})
+    assert any("basis '1999-2000' bestaat niet" in e for e in errors_of("2032-2033", root))
+
+
+def test_test_cases_are_inherited_replaced_removed_and_extended_by_name(root):
+    base = rules.load("2024-2025", root, tests=True)
+    first, second = base.testgevallen[0]["naam"], base.testgevallen[1]["naam"]
+    assert "({schooljaar})" not in first and "2024-2025" in first
+    template = first.replace("2024-2025", "{schooljaar}")
+    overlay(root, "2030-2031", {
+        "regelset.yaml": REGELSET,
+        "tests/controles.yaml": (
+            "omschrijving: x\ntestgevallen_aanvullen:\n  vakken:\n    - {vakcode: '1107', se_cijfer: 5.4}\n"
+            f"vervallen: [{json.dumps(second)}]\ntestgevallen:\n  - naam: {json.dumps(template)}\n"
+            "    opleidingscode: '0372'\n    vakken:\n      - {vakcode: '1001', se_cijfer: 6.3, ce1: 6.1}\n"
+            "    verwacht: {uitslag: onvolledig}\n")})
+    year = rules.load("2030-2031", root, tests=True)
+    names = [c["naam"] for c in year.testgevallen]
+    assert second not in names and len(names) == len(base.testgevallen) - 1
+    replaced = year.testgevallen[0]
+    assert replaced["naam"].endswith("(2030-2031)") and len(replaced["vakken"]) == 1
+    inherited = next(c for c in year.testgevallen if c["naam"] == base.testgevallen[2]["naam"])
+    assert inherited["vakken"][-1]["vakcode"] == "1107"
+    assert len(inherited["vakken"]) == len(base.testgevallen[2]["vakken"]) + 1
+
+
+def test_a_section_added_to_the_schema_later_inherits_without_code(root, monkeypatch):
+    monkeypatch.setitem(rule_schema.SECTIONS, "rollen", ("mapping", {"eindcijfer": rule_schema.Field(str)}))
+    overlay(root, "2024-2025", {"rollen.yaml": "omschrijving: x\nrollen:\n  eindcijfer: eindcijfer_berekend\n"})
+    overlay(root, "2030-2031", {"regelset.yaml": REGELSET})
+    assert rules.load("2030-2031", root).sections["rollen"] == {"eindcijfer": "eindcijfer_berekend"}
+
+
+def test_schema_and_expression_errors_come_in_one_run(root):
+    path = root / "2024-2025" / "controles" / "cijfers.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("    ernst: afkeur\n", "    ernst: afkuer\n", 1)
+    text = text.replace("voorwaarde: eindcijfer is not null", "voorwaarde: eindcijfr is not null", 1)
+    path.write_text(text, encoding="utf-8")
+    errors = errors_of("2024-2025", root)
+    assert any("ernst must be one of" in e for e in errors)
+    assert any("unknown name" in e for e in errors)
+
+
+@pytest.mark.parametrize("name", ["../2024-2025", "2024-2026", "rules/2024-2025", "2024"])
+def test_a_schooljaar_is_a_name_never_a_path(name, root):
+    with pytest.raises(Exception) as info:
+        rules.load(name, root)
+    assert "geen schooljaar" in str(info.value)
