@@ -7,6 +7,7 @@ blocked candidates, 2 usage or input errors.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import os
@@ -16,11 +17,14 @@ from pathlib import Path
 
 import click
 
+from examenbron import cli_dutch
 from examenbron.engine.evaluation.backends import EVALUATORS
+
+cli_dutch.install()
 
 
 class UserError(click.ClickException):
-    """An input or usage problem: printed as 'Error: …', exit code 2."""
+    """An input or usage problem: printed as 'Fout: …', exit code 2."""
 
     exit_code = 2
 
@@ -76,50 +80,86 @@ def _error(message: str, soort: str, fmt) -> UserError:
 def results_options(command):
     """Options shared by every command that reads a results file."""
     for decorator in reversed([
-        click.argument("file", type=click.Path(dir_okay=False, path_type=Path)),
-        click.option("--schooljaar", "-j", metavar="JAAR", help="School year, e.g. 2024-2025 (default: from examenjaar)"),
+        click.argument("file", metavar="BESTAND", type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("--schooljaar", "-j", metavar="JAAR",
+                     help="Schooljaar, bijvoorbeeld 2024-2025 (standaard: volgt uit het examenjaar in het bestand)"),
         click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="YAML file mapping your column headers to the canonical names"),
-        click.option("--sheet", help="XLSX sheet name (default: the first sheet)"),
-        click.option("--peildatum", type=click.DateTime(["%Y-%m-%d", "%d-%m-%Y"]),
-                     help="Reference date for deadlines, YYYY-MM-DD (default: today)"),
+                     help="YAML-bestand dat uw kolomkoppen koppelt aan de namen die examenbron verwacht"),
+        click.option("--sheet", metavar="BLAD", help="Naam van het werkblad in een XLSX-bestand (standaard: het eerste)"),
+        click.option("--peildatum", type=click.DateTime(["%Y-%m-%d", "%d-%m-%Y"]), metavar="DATUM",
+                     help="Datum waarop de termijnen worden getoetst, JJJJ-MM-DD of DD-MM-JJJJ "
+                          "(standaard: vandaag; het rapport noemt de gebruikte datum)"),
         click.option("--engine", "backend", type=click.Choice(list(EVALUATORS)), default="pandas",
-                     show_default=True, help="Rule evaluator"),
+                     show_default=True, help="Rekenkern voor de regels"),
+        click.option("--stil", is_flag=True, help="Geen voortgang tonen op het scherm"),
     ]):
         command = decorator(command)
     return command
 
 
-def _validate(file, schooljaar, mapping, sheet, peildatum, backend):
-    """Read, normalise and validate one results file; return (outcome, peildatum)."""
+class Voortgang:
+    """Progress on stderr with rich: only on a terminal, and never with --stil."""
+
+    def __init__(self, stil: bool):
+        self.aan = not stil and sys.stderr.isatty()
+
+    @contextlib.contextmanager
+    def stap(self, tekst: str):
+        """A spinner with `tekst` while a step without countable parts runs."""
+        if not self.aan:
+            yield
+            return
+        from rich.console import Console
+        with Console(stderr=True).status(tekst):
+            yield
+
+    @contextlib.contextmanager
+    def balk(self, tekst: str, totaal: int):
+        """A progress bar; yields a function to call with the number of parts done."""
+        if not self.aan:
+            yield lambda klaar: None
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.console import Console
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=Console(stderr=True), transient=True) as progress:
+            taak = progress.add_task(tekst, total=totaal)
+            yield lambda klaar: progress.update(taak, completed=klaar)
+
+
+def _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil=False):
+    """Read, normalise and validate one results file; return (outcome, peildatum, peildatum is today)."""
     from examenbron.engine.inputs import codetables
     from examenbron.engine import pipeline
     from examenbron.engine.rulesets import load as rules
     from examenbron.engine.inputs.normalise import load_results
-    results = load_results(file, sheet=sheet, mapping=mapping)
+    voortgang = Voortgang(stil)
+    with voortgang.stap(f"{file} inlezen..."):
+        results = load_results(file, sheet=sheet, mapping=mapping)
     schooljaar = schooljaar or pipeline.schooljaar_from(results)
     ruleset = rules.load(schooljaar)
     tables = codetables.load(schooljaar)
     day = peildatum.date() if peildatum else datetime.date.today()
-    return pipeline.run(results, ruleset, tables, peildatum=day, backend=backend), day
+    with voortgang.stap(f"{len(results.examens)} kandidaten controleren met de regels van {schooljaar}..."):
+        outcome = pipeline.run(results, ruleset, tables, peildatum=day, backend=backend)
+    return outcome, day, peildatum is None
 
 
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to a temporary file beside `path`, then rename: never a half-written report.
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write text (UTF-8) or bytes to a temporary file beside `path`, then rename: never a half-written report.
 
     A path that exists but is not a regular file (/dev/null, a pipe) is written to directly.
     """
+    data = content.encode("utf-8") if isinstance(content, str) else content
     if path.exists() and not path.is_file():
-        with open(path, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        with open(path, "wb") as out:
+            out.write(data)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -128,155 +168,227 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=cli_dutch.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="examenbron")
-@click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error")
+@click.option("--debug", is_flag=True, help="Toon bij een onverwachte fout de volledige traceback")
 def main(debug):
-    """Check VO exam results against the slaag-zakregeling and DUO's BRON rules before exchange."""
+    """Controleer examenresultaten VO tegen de slaag-zakregeling en de BRON-regels van DUO, voor de uitwisseling."""
+    cli_dutch.safe_streams()
+
+
+def _selectors(values) -> tuple[str, ...]:
+    """Rule ids or codes from repeated and comma-separated options."""
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
 @main.command()
 @results_options
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "csv", "html"]), default="text",
-              show_default=True, help="Output format")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to this file (default: standard output)")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "csv", "html", "xlsx"]), default="text",
+              show_default=True,
+              help="Uitvoer: text (samenvatting), json (voor leveranciers), csv (bevindingen, voor Excel), "
+                   "html (rapport met grafieken) of xlsx (Excel-rapport)")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), metavar="BESTAND",
+              help="Schrijf het rapport naar dit bestand (standaard: het scherm; verplicht bij xlsx)")
+@click.option("--select", "select", multiple=True, metavar="REGELS",
+              help="Toon alleen bevindingen van deze regels of signaalcodes (komma's of herhalen)")
+@click.option("--ignore", "ignore", multiple=True, metavar="REGELS",
+              help="Laat bevindingen van deze regels of signaalcodes weg (komma's of herhalen)")
+@click.option("--fail-on", type=click.Choice(["afkeur", "attentie"]), default="afkeur", show_default=True,
+              help="Exitcode 1 bij een bevinding met deze ernst (attentie: ook bij attentie)")
 @handle_errors
-def validate(file, schooljaar, mapping, sheet, peildatum, backend, fmt, output):
-    """Validate a results file and report findings per candidate.
+def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, output, select, ignore, fail_on):
+    """Controleer een resultatenbestand en rapporteer de bevindingen per kandidaat.
 
     \b
-    Examples:
+    Voorbeelden:
       examenbron validate resultaten.csv
       examenbron validate resultaten.xlsx --format html -o rapport.html
+      examenbron validate resultaten.csv --format xlsx -o rapport.xlsx
       examenbron validate export.csv --mapping kolommen.yaml --format json
-    Exit code 0: no afkeur; 1: at least one afkeur finding; 2: input or usage error.
+      examenbron validate resultaten.csv --ignore TERMIJN-UITSLAG --fail-on attentie
+    Exitcode 0: geen afkeur; 1: minstens een afkeur (of attentie met --fail-on attentie);
+    2: fout in de invoer of de opdracht.
     """
     from examenbron.engine.outputs import report
-    outcome, day = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
-    if fmt == "csv":
-        text = report.to_csv(outcome)
-    else:
-        text = report.RENDERERS[fmt](outcome, peildatum=day)
+    from examenbron.engine.outputs.texts import aantal
+    if fmt == "xlsx" and not output:
+        raise UserError("--format xlsx schrijft een bestand; geef het op met --output, bijvoorbeeld -o rapport.xlsx")
+    outcome, day, standaard = _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil)
+    outcome = report.select_findings(outcome, _selectors(select), _selectors(ignore))
+    options = {"peildatum": day, "standaard_peildatum": standaard}
+    if fmt == "html":
+        options["bron_bestand"] = str(file)
+    with Voortgang(stil).stap(f"rapport ({fmt}) maken..."):
+        content = report.RENDERERS[fmt](outcome, **options)
     if output:
-        write_atomic(output, text)
-        click.echo(f"{output}: {len(outcome.findings)} bevindingen voor {len(outcome.kandidaten)} kandidaten", err=True)
+        write_atomic(output, content)
+        click.echo(f"{output}: {aantal(len(outcome.findings), 'bevinding', 'bevindingen')} voor "
+                   f"{aantal(len(outcome.kandidaten), 'kandidaat', 'kandidaten')}", err=True)
     else:
-        click.echo(text, nl=False)
-    sys.exit(report.exit_code(outcome))
+        click.echo(content, nl=False)
+    sys.exit(report.exit_code(outcome, fail_on))
 
 
 @main.command()
 @results_options
-@click.option("--leerling", "-l", required=True, metavar="NUMMER", help="The candidate's leerlingnummer")
+@click.option("--leerling", "-l", required=True, metavar="NUMMER", help="Leerlingnummer van de kandidaat")
+@click.option("--brin", metavar="BRIN", help="BRIN van de school, als het leerlingnummer op meer scholen voorkomt")
+@click.option("--vestiging", metavar="NR", help="Vestigingsnummer, als het leerlingnummer op meer vestigingen voorkomt")
 @handle_errors
-def explain(file, schooljaar, mapping, sheet, peildatum, backend, leerling):
-    """Explain how one candidate's uitslag was computed, vak by vak and rule by rule.
+def explain(file, schooljaar, mapping, sheet, peildatum, backend, stil, leerling, brin, vestiging):
+    """Leg uit hoe de uitslag van een kandidaat is berekend, per vak en per voorwaarde.
 
     \b
-    Example:
+    Voorbeelden:
       examenbron explain resultaten.csv --leerling 100234
+      examenbron explain bestuur.csv --leerling 100234 --brin 12AB --vestiging 01
     """
-    from examenbron.engine.outputs.explain import exam_ids, explain as render
-    outcome, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
-    ids = exam_ids(outcome, leerling)
+    from examenbron.engine.outputs.explain import exam_ids, explain_many
+    outcome, _, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil)
+    ids = exam_ids(outcome, leerling, brin=brin, vestiging=vestiging)
+    school = "".join(f" {label} {value}" for label, value in (("BRIN", brin), ("vestiging", vestiging)) if value)
     if not ids:
-        raise UserError(f"{file}: no candidate with leerlingnummer {leerling!r}")
-    click.echo("\n".join(render(outcome, i) for i in ids), nl=False)
+        raise UserError(f"{file}: geen kandidaat met leerlingnummer {leerling!r}{school}")
+    k = outcome.kandidaten.set_index("exam_id").loc[ids]
+    schools = sorted(set(zip(k["brin"], k["vestiging"])))
+    if len(schools) > 1:
+        choices = ", ".join(f"--brin {b} --vestiging {v}" for b, v in schools)
+        raise UserError(f"{file}: leerlingnummer {leerling!r} komt op meer scholen voor; kies er een met {choices}")
+    click.echo("\n".join(explain_many(outcome, ids)), nl=False)
 
 
 @main.command()
 @results_options
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Directory for the BRON messages, manifest.json and export-log.jsonl")
-@click.option("--alles-of-niets", is_flag=True, help="Write nothing when any candidate is blocked")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), metavar="MAP",
+              help="Map voor de BRON-berichten, manifest.json en export-log.jsonl")
+@click.option("--alles-of-niets", is_flag=True, help="Schrijf niets als er een kandidaat geblokkeerd is")
 @handle_errors
-def export(file, schooljaar, mapping, sheet, peildatum, backend, out_dir, alles_of_niets):
-    """Write a BRON examenresultaat message for every candidate without an afkeur finding.
+def export(file, schooljaar, mapping, sheet, peildatum, backend, stil, out_dir, alles_of_niets):
+    """Schrijf een BRON-bericht examenresultaat voor elke kandidaat zonder afkeur.
 
     \b
-    Example:
+    Voorbeeld:
       examenbron export resultaten.csv --out bron-export/
-    Exit code 0: every candidate exported; 1: some candidates blocked; 2: input or usage error.
+    Exitcode 0: alle kandidaten geexporteerd; 1: kandidaten geblokkeerd; 2: fout in de invoer of de opdracht.
     """
-    from examenbron.engine.outputs.export import TIJDVAK_ROLES, export_results
+    from examenbron.engine.outputs.export import MANIFEST, TIJDVAK_ROLES, export_results
+    from examenbron.engine.outputs.texts import aantal
     from examenbron.engine.pipeline import vak_roles
-    outcome, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend)
+    outcome, _, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil)
     digest = outcome.results.sha256
-    summary = export_results(outcome.results, outcome.findings, out_dir=out_dir, schooljaar=outcome.schooljaar,
-                             regelset_versie=outcome.ruleset.versie, input_sha256=digest,
-                             eindcijfers=vak_roles(outcome.context, outcome.ruleset, TIJDVAK_ROLES),
-                             alles_of_niets=alles_of_niets,
-                             kandidaten=outcome.kandidaten.set_index("exam_id"))
+    with Voortgang(stil).balk("BRON-berichten schrijven", len(outcome.kandidaten)) as voortgang:
+        summary = export_results(outcome.results, outcome.findings, out_dir=out_dir, schooljaar=outcome.schooljaar,
+                                 regelset_versie=outcome.ruleset.versie, input_sha256=digest,
+                                 eindcijfers=vak_roles(outcome.context, outcome.ruleset, TIJDVAK_ROLES),
+                                 alles_of_niets=alles_of_niets,
+                                 kandidaten=outcome.kandidaten.set_index("exam_id"), voortgang=voortgang)
     if summary.nothing_written:
-        click.echo(f"Niets geschreven: {summary.blocked} van {summary.candidates} kandidaten geblokkeerd "
-                   "(--alles-of-niets)", err=True)
+        click.echo(f"Niets geschreven: {summary.blocked} van {aantal(summary.candidates, 'kandidaat', 'kandidaten')} "
+                   "geblokkeerd (--alles-of-niets)", err=True)
     else:
-        click.echo(f"{summary.exported} van {summary.candidates} kandidaten uitgewisseld naar {out_dir}, "
-                   f"{summary.blocked} geblokkeerd door een afkeur (zie manifest.json)", err=True)
+        click.echo(f"{summary.exported} van {aantal(summary.candidates, 'kandidaat', 'kandidaten')} uitgewisseld "
+                   f"naar {out_dir}: {summary.written} geschreven, {summary.unchanged} ongewijzigd, "
+                   f"{summary.removed} verwijderd, {summary.blocked} geblokkeerd door een afkeur", err=True)
+    if summary.blocked:
+        click.echo(_blocked_list(outcome, out_dir / MANIFEST, summary.nothing_written), err=True, nl=False)
     sys.exit(summary.exit_code)
+
+
+def _blocked_list(outcome, manifest: Path, nothing_written: bool, shown: int = 20) -> str:
+    """The blocked candidates with their codes: the first `shown`, then where the rest is."""
+    f = outcome.findings
+    afkeur = f[f["ernst"] == "afkeur"]
+    label = afkeur["code"].where(afkeur["code"].notna() & (afkeur["code"] != ""), afkeur["regel"]).astype(str)
+    codes = label.groupby(afkeur["exam_id"]).agg(lambda c: ", ".join(sorted(set(c))))
+    k = outcome.kandidaten.set_index("exam_id").loc[codes.index]
+    lines = ["Geblokkeerd:"]
+    if afkeur["exam_id"].isna().any():
+        lines.append(f"  alle kandidaten, door een fout in het hele bestand: "
+                     f"{', '.join(sorted(set(label[afkeur['exam_id'].isna()])))}")
+    for (eid, row), code in zip(k.iterrows(), codes):
+        if len(lines) > shown:
+            break
+        lines.append(f"  leerling {row['leerlingnummer']} (BRIN {row['brin']} vestiging {row['vestiging']}, "
+                     f"opleiding {row['opleidingscode']}): {code}")
+    rest = len(codes) - (len(lines) - 1)
+    if rest > 0:
+        where = f"zie {manifest}" if not nothing_written else "zie examenbron validate --format xlsx of csv"
+        lines.append(f"  ... en nog {rest}; {where}")
+    return "\n".join(lines) + "\n"
 
 
 @main.group()
 def rules():
-    """Check and test the rule files of a school year."""
+    """Regelbestanden per schooljaar controleren en testen."""
 
 
 @rules.command("lint")
 @click.argument("schooljaar")
 @handle_errors
 def rules_lint(schooljaar):
-    """Load the rules of a school year strictly; report every error with file:line:column.
+    """Lees de regels van een schooljaar streng in; meld elke fout met bestand:regel:kolom.
 
     \b
-    Example:
+    Voorbeeld:
       examenbron rules lint 2024-2025
     """
     from examenbron.engine.rulesets import load as rule_files
     ruleset = rule_files.load(schooljaar, tests=True)
     click.echo(f"{schooljaar}: {len(ruleset.checks)} controles, {len(ruleset.voorwaarden)} voorwaarden, "
                f"{len(ruleset.derivations)} afleidingen, {len(ruleset.parameters)} parameters, "
-               f"{len(ruleset.testgevallen)} testgevallen — geen fouten "
+               f"{len(ruleset.testgevallen)} testgevallen - geen fouten "
                f"(versie {ruleset.versie})")
 
 
 @rules.command("test")
-@click.argument("schooljaar")
+@click.argument("schooljaar", required=False)
+@click.option("--alle", is_flag=True, help="Test de regels van alle schooljaren")
+@click.option("--stil", is_flag=True, help="Geen voortgang tonen op het scherm")
 @handle_errors
-def rules_test(schooljaar):
-    """Run the test cases in rules/<schooljaar>/tests and list rules that no test exercises.
+def rules_test(schooljaar, alle, stil):
+    """Voer de testgevallen in rules/<schooljaar>/tests uit en noem de regels die geen test raakt.
 
     \b
-    Example:
+    Voorbeelden:
       examenbron rules test 2024-2025
+      examenbron rules test --alle
     """
+    from examenbron.engine.rulesets.load import available_years
     from examenbron.engine.rulesets.ruletests import run_year
-    result = run_year(schooljaar)
-    for case in result.failed:
-        click.echo(f"{case.file}:{case.line}\n  {case.naam}")
-        for problem in case.problems:
-            click.echo(f"    {problem}")
-    passed = len(result.cases) - len(result.failed)
-    if result.not_covered:
-        click.echo(f"Niet getest ({len(result.not_covered)}):")
-        for item in result.not_covered:
-            click.echo(f"  {item}")
-    click.echo(f"{schooljaar}: {passed} passed, {len(result.failed)} failed")
-    sys.exit(1 if result.failed else 0)
+    if bool(schooljaar) == alle:
+        raise UserError("geef een schooljaar op (bijvoorbeeld 2024-2025) of --alle")
+    years = available_years() if alle else [schooljaar]
+    failed = 0
+    with Voortgang(stil).balk("regels testen", len(years)) as voortgang:
+        for done, year in enumerate(years):
+            result = run_year(year)
+            voortgang(done + 1)
+            failed += len(result.failed)
+            for case in result.failed:
+                click.echo(f"{case.file}:{case.line}\n  {case.naam}")
+                for problem in case.problems:
+                    click.echo(f"    {problem}")
+            if result.not_covered:
+                click.echo(f"{year}: niet getest ({len(result.not_covered)}):")
+                for item in result.not_covered:
+                    click.echo(f"  {item}")
+            passed = len(result.cases) - len(result.failed)
+            click.echo(f"{year}: {passed} geslaagd, {len(result.failed)} mislukt")
+    sys.exit(1 if failed else 0)
 
 
 @main.group()
 def codetables():
-    """Show and compare DUO's code tables per school year."""
+    """Codetabellen van DUO per schooljaar tonen en vergelijken."""
 
 
 @codetables.command("show")
 @click.argument("schooljaar")
-@click.option("--vak", metavar="CODE", help="Show one vakcode")
-@click.option("--opleiding", metavar="CODE", help="Show one opleidingscode")
+@click.option("--vak", metavar="CODE", help="Toon een vakcode")
+@click.option("--opleiding", metavar="CODE", help="Toon een opleidingscode")
 @handle_errors
 def codetables_show(schooljaar, vak, opleiding):
-    """Show a school year's code tables, or one vak or opleiding."""
+    """Toon de codetabellen van een schooljaar, of een vak of opleiding."""
     from examenbron.engine.inputs.codetables import show_text
     click.echo(show_text(schooljaar, vak=vak, opleiding=opleiding), nl=False)
 
@@ -286,24 +398,27 @@ def codetables_show(schooljaar, vak, opleiding):
 @click.argument("jaar2")
 @handle_errors
 def codetables_diff(jaar1, jaar2):
-    """List codes added, removed and changed between two school years."""
+    """Noem de codes die tussen twee schooljaren zijn toegevoegd, vervallen of gewijzigd."""
     from examenbron.engine.inputs.codetables import diff_text
     click.echo(diff_text(jaar1, jaar2), nl=False)
 
 
 @main.command()
 @click.option("--kandidaten", "-n", type=click.IntRange(min=1), default=300, show_default=True,
-              help="Number of candidates")
-@click.option("--schooljaar", "-j", default="2024-2025", show_default=True, help="School year")
-@click.option("--seed", type=int, default=2025, show_default=True, help="Random seed (same seed, same file)")
-@click.option("--fouten/--zonder-fouten", default=True, show_default=True, help="Plant the documented errors")
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="CSV file to write")
+              help="Aantal kandidaten")
+@click.option("--schooljaar", "-j", default="2024-2025", show_default=True, help="Schooljaar")
+@click.option("--seed", type=int, default=2025, show_default=True,
+              help="Startgetal voor het toeval (zelfde getal, zelfde bestand)")
+@click.option("--fouten/--zonder-fouten", default=True, show_default=True,
+              help="Met of zonder de gedocumenteerde, opzettelijke fouten")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="BESTAND",
+              help="Het CSV-bestand dat wordt geschreven")
 @handle_errors
 def voorbeeld(kandidaten, schooljaar, seed, fouten, output):
-    """Write a realistic example results file (deterministic, with planted errors).
+    """Schrijf een realistisch voorbeeldbestand met resultaten (steeds hetzelfde, met opzettelijke fouten).
 
     \b
-    Example:
+    Voorbeeld:
       examenbron voorbeeld --kandidaten 300 --schooljaar 2024-2025 -o voorbeeld.csv
     """
     from examenbron.engine.samples.generate import generate, write_csv

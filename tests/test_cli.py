@@ -27,7 +27,8 @@ def test_json_output_has_stable_keys_and_masks_bsn(runner, tmp_path):
     result = runner.invoke(main, ["validate", EXAMPLE, "--format", "json", "-o", str(out), "--peildatum", "2025-06-20"])
     assert result.exit_code == 1
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert set(doc) == {"schooljaar", "regelset", "bestand", "peildatum", "kandidaten", "bevindingen", "samenvatting"}
+    assert set(doc) == {"formaat_versie", "geldig", "schooljaar", "regelset", "bestand", "peildatum",
+                        "peildatum_standaard", "kandidaten", "bevindingen", "samenvatting"}
     k = doc["kandidaten"][0]
     assert {"brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar", "leerweg", "uitslag_school",
             "uitslag_berekend", "voorwaarden_niet_gehaald"} <= set(k)
@@ -43,7 +44,7 @@ def test_json_output_has_stable_keys_and_masks_bsn(runner, tmp_path):
 def test_csv_output_is_the_findings_table(runner):
     result = runner.invoke(main, ["validate", EXAMPLE, "--format", "csv", "--peildatum", "2025-06-20"])
     header = result.output.splitlines()[0]
-    assert header.startswith("schooljaar;regel;code;ernst;brin")
+    assert header.startswith("\ufeffschooljaar;regel;code;ernst;brin")  # BOM: Excel reads it as UTF-8
 
 
 def test_html_report_opens(runner, tmp_path):
@@ -55,7 +56,7 @@ def test_html_report_opens(runner, tmp_path):
 def test_missing_file_exits_2_without_traceback(runner):
     result = runner.invoke(main, ["validate", "nope.csv"])
     assert result.exit_code == 2
-    assert "Error: nope.csv" in result.output and "Traceback" not in result.output
+    assert "Fout: nope.csv" in result.output and "Traceback" not in result.output
 
 
 def test_missing_columns_exit_2_and_name_them(runner, tmp_path):
@@ -84,7 +85,7 @@ def test_explain_shows_voorwaarden_and_uitslag(runner):
 
 def test_explain_unknown_leerling(runner):
     result = runner.invoke(main, ["explain", EXAMPLE, "--leerling", "nobody"])
-    assert result.exit_code == 2 and "no candidate" in result.output
+    assert result.exit_code == 2 and "geen kandidaat" in result.output
 
 
 def test_rules_lint_and_codetables_commands(runner):
@@ -105,7 +106,7 @@ def test_every_command_has_help(runner):
     for args in (["validate"], ["explain"], ["export"], ["rules", "lint"], ["rules", "test"],
                  ["codetables", "show"], ["codetables", "diff"], ["voorbeeld"]):
         result = runner.invoke(main, args + ["--help"])
-        assert result.exit_code == 0 and "Usage:" in result.output
+        assert result.exit_code == 0 and "Gebruik:" in result.output
 
 
 def test_export_writes_only_unblocked_candidates(runner, tmp_path):

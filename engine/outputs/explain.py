@@ -1,6 +1,13 @@
-"""Explain one candidate's uitslag: every vak, every derivation and every voorwaarde, in Dutch terms."""
+"""Explain candidates' uitslag: every vak, the derived values of their leerweg, every voorwaarde, in Dutch.
+
+`explain_many` renders many candidates at once (the HTML report explains up to a thousand): each
+value is turned into text once for all the candidates' rows, then the texts are assembled. The
+output uses only characters that a Windows (cp1252) console can show.
+"""
 
 from __future__ import annotations
+
+import textwrap
 
 import numpy as np
 
@@ -9,84 +16,158 @@ from examenbron.engine.evaluation.decide import STATUS_NAMES
 from examenbron.engine.outputs.texts import fill, name_values, value_texts
 
 STATUS_TEXT = {"gehaald": "gehaald", "niet gehaald": "NIET GEHAALD", "onbepaald": "onbepaald (gegevens ontbreken)"}
+LEEG = "onbekend"
+NAAM_BREEDTE = 34
 
 
-def exam_ids(outcome, leerlingnummer: str) -> list[int]:
-    """The candidate exams of a leerlingnummer (one per opleiding)."""
-    kandidaten = outcome.kandidaten
-    return kandidaten.loc[kandidaten["leerlingnummer"] == leerlingnummer, "exam_id"].tolist()
+def exam_ids(outcome, leerlingnummer: str, brin: str | None = None, vestiging: str | None = None) -> list[int]:
+    """The candidate exams of a leerlingnummer (one per opleiding), optionally at one school."""
+    k = outcome.kandidaten
+    pick = k["leerlingnummer"] == leerlingnummer
+    if brin:
+        pick &= k["brin"].str.upper() == brin.upper()
+    if vestiging:
+        pick &= k["vestiging"] == vestiging
+    return k.loc[pick, "exam_id"].tolist()
 
 
 def explain(outcome, exam_id: int) -> str:
     """A readable account of how the uitslag of one candidate exam was computed."""
+    return explain_many(outcome, [exam_id])[0]
+
+
+def explain_many(outcome, ids) -> list[str]:
+    """The explanation of each candidate exam in `ids`, in that order."""
+    ids = np.asarray(list(ids), dtype="int64")
+    if not len(ids):
+        return []
     ctx, rs = outcome.context, outcome.ruleset
-    k = outcome.kandidaten.iloc[exam_id]
-    lines = [f"Leerling {k['leerlingnummer']} — BRIN {k['brin']} vestiging {k['vestiging']}, opleiding "
-             f"{k['opleidingscode']} ({k['leerweg'] or 'onbekende leerweg'}), examenjaar {k['examenjaar']}",
-             f"Schooljaar {outcome.schooljaar}, regels {rs.versie}", ""]
-    lines += _vakken(ctx, rs.rollen, exam_id)
-    lines += ["", "Afgeleide waarden:"]
-    row = np.array([exam_id])
-    for derivation in rs.derivations:
-        if derivation.niveau != "kandidaat":
-            continue
-        value = ctx.kandidaat.values.get(derivation.naam)
-        if value is None or (np.asarray(value.null)[exam_id] and derivation.naam not in _used(rs)):
-            continue
-        lines.append(f"  {derivation.naam:<28} {value_texts(value, row, derivation.naam)[0]:<10} "
-                     f"{' '.join(derivation.omschrijving.split())[:90]}")
-    lines += ["", "Voorwaarden (slaag-zakregeling):"]
+    kandidaten = outcome.kandidaten.set_index("exam_id").loc[ids].reset_index().to_dict("records")
+    out = [[] for _ in ids]
+    for pos, k in enumerate(kandidaten):
+        out[pos] += [f"Leerling {k['leerlingnummer']} - BRIN {k['brin']} vestiging {k['vestiging']}, opleiding "
+                     f"{k['opleidingscode']} ({k['leerweg'] or 'leerweg onbekend'}), examenjaar {k['examenjaar']}",
+                     f"Schooljaar {outcome.schooljaar}, regelset {rs.metadata.get('status') or ''} "
+                     f"versie {str(rs.versie)[:12]}", ""]
+    for pos, lines in enumerate(_vakken(ctx, rs.rollen, ids)):
+        out[pos] += lines
+    relevant = _relevant_names(rs)
+    values = ctx.kandidaat.values
+    derived = [(d, value_texts(values[d.naam], ids, d.naam)) for d in rs.derivations
+               if d.niveau == "kandidaat" and d.naam in values]
+    for pos, k in enumerate(kandidaten):
+        names = relevant(k["leerweg"])
+        out[pos] += ["", f"Afgeleide waarden voor {k['leerweg'] or 'deze kandidaat'}:"]
+        out[pos] += [f"  {d.naam:<28} {_empty(text[pos]):<10} {_short(d.omschrijving)}"
+                     for d, text in derived if d.naam in names]
+        out[pos] += ["", "Voorwaarden (slaag-zakregeling):"]
     lookup = lambda name: ctx.lookup(name, "kandidaat")  # noqa: E731
     for rule in rs.voorwaarden:
         status = outcome.decision.status.get(rule.id)
-        if status is None or not status[exam_id]:
+        if status is None:
             continue
-        state = STATUS_NAMES[status[exam_id]]
-        lines.append(f"  [{STATUS_TEXT[state]}] {rule.id}: {' '.join(rule.omschrijving.split())}")
-        lines.append(f"      waarden: {name_values(read_names(rule), lookup, row)[0]}")
-        if state != "gehaald":
-            lines.append(f"      melding: {fill(rule.melding, lookup, row)[0]}")
-        lines.append(f"      grondslag: {rule.grondslag}  [{rule.file}:{rule.line}]")
-        if rule.toelichting:
-            lines.append(f"      toelichting: {' '.join(rule.toelichting.split())}")
-    lines += ["", _verdict(k, outcome.decision, exam_id)]
-    findings = outcome.findings[outcome.findings["exam_id"] == exam_id]
-    if len(findings):
-        lines += ["", "Bevindingen:"]
-        lines += [f"  [{f.ernst} {f.code}] {f.melding}" for f in findings.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
+        states = np.asarray(status)[ids]
+        if not states.any():
+            continue
+        waarden = name_values(read_names(rule), lookup, ids)
+        meldingen = fill(rule.melding, lookup, ids) if (states > 1).any() else None
+        for pos in np.flatnonzero(states):
+            state = STATUS_NAMES[states[pos]]
+            lines = out[pos]
+            lines.append(f"  [{STATUS_TEXT[state]}] {rule.id}: {' '.join(rule.omschrijving.split())}")
+            lines.append(f"      waarden: {_empty_values(waarden[pos])}")
+            if state != "gehaald":
+                lines.append(f"      melding: {meldingen[pos]}")
+            lines.append(f"      grondslag: {rule.grondslag}  [{rule.file}:{rule.line}]")
+            if rule.toelichting:
+                lines.append(f"      toelichting: {' '.join(rule.toelichting.split())}")
+    findings = outcome.findings[outcome.findings["exam_id"].isin(ids)]
+    lines = ("  [" + findings["ernst"].astype(str) + " " + findings["code"].fillna("").astype(str) + "] "
+             + findings["melding"].astype(str))
+    per_exam = lines.groupby(findings["exam_id"].to_numpy()).agg(list).to_dict()
+    for pos, (eid, k) in enumerate(zip(ids.tolist(), kandidaten)):
+        out[pos] += ["", _verdict(k, outcome.decision, eid)]
+        if eid in per_exam:
+            out[pos] += ["", "Bevindingen:", *per_exam[eid]]
+    return ["\n".join(lines) + "\n" for lines in out]
 
 
-def _used(rs) -> set:
-    names = set()
-    for rule in rs.voorwaarden:
-        names |= rule.voorwaarde.names()
-    return names
+def _short(text: str) -> str:
+    return " ".join(str(text or "").split())
 
 
-def _vakken(ctx, rollen: dict, exam_id: int) -> list[str]:
-    """The vak table; computed values are read through the rule set's roles (engine.rulesets.roles)."""
-    rows = np.arange(ctx.starts[exam_id], ctx.starts[exam_id] + ctx.counts[exam_id])
+def _empty(text: str) -> str:
+    return LEEG if text == "leeg" else text
+
+
+def _empty_values(text: str) -> str:
+    """'a=leeg; b=5' -> 'a=onbekend; b=5'."""
+    return "; ".join(part[:-4] + LEEG if part.endswith("=leeg") else part for part in text.split("; "))
+
+
+def _relevant_names(rs):
+    """leerweg -> the derived names its voorwaarden read, directly or through other derivations."""
+    by_name = {d.naam: d for d in rs.derivations}
+    extra = set(rs.metadata.get("rapporteer") or [])
+    cache = {}
+
+    def for_leerweg(leerweg):
+        if leerweg not in cache:
+            todo = set(extra)
+            for rule in rs.voorwaarden:
+                if rule.leerwegen is None or leerweg in rule.leerwegen:
+                    todo |= rule.voorwaarde.names()
+                    if rule.wanneer is not None:
+                        todo |= rule.wanneer.names()
+            seen = set()
+            while todo:
+                name = todo.pop()
+                if name in seen or name not in by_name:
+                    continue
+                seen.add(name)
+                for leerwegen, node, _ in by_name[name].variants:
+                    if leerwegen is None or leerweg in leerwegen:
+                        todo |= node.names()
+            cache[leerweg] = seen
+        return cache[leerweg]
+    return for_leerweg
+
+
+def _vakken(ctx, rollen: dict, ids) -> list[list[str]]:
+    """The vak table of each candidate; computed values are read through the rule set's roles."""
+    starts, counts = np.asarray(ctx.starts)[ids], np.asarray(ctx.counts)[ids]
+    rows = np.concatenate([np.arange(s, s + c) for s, c in zip(starts, counts)]) if len(ids) else np.zeros(0, int)
     vak = ctx.vak.values
 
     def col(name):
-        return value_texts(vak[name], rows, name) if name in vak else np.full(len(rows), "")
+        return value_texts(vak[name], rows, name) if name in vak else np.full(len(rows), "leeg", dtype=object)
 
-    header = f"  {'vak':<6} {'naam':<34} {'SE':>5} {'CE1':>5} {'CE2':>5} {'CE3':>5} {'gemeld':>6} " \
-             f"{'berekend':>8}  telt mee als"
-    lines = ["Vakken:", header]
-    codes, names, se, ce = col("vakcode"), col("vaknaam"), col("se_cijfer"), (col("ce1"), col("ce2"), col("ce3"))
+    codes, names, se = col("vakcode"), col("vaknaam"), col("se_cijfer")
+    ce = (col("ce1"), col("ce2"), col("ce3"))
     beoordeling, gemeld, berekend = col("se_beoordeling"), col("eindcijfer"), col(rollen["eindcijfer"])
-    for i, r in enumerate(rows):
-        se_text = se[i] if se[i] != "leeg" else (beoordeling[i] if beoordeling[i] != "leeg" else "-")
-        lines.append(f"  {codes[i]:<6} {str(names[i])[:34]:<34} {se_text:>5} "
-                     + " ".join(f"{c[i] if c[i] != 'leeg' else '-':>5}" for c in ce)
-                     + f" {gemeld[i] if gemeld[i] != 'leeg' else '-':>6} {berekend[i] if berekend[i] != 'leeg' else '-':>8}"
-                     + f"  {_counts_as(vak, rollen, r)}")
-        how = _how(vak, rollen, r)
-        if how:
-            lines.append(f"  {'':<6} {how}")
-    return lines
+    header = (f"  {'vak':<6} {'naam':<{NAAM_BREEDTE}} {'SE':>5} {'CE1':>5} {'CE2':>5} {'CE3':>5} {'gemeld':>6} "
+              f"{'berekend':>8}  telt mee als")
+    out, at = [], 0
+    for count in counts:
+        lines = ["Vakken:", header]
+        for i in range(at, at + count):
+            r = rows[i]
+            se_text = se[i] if se[i] != "leeg" else (beoordeling[i] if beoordeling[i] != "leeg" else "-")
+            name_lines = textwrap.wrap(names[i] if names[i] != "leeg" else LEEG, NAAM_BREEDTE) or [""]
+            lines.append(f"  {codes[i]:<6} {name_lines[0]:<{NAAM_BREEDTE}} {se_text:>5} "
+                         + " ".join(f"{_dash(c[i]):>5}" for c in ce)
+                         + f" {_dash(gemeld[i]):>6} {_dash(berekend[i]):>8}  {_counts_as(vak, rollen, r)}")
+            lines += [f"  {'':<6} {more}" for more in name_lines[1:]]
+            how = _how(vak, rollen, r)
+            if how:
+                lines.append(f"  {'':<6} {how}")
+        out.append(lines)
+        at += count
+    return out
+
+
+def _dash(text: str) -> str:
+    return "-" if text == "leeg" else text
 
 
 def _flag(vak, name, r) -> bool:

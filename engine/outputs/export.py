@@ -67,7 +67,7 @@ class ExportSummary:
 
 
 def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, input_sha256, eindcijfers,
-                   alles_of_niets=False, kandidaten=None) -> ExportSummary:
+                   alles_of_niets=False, kandidaten=None, voortgang=None) -> ExportSummary:
     """Write the messages of all unblocked candidate exams, then remove stale files, then the manifest.
 
     ``findings`` is the findings table (engine.outputs.findings); its afkeur rows, together with those of
@@ -75,6 +75,7 @@ def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, i
     ``eindcijfers`` holds the eindcijfer per tijdvak (columns ``TIJDVAK_ROLES``, whole grades, indexed
     like ``results.vakken``) as the rule set computes them (engine.pipeline.vak_roles).
     ``kandidaten`` (optional, indexed by exam_id) supplies ``leerweg`` for the totals.
+    ``voortgang`` (optional) is called with the number of candidate exams handled so far.
     Raises ExportError, before anything visible changes, when a message does not validate.
     """
     out = Path(out_dir)
@@ -98,7 +99,8 @@ def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, i
     out.mkdir(parents=True, exist_ok=True)
     with _export_lock(out):
         existing = _clean_and_list(out)
-        digests, staged, unchanged = _stage(out, exported, names, exam_rows, rows, starts, ends, existing, ex)
+        digests, staged, unchanged = _stage(out, exported, names, exam_rows, rows, starts, ends, existing, ex,
+                                            voortgang or (lambda done: None), n - len(exported))
         for name in staged:
             os.replace(out / _tmp(name), out / name)
         _fsync_dir(out)
@@ -272,17 +274,20 @@ def _clean_and_list(out):
     return existing
 
 
-def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, ex):
+def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, ex, voortgang, blocked):
     """Build and validate every message; write the changed ones to fsynced temp files.
 
     Returns (sha256 per exam position, staged names, number unchanged). If any message is
     invalid, the temp files are removed and ExportError lists the refused messages.
+    `voortgang(done)` hears every 256 messages how many candidate exams (blocked included) are done.
     """
     digests, staged, errors, unchanged = {}, [], [], 0
     in_flight = deque()
     try:
         with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-            for i in exported:
+            for done, i in enumerate(exported):
+                if done % _IN_FLIGHT == 0:
+                    voortgang(blocked + done)
                 s, e = starts[i], ends[i]
                 try:
                     data = build_message(exam_rows[i], zip(*(col[s:e] for col in rows)))
@@ -302,6 +307,7 @@ def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, ex):
                     in_flight.popleft().result()
             for future in in_flight:
                 future.result()
+            voortgang(blocked + len(exported))
         if errors:
             shown = "\n".join(errors[:_MAX_ERRORS_SHOWN])
             more = len(errors) - _MAX_ERRORS_SHOWN

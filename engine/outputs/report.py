@@ -6,24 +6,92 @@ full: the findings already carry masked values, and candidate rows carry no BSN 
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
-from collections import Counter
+from dataclasses import replace
 
+import numpy as np
+import pandas as pd
+
+from examenbron.engine.outputs.charts import disagreement, number_values, school_keys
 from examenbron.engine.outputs.findings import FINDINGS_COLUMNS
+from examenbron.engine.outputs.texts import aantal, spreadsheet_safe
 
 PUBLIC_FINDINGS_COLUMNS = [c for c in FINDINGS_COLUMNS if c != "exam_id"]
 ERNST_ORDER = ("afkeur", "attentie", "info")
 UITSLAG_ORDER = ("geslaagd", "afgewezen", "onvolledig", "niet_bepaald")
+FORMAAT_VERSIE = "1.0"
+# The candidate keys of the JSON contract; values a rule set adds with `rapporteer:` go under "extra".
+KANDIDAAT_KEYS = ("brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar", "leerweg",
+                  "uitslag_school", "uitslag_berekend", "voorwaarden_niet_gehaald", "voorwaarden_onbepaald",
+                  "weglaten_vak", "weglaten_regel")
+LEGENDA = {
+    "onvolledig": "onvolledig: de uitslag kan niet worden berekend omdat gegevens ontbreken "
+                  "(bijvoorbeeld een cijfer of het combinatiecijfer); dit is geen afwijzing",
+    "niet bepaald": "niet bepaald: de school meldt T (teruggetrokken), D (deeleindexamen) of S (gespreid "
+                    "examen); examenbron berekent dan geen uitslag",
+}
+TERMIJN_REGELS = "TERMIJN-"  # rules whose outcome depends on the peildatum
 
 
-def exit_code(outcome) -> int:
-    """0 when there is no afkeur finding, 1 when there is at least one."""
-    return 1 if (outcome.findings["ernst"] == "afkeur").any() else 0
+def exit_code(outcome, fail_on: str = "afkeur") -> int:
+    """0 when no finding is at least as severe as `fail_on` ('afkeur' or 'attentie'), else 1."""
+    failing = ERNST_ORDER[:ERNST_ORDER.index(fail_on) + 1]
+    return 1 if outcome.findings["ernst"].isin(failing).any() else 0
+
+
+def select_findings(outcome, select=(), ignore=()):
+    """The outcome with only the findings of the selected rules (ids or codes), minus the ignored ones.
+
+    Raises InputError for a selector that names no rule or code of this run.
+    """
+    from examenbron.engine.errors import InputError
+    if not select and not ignore:
+        return outcome
+    f = outcome.findings
+    known = {str(v).upper() for v in f["regel"].dropna()} | {str(v).upper() for v in f["code"].dropna()}
+    for rule in [*outcome.ruleset.checks, *outcome.ruleset.voorwaarden]:
+        known |= {rule.id.upper(), str(rule.code or "").upper()}
+    unknown = [s for s in (*select, *ignore) if s.upper() not in known]
+    if unknown:
+        raise InputError(f"onbekende regel of signaalcode: {', '.join(unknown)} "
+                         f"(zie `examenbron rules lint {outcome.schooljaar}` voor de regels)")
+
+    def matches(selectors):
+        wanted = {s.upper() for s in selectors}
+        return f["regel"].astype(str).str.upper().isin(wanted) | f["code"].astype(str).str.upper().isin(wanted)
+
+    keep = matches(select) if select else pd.Series(True, index=f.index)
+    if ignore:
+        keep &= ~matches(ignore)
+    return replace(outcome, findings=f[keep].reset_index(drop=True))
+
+
+def regelset_text(outcome) -> str:
+    """'2024-2025 (definitief, versie 652633fc)': the rule set by year, status and version."""
+    status = outcome.ruleset.metadata.get("status") or "status onbekend"
+    return f"{outcome.schooljaar} ({status}, versie {str(outcome.ruleset.versie)[:12]})"
+
+
+def peildatum_notes(outcome, peildatum: datetime.date, standaard: bool) -> list[str]:
+    """What the reader must know about the peildatum: the default, and a late one."""
+    notes = []
+    if standaard:
+        notes.append(f"Peildatum {peildatum:%d-%m-%Y} is de datum van vandaag (standaard; kies een andere "
+                     "met --peildatum).")
+    jaren = outcome.kandidaten["examenjaar"].dropna()
+    if len(jaren):
+        examenjaar = int(jaren.mode().iloc[0])
+        if peildatum > datetime.date(examenjaar, 12, 31):
+            notes.append(f"Let op: de peildatum ligt ruim na examenjaar {examenjaar}. De termijncontroles "
+                         "(regels TERMIJN-…) hangen van de peildatum af; kies met --peildatum de dag van "
+                         "uitwisseling om die bevindingen te laten kloppen.")
+    return notes
 
 
 def summary(outcome) -> dict:
-    """Counts per ernst, per rule, per leerweg and per computed uitslag."""
+    """Counts per ernst, per rule (with its omschrijving), per leerweg and per computed uitslag."""
     findings, kandidaten = outcome.findings, outcome.kandidaten
     per_regel = (findings.groupby(["regel", "code", "ernst"], dropna=False).size()
                  .sort_values(ascending=False, kind="stable"))
@@ -38,7 +106,8 @@ def summary(outcome) -> dict:
         "vakrijen": int(len(outcome.results.vakken)),
         "kandidaten_met_afkeur": int(blocked),
         "bevindingen_per_ernst": {e: int((findings["ernst"] == e).sum()) for e in ERNST_ORDER},
-        "bevindingen_per_regel": [{"regel": r, "code": c, "ernst": e, "aantal": int(n)}
+        "bevindingen_per_regel": [{"regel": r, "code": c, "ernst": e, "aantal": int(n),
+                                   "omschrijving": omschrijving(outcome, r)}
                                   for (r, c, e), n in per_regel.items()],
         "per_leerweg": per_leerweg,
         "uitslag_berekend": {u: int((kandidaten["uitslag_berekend"] == u).sum()) for u in UITSLAG_ORDER},
@@ -46,18 +115,55 @@ def summary(outcome) -> dict:
     }
 
 
-def to_json(outcome, *, peildatum) -> str:
-    """One document with stable keys (see docs/datamodel.md §3); large tables go through pandas' C encoder."""
-    kandidaten = outcome.kandidaten.drop(columns=["exam_id"])
+def _rules_by_id(outcome) -> dict:
+    return {r.id: r for r in [*outcome.ruleset.checks, *outcome.ruleset.voorwaarden]}
+
+
+def omschrijving(outcome, regel: str) -> str:
+    """A rule's omschrijving on one line; the reading checks (INV-…) are described in normalise.RULES."""
+    from examenbron.engine.inputs.normalise import RULES
+    rule = _rules_by_id(outcome).get(regel)
+    if rule is not None:
+        return _one_line(rule.omschrijving)
+    return f"Bij het inlezen: {RULES[regel][1]}" if regel in RULES else ""
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text or "").split())
+
+
+def public_kandidaten(outcome) -> pd.DataFrame:
+    """The candidate table with the contract's fixed columns; rule-set extras nested under 'extra'."""
+    k = outcome.kandidaten
+    extras = [c for c in k.columns if c not in KANDIDAAT_KEYS and c != "exam_id"]
+    frame = k[list(KANDIDAAT_KEYS)].copy()
+    values = outcome.context.kandidaat.values
+    plain = pd.DataFrame(index=k.index)
+    for name in extras:
+        value = values.get(name)
+        if value is not None and value.kind == "num":  # a number, not its integer numerator
+            numbers = number_values(value, len(k))
+            plain[name] = pd.Series(numbers, index=k.index, dtype=object).where(~np.isnan(numbers), None)
+        else:
+            plain[name] = k[name].astype(object).where(k[name].notna(), None)
+    frame["extra"] = plain.to_dict("records") if extras else [{} for _ in range(len(k))]
+    return frame
+
+
+def to_json(outcome, *, peildatum, standaard_peildatum: bool = False) -> str:
+    """One document following schemas/rapport-1.json (docs/json-formaat.md); large tables go through pandas."""
     head = {
+        "formaat_versie": FORMAAT_VERSIE,
+        "geldig": exit_code(outcome) == 0,
         "schooljaar": outcome.schooljaar,
         "regelset": {"naam": outcome.ruleset.naam, "versie": outcome.ruleset.versie,
                      "status": outcome.ruleset.metadata.get("status")},
-        "bestand": outcome.results.source,
+        "bestand": str(outcome.results.source),
         "peildatum": peildatum.isoformat(),
+        "peildatum_standaard": bool(standaard_peildatum),
     }
     parts = [json.dumps(head, ensure_ascii=False)[:-1],
-             ', "kandidaten": ', kandidaten.to_json(orient="records", force_ascii=False),
+             ', "kandidaten": ', public_kandidaten(outcome).to_json(orient="records", force_ascii=False),
              ', "bevindingen": ', outcome.findings[PUBLIC_FINDINGS_COLUMNS].to_json(orient="records", force_ascii=False),
              ', "samenvatting": ', json.dumps(summary(outcome), ensure_ascii=False, default=_json_default), "}\n"]
     return "".join(parts)
@@ -71,63 +177,108 @@ def _json_default(value):
     return str(value)
 
 
-def to_csv(outcome) -> str:
-    """The findings table as CSV (`;`, UTF-8), one finding per line."""
+def to_csv(outcome, **_) -> str:
+    """The findings table as CSV for Excel: UTF-8 with BOM, `;` separated, one finding per line.
+
+    Text that would start a formula in a spreadsheet is prefixed with a quote (see spreadsheet_safe).
+    """
     buffer = io.StringIO()
-    outcome.findings[PUBLIC_FINDINGS_COLUMNS].to_csv(buffer, sep=";", index=False)
+    buffer.write("\ufeff")
+    spreadsheet_safe(outcome.findings[PUBLIC_FINDINGS_COLUMNS]).to_csv(buffer, sep=";", index=False)
     return buffer.getvalue()
 
 
-def to_text(outcome, *, peildatum, limit: int = 15) -> str:
+def to_text(outcome, *, peildatum, standaard_peildatum: bool = False, limit: int = 15) -> str:
     """A summary a person reads at a glance, then the first findings."""
     s = summary(outcome)
     ernst = s["bevindingen_per_ernst"]
     lines = [
-        f"examenbron — {outcome.results.source}",
-        f"Schooljaar {outcome.schooljaar} (regels {outcome.ruleset.versie}, "
-        f"{outcome.ruleset.metadata.get('status')}), peildatum {peildatum:%d-%m-%Y}",
-        f"{s['kandidaten']} kandidaten, {s['vakrijen']} vakrijen",
+        f"examenbron - {outcome.results.source}",
+        f"Schooljaar {outcome.schooljaar}: regelset {outcome.ruleset.metadata.get('status') or 'status onbekend'}, "
+        f"versie {str(outcome.ruleset.versie)[:12]}; peildatum {peildatum:%d-%m-%Y}",
+        *peildatum_notes(outcome, peildatum, standaard_peildatum),
+        f"{aantal(s['kandidaten'], 'kandidaat', 'kandidaten')}, {aantal(s['vakrijen'], 'vakrij', 'vakrijen')}",
         "",
-        f"Bevindingen: {ernst['afkeur']} afkeur, {ernst['attentie']} attentie, {ernst['info']} info"
-        f" — {s['kandidaten_met_afkeur']} kandidaten met een afkeur worden niet uitgewisseld",
+        f"Bevindingen: {ernst['afkeur']} afkeur, {ernst['attentie']} attentie, {ernst['info']} info",
     ]
-    lines += ["", f"{'leerweg':<9} {'kandidaten':>10} {'geslaagd':>9} {'afgewezen':>10} "
-                  f"{'onvolledig':>11} {'niet bepaald':>13}"]
+    if s["kandidaten_met_afkeur"]:
+        lines.append(f"{aantal(s['kandidaten_met_afkeur'], 'kandidaat', 'kandidaten')} met een afkeur "
+                     f"{'wordt' if s['kandidaten_met_afkeur'] == 1 else 'worden'} niet uitgewisseld met BRON")
+    lines += ["", "Berekende uitslag per leerweg:",
+              f"{'leerweg':<9} {'kandidaten':>10} {'geslaagd':>9} {'afgewezen':>10} "
+              f"{'onvolledig':>11} {'niet bepaald':>13}"]
     for name, row in s["per_leerweg"].items():
         lines.append(f"{name:<9} {row['kandidaten']:>10} {row['geslaagd']:>9} {row['afgewezen']:>10} "
                      f"{row['onvolledig']:>11} {row['niet_bepaald']:>13}")
+    lines += [f"  {text}" for text in LEGENDA.values()]
     if s["bevindingen_per_regel"]:
-        lines += ["", "Per regel:"]
-        for row in s["bevindingen_per_regel"][:20]:
-            lines.append(f"  {row['aantal']:>7}  {row['ernst']:<8} {row['code']:<6} {row['regel']}")
+        lines += ["", "Bevindingen per regel:"]
+        for row in s["bevindingen_per_regel"]:
+            lines.append(f"  {row['aantal']:>7}  {row['ernst']:<8} {row['code'] or '':<6} {row['regel']}: "
+                         f"{row['omschrijving'] or '(geen omschrijving)'}")
     if outcome.skipped:
         lines += ["", "Overgeslagen regels (niet uitgevoerd, dus ook niet goedgekeurd):"]
         lines += [f"  {item['regel']}: {item['reden']}" for item in outcome.skipped]
     findings = outcome.findings
     if len(findings):
         shown = findings.head(limit)
-        lines += ["", f"Eerste {len(shown)} van {len(findings)} bevindingen:"]
+        lines += ["", f"Eerste {len(shown)} van {aantal(len(findings), 'bevinding', 'bevindingen')}:"]
         for row in shown.itertuples(index=False):
             vak = f" vak {row.vakcode}" if isinstance(row.vakcode, str) else ""
             lines.append(f"  rij {row.bron_rij}: leerling {row.leerlingnummer}{vak} [{row.ernst} {row.code}] "
                          f"{row.melding}")
         if len(findings) > limit:
-            lines.append("  … gebruik --format csv, json of html voor alle bevindingen")
+            lines.append("  ... alle bevindingen: --format html (rapport), xlsx, csv of json")
     return "\n".join(lines) + "\n"
 
 
-def to_html(outcome, *, peildatum) -> str:
-    """A self-contained HTML report a school administrator can open in a browser."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
-    env = Environment(loader=PackageLoader("examenbron.engine.outputs", "templates"), autoescape=select_autoescape(["html"]))
-    findings = outcome.findings[PUBLIC_FINDINGS_COLUMNS].head(5000)
-    findings = findings.astype(object).where(findings.notna(), "")
-    afgewezen = outcome.kandidaten[outcome.kandidaten["uitslag_berekend"] != "geslaagd"]
-    return env.get_template("rapport.html").render(
-        outcome=outcome, s=summary(outcome), peildatum=peildatum, findings=findings.to_dict("records"),
-        total=len(outcome.findings), afwijkend=afgewezen.head(2000).to_dict("records"),
-        codes=Counter(outcome.findings["code"]),
-    )
+def rule_rows(outcome) -> list[dict]:
+    """Every check and voorwaarde (and reading check) with its omschrijving, grondslag and number of findings."""
+    counts = outcome.findings.groupby(["regel", "ernst"]).size()
+    skipped = {item["regel"]: item["reden"] for item in outcome.skipped}
+    rows = []
+    for rule in [*outcome.ruleset.checks, *outcome.ruleset.voorwaarden]:
+        per = {e: int(counts.get((rule.id, e), 0)) for e in ERNST_ORDER}
+        rows.append({"id": rule.id, "code": rule.code or "", "ernst": rule.ernst or "",
+                     "soort": rule.soort, "omschrijving": " ".join(rule.omschrijving.split()),
+                     "grondslag": rule.grondslag or "", "bron": f"{rule.file}:{rule.line}",
+                     "aantal": sum(per.values()), "overgeslagen": skipped.get(rule.id, "")})
+    known = {r["id"] for r in rows}
+    for (regel, ernst), n in counts.items():  # findings of reading the file (INV-…) carry no rule object
+        if regel not in known:
+            known.add(regel)
+            rows.append({"id": regel, "code": "", "ernst": ernst, "soort": "invoer",
+                         "omschrijving": omschrijving(outcome, regel), "grondslag": "", "bron": "",
+                         "aantal": int(counts[regel].sum()), "overgeslagen": ""})
+    return sorted(rows, key=lambda r: (-r["aantal"], r["id"]))
 
 
-RENDERERS = {"text": to_text, "json": to_json, "html": to_html}
+def per_school_rows(outcome) -> list[dict]:
+    """Per school (brin + vestiging): candidates per computed uitslag, disagreements, afkeur."""
+    k = outcome.kandidaten
+    f = outcome.findings
+    frame = pd.DataFrame({"school": school_keys(k), "uitslag": k["uitslag_berekend"],
+                          "afwijkend": disagreement(k),
+                          "afkeur": k["exam_id"].isin(f.loc[f["ernst"] == "afkeur", "exam_id"])})
+    rows = []
+    for school, group in frame.groupby("school", sort=True):
+        rows.append({"school": school, "kandidaten": len(group),
+                     **{u: int((group["uitslag"] == u).sum()) for u in ("geslaagd", "afgewezen", "onvolledig",
+                                                                          "niet_bepaald")},
+                     "afwijkend": int(group["afwijkend"].sum()), "afkeur": int(group["afkeur"].sum())})
+    return rows
+
+
+def to_html(outcome, **options) -> str:
+    """The HTML report (engine/outputs/html.py)."""
+    from examenbron.engine.outputs.html import to_html as render
+    return render(outcome, **options)
+
+
+def to_xlsx(outcome, **options) -> bytes:
+    """The Excel report (engine/outputs/xlsx.py)."""
+    from examenbron.engine.outputs.xlsx import to_xlsx as render
+    return render(outcome, **options)
+
+
+RENDERERS = {"text": to_text, "json": to_json, "csv": to_csv, "html": to_html, "xlsx": to_xlsx}

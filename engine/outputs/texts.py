@@ -72,3 +72,24 @@ def name_values(names, lookup, rows: np.ndarray) -> np.ndarray:
     for i, name in enumerate(names):
         out = out + (("; " if i else "") + name + "=") + value_texts(lookup(name), rows, name)
     return out
+
+
+def aantal(n: int, enkelvoud: str, meervoud: str) -> str:
+    """'1 kandidaat', '2 kandidaten', '1.234 bevindingen' (Dutch thousands separator)."""
+    return f"{n:,}".replace(",", ".") + " " + (enkelvoud if n == 1 else meervoud)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame):
+    """A copy of `frame` whose text cells cannot start a spreadsheet formula (prefixed with ')."""
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if column.dtype == object or str(column.dtype) == "string":
+            text = column.where(column.map(lambda v: isinstance(v, str)), None)
+            risky = text.str.startswith(FORMULA_START, na=False)
+            if risky.any():
+                out[name] = column.where(~risky, "'" + text)
+    return out

@@ -37,6 +37,7 @@ ROLES = {
     "telt_mee": Role("vak", "bool", "het vak telt mee voor de uitslag (explain)"),
     "combinatieonderdeel": Role("vak", "bool", "het vak is een onderdeel van het combinatiecijfer (explain)"),
     "eigen_eindcijfer": Role("vak", "bool", "het vak telt met een eigen eindcijfer in de uitslag (explain)"),
+    "gemiddelde_ce": Role("kandidaat", "num", "het onafgeronde gemiddelde van de CE-cijfers (grafiek in het rapport)"),
 }
 
 UITSLAG_NIET_BEPALEN = "uitslag_niet_bepalen"
