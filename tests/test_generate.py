@@ -27,7 +27,7 @@ def leerweg(code: str) -> str:
         return "VWO"
     if code[:2] == "03":
         return "HAVO"
-    if code == "0400":
+    if code == "0400" or code.startswith("047"):   # TL (with profiel since the generator uses 0470-0473)
         return "VMBO-TL"
     return {"1": "VMBO-BB", "5": "VMBO-BB", "2": "VMBO-KB", "6": "VMBO-KB", "3": "VMBO-GL", "7": "VMBO-GL"}[code[2]]
 

@@ -163,7 +163,7 @@ def test_xlsx_needs_an_output_file(runner):
 def test_summary_speaks_to_an_administrator(runner, tmp_path):
     result = runner.invoke(main, ["validate", EXAMPLE])
     out = result.output
-    assert "300 kandidaten, 3.194 vakrijen" in out
+    assert "300 kandidaten, 3.207 vakrijen" in out
     assert "regelset definitief, versie" in out
     assert "is de datum van vandaag (standaard" in out
     assert "ruim na examenjaar 2025" in out  # today is after 2025; the deadline findings depend on it
@@ -245,3 +245,25 @@ def test_chart_specs_are_valid_vega_lite():
         assert not errors, (name, errors[:3])
     per_school = charts.chart_data(outcome)["per_school"]
     assert per_school["n"].sum() == len(outcome.kandidaten)
+
+
+def test_export_ends_with_counts_and_the_blocked_candidates(runner, tmp_path):
+    out = tmp_path / "bron"
+    first = runner.invoke(main, ["export", EXAMPLE, *PEILDATUM, "--out", str(out)])
+    assert first.exit_code == 1
+    assert "287 van 300 kandidaten uitgewisseld" in first.output
+    assert "287 geschreven, 0 ongewijzigd, 0 verwijderd, 13 geblokkeerd" in first.output
+    blocked = [line for line in first.output.splitlines() if line.startswith("  leerling ")]
+    assert len(blocked) == 13 and any(line.endswith(": EB601") for line in blocked)
+    assert "━" not in first.output and "inlezen" not in first.output  # no progress display off a terminal
+    again = runner.invoke(main, ["export", EXAMPLE, *PEILDATUM, "--out", str(out), "--stil"])
+    assert "0 geschreven, 287 ongewijzigd, 0 verwijderd, 13 geblokkeerd" in again.output
+
+
+def test_a_long_blocked_list_says_where_the_rest_is():
+    from examenbron.cli import _blocked_list
+    outcome = examenbron.validate(EXAMPLE, peildatum=datetime.date(2025, 6, 20))
+    text = _blocked_list(outcome, Path("bron/manifest.json"), nothing_written=False, shown=5)
+    lines = text.splitlines()
+    assert lines[0] == "Geblokkeerd:" and len(lines) == 7
+    assert lines[-1] == "  ... en nog 8; zie bron/manifest.json"

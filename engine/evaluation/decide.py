@@ -1,11 +1,12 @@
 """Decide each candidate's uitslag from the slaag-zak voorwaarden of the rule set.
 
 A candidate is geslaagd when every applicable voorwaarde holds for the reported vakken, or — the
-law's "could have passed" rule and, in 2020-2021/2021-2022, the wegstreepregeling — when they hold
-after leaving out one vak that a weglaatregel allows. Leaving out is tried only for candidates
-who fail otherwise, and each scenario is evaluated by the same evaluator as the base case. Exams
-whose school uitslag is in the rule set's parameter `uitslag_niet_bepalen` (T, D, S) are not
-decided. Unknown voorwaarden (missing grades) give `onvolledig`.
+law's "could have passed" rule (UB WVO 2020 art. 3.33 lid 3: one or more extra vakken, a
+weglaatregel with `meerdere`) and, in 2020-2021/2021-2022, the wegstreepregeling (one vak) — when
+they hold after leaving out vakken that a weglaatregel allows. Leaving out is tried only for
+candidates who fail otherwise, and each scenario is evaluated by the same evaluator as the base
+case. Exams whose school uitslag is in the rule set's parameter `uitslag_niet_bepalen` (T, D, S)
+are not decided. Unknown voorwaarden (missing grades) give `onvolledig`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from examenbron.engine.evaluation.backends import NIET_GEHAALD, ONBEPAALD, STATUS_NAMES
+from examenbron.engine.evaluation.backends import NIET_GEHAALD, NVT, ONBEPAALD, STATUS_NAMES
 from examenbron.engine.evaluation.frames import Context, Level
 from examenbron.engine.language.values import Value
 from examenbron.engine.rulesets.roles import UITSLAG_NIET_BEPALEN
+
+MAX_WEGLATEN = 5   # allowed vakken per candidate combined when a weglaatregel allows several
 
 
 @dataclass
@@ -26,11 +30,12 @@ class Decision:
 
     uitslag: np.ndarray                 # 'geslaagd' | 'afgewezen' | 'onvolledig' | 'niet_bepaald'
     status: dict                        # voorwaarde id -> int8 array, an index into STATUS_NAMES
-    weglaten_rij: np.ndarray            # vak row left out to pass, -1 if none
+    weglaten_rij: np.ndarray            # (first) vak row left out to pass, -1 if none
     weglaatregel: np.ndarray            # id of the weglaatregel used, '' if none
     niet_gehaald: list                  # per candidate: ids of the voorwaarden not met
     onbepaald: list                     # per candidate: ids of the voorwaarden that could not be decided
     scenario_status: dict               # voorwaarde id -> statuses seen while leaving vakken out (coverage)
+    weglaten_rijen: list = None         # per candidate: every vak row left out to pass (a tuple)
 
 
 def _statuses(evaluator, ctx: Context, voorwaarden):
@@ -52,44 +57,96 @@ def decide(evaluator, ctx: Context, ruleset) -> Decision:
     decided = ~np.isin(uitslag_school.astype(str), list(ruleset.parameters[UITSLAG_NIET_BEPALEN]))
     passed = ~failed & ~unknown
     scenario_status = {}
-    rescue_row, rescue_rule = _try_leaving_out(evaluator, ctx, ruleset, decided & failed, scenario_status)
-    rescued = rescue_row >= 0
+    rescue_rows, rescue_rule, maybe = _try_leaving_out(evaluator, ctx, ruleset, decided & failed,
+                                                       scenario_status, status)
+    rescued = np.array([len(rows) > 0 for rows in rescue_rows], dtype=bool)
     uitslag = np.select(
-        [~decided, passed | rescued, failed], ["niet_bepaald", "geslaagd", "afgewezen"], "onvolledig"
+        [~decided, passed | rescued, failed & ~maybe], ["niet_bepaald", "geslaagd", "afgewezen"], "onvolledig"
     ).astype(object)
-    return Decision(uitslag, status, rescue_row, rescue_rule,
+    first = np.array([rows[0] if rows else -1 for rows in rescue_rows], dtype="int64")
+    return Decision(uitslag, status, first, rescue_rule,
                     _ids_per_candidate(status, NIET_GEHAALD, n), _ids_per_candidate(status, ONBEPAALD, n),
-                    scenario_status)
+                    scenario_status, rescue_rows)
 
 
-def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, seen: dict):
-    """For failing candidates: a vak whose leaving out makes every voorwaarde hold (statuses into `seen`)."""
+def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, seen: dict, base: dict):
+    """For failing candidates: vak rows whose leaving out makes every voorwaarde hold.
+
+    Returns per candidate the rows (a tuple, empty if none), the weglaatregel used, and whether a
+    scenario could only not be decided: no voorwaarde failed and the onbepaalde ones apply only
+    when vakken are left out (HV/VM-VOLLEDIG for an unknown composition), not ones that lost their
+    vak. Then the uitslag is onvolledig rather than afgewezen. Statuses seen go into `seen`.
+    """
     n = ctx.kandidaat.n
-    best_row, best_rule = np.full(n, -1, dtype="int64"), np.full(n, "", dtype=object)
+    best_rows, best_rule = [()] * n, np.full(n, "", dtype=object)
+    maybe = np.zeros(n, dtype=bool)
+    grade = ctx.vak.values[ruleset.rollen["uitslagcijfer"]]
     for regel in ruleset.weglaten:
-        todo = candidates & (best_row < 0)
+        todo = candidates & np.array([not rows for rows in best_rows], dtype=bool)
         if regel.leerwegen is not None:
             todo &= ctx.leerweg_mask(regel.leerwegen, "kandidaat")
         may = evaluator.selects(ctx, regel.vak_mag_vervallen, "vak")
-        drop_rows = np.flatnonzero(may & todo[ctx.k])
-        if not len(drop_rows):
+        allowed = np.flatnonzero(may & todo[ctx.k])
+        if not len(allowed):
             continue
+        owners, dropped = _subsets(ctx, allowed, grade) if regel.meerdere else \
+            (ctx.k[allowed], (np.arange(len(allowed)), allowed))
         affected = _affected(ruleset.derivations)
-        scenario = _scenario_context(ctx, drop_rows, regel.id, affected)
+        scenario = _scenario_context(ctx, owners, dropped, regel.id, affected)
         kandidaat, vak = evaluator.derive(scenario, [d for d in ruleset.derivations if d.naam in affected])
         failed, unknown, status = _statuses(evaluator, scenario.with_values(kandidaat, vak), ruleset.voorwaarden)
         for rule_id, values in status.items():
             seen.setdefault(rule_id, set()).update(STATUS_NAMES[v] for v in np.unique(values).tolist())
-        passing = drop_rows[~failed & ~unknown]
-        owners = ctx.k[passing]
-        # Of several vakken that would each let the candidate pass, name the one with the lowest
-        # eindcijfer (then the first in the file): the one a school would leave out.
-        grade = _grade_key(ctx.vak.values[ruleset.rollen["uitslagcijfer"]], passing)
-        order = np.lexsort((passing, grade, owners))
-        first = order[np.unique(owners[order], return_index=True)[1]]
-        best_row[owners[first]] = passing[first]
-        best_rule[owners[first]] = regel.id
-    return best_row, best_rule
+        only_scenario = np.ones(len(owners), dtype=bool)
+        for rule_id, values in status.items():
+            only_scenario &= (values != ONBEPAALD) | (base[rule_id][owners] == NVT)
+        maybe[owners[~failed & unknown & only_scenario]] = True
+        passing = np.flatnonzero(~failed & ~unknown)
+        if not len(passing):
+            continue
+        # Of several ways to pass, name the one that leaves out the fewest vakken, then the lowest
+        # eindcijfers (then the first in the file): the one a school would choose.
+        size = np.bincount(dropped[0], minlength=len(owners))[passing]
+        grades = np.bincount(dropped[0], weights=_grade_key(grade, dropped[1]).astype(float),
+                             minlength=len(owners))[passing]
+        first_row = np.full(len(owners), np.iinfo("int64").max)
+        np.minimum.at(first_row, dropped[0], dropped[1])
+        order = np.lexsort((first_row[passing], grades, size, owners[passing]))
+        chosen = passing[order[np.unique(owners[passing][order], return_index=True)[1]]]
+        rows_of = pd.Series(dropped[1]).groupby(dropped[0]).agg(tuple)
+        for s in chosen.tolist():
+            best_rows[owners[s]] = tuple(sorted(rows_of[s]))
+            best_rule[owners[s]] = regel.id
+    return best_rows, best_rule, maybe & np.array([not rows for rows in best_rows], dtype=bool)
+
+
+def _subsets(ctx: Context, allowed: np.ndarray, grade: Value):
+    """Every non-empty set of allowed vak rows per candidate, as (owner per scenario, (scenario, row)).
+
+    Bound: per candidate the MAX_WEGLATEN allowed rows with the lowest eindcijfers (`grade`) are
+    combined (at most 2**MAX_WEGLATEN - 1 scenarios); leaving out a higher grade never helps more
+    than a lower one of the same kind, and exams rarely have more than a few extra vakken.
+    """
+    owners = ctx.k[allowed]
+    order = np.lexsort((allowed, _grade_key(grade, allowed), owners))
+    allowed, owners = allowed[order], owners[order]
+    cands, start, count = np.unique(owners, return_index=True, return_counts=True)
+    rank = np.arange(len(allowed)) - np.repeat(start, count)
+    keep = rank < MAX_WEGLATEN
+    table = np.full((len(cands), MAX_WEGLATEN), -1, dtype="int64")
+    table[np.repeat(np.arange(len(cands)), count)[keep], rank[keep]] = allowed[keep]
+    r = np.minimum(count, MAX_WEGLATEN)
+    per = (1 << r) - 1
+    scen_cand = np.repeat(np.arange(len(cands)), per)
+    mask = np.arange(len(scen_cand)) - np.repeat(np.cumsum(per) - per, per) + 1
+    pairs_s, pairs_r = [], []
+    for bit in range(MAX_WEGLATEN):
+        on = np.flatnonzero((mask >> bit) & 1)
+        pairs_s.append(on)
+        pairs_r.append(table[scen_cand[on], bit])
+    scen, rows = np.concatenate(pairs_s), np.concatenate(pairs_r)
+    order = np.argsort(scen, kind="stable")
+    return cands[scen_cand], (scen[order], rows[order])
 
 
 def _grade_key(value: Value, rows: np.ndarray) -> np.ndarray:
@@ -105,25 +162,28 @@ def _affected(derivations) -> set:
     for derivation in derivations:  # in dependency order
         if any(node.names() & affected for _, node, _ in derivation.variants):
             affected.add(derivation.naam)
+            affected |= getattr(derivation, "outputs", set())
     return affected
 
 
-def _scenario_context(ctx: Context, drop_rows: np.ndarray, regel_id: str, derived: set) -> Context:
-    """One candidate row per dropped vak, with that candidate's vak rows copied and one left out.
+def _scenario_context(ctx: Context, owners: np.ndarray, dropped, regel_id: str, derived: set) -> Context:
+    """One candidate row per scenario, with its candidate's vak rows copied and `dropped` left out.
 
-    Values in `derived` are recomputed for the scenario; every other value is copied.
+    `dropped` = (scenario index, vak row) pairs. Values in `derived` are recomputed for the
+    scenario; every other value is copied.
     """
-    owners = ctx.k[drop_rows]
     lengths = ctx.counts[owners]
-    scenario_of_row = np.repeat(np.arange(len(drop_rows)), lengths)
+    scenario_of_row = np.repeat(np.arange(len(owners)), lengths)
     first_row = np.repeat(ctx.starts[owners], lengths)
     offset = np.arange(len(scenario_of_row)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     source = first_row + offset
+    width = max(ctx.vak.n, 1)
+    left_out = np.isin(scenario_of_row * width + source, dropped[0] * width + dropped[1])
     vak = {name: v.take(source) for name, v in ctx.vak.values.items() if name not in derived}
-    vak["weggelaten"] = Value("bool", source == np.repeat(drop_rows, lengths), False)
+    vak["weggelaten"] = Value("bool", left_out, False)
     kand = {name: v.take(owners) for name, v in ctx.kandidaat.values.items() if name not in derived}
-    kand["weglaatregel"] = Value("str", np.full(len(drop_rows), regel_id, dtype=object), False)
-    return Context(Level("kandidaat", len(drop_rows), kand), Level("vak", len(source), vak),
+    kand["weglaatregel"] = Value("str", np.full(len(owners), regel_id, dtype=object), False)
+    return Context(Level("kandidaat", len(owners), kand), Level("vak", len(source), vak),
                    scenario_of_row, ctx.constants)
 
 
@@ -136,7 +196,8 @@ def uitslag_values(ctx: Context, decision: Decision) -> dict:
     vakcode, vaknaam = ctx.vak.values["vakcode"].val, ctx.vak.values["vaknaam"].val
     weglaten_vak = np.full(n, None, dtype=object)
     for exam in np.flatnonzero(rows >= 0):
-        weglaten_vak[exam] = f"{vakcode[rows[exam]]} {vaknaam[rows[exam]] or ''}".strip()
+        weglaten_vak[exam] = ", ".join(f"{vakcode[r]} {vaknaam[r] or ''}".strip()
+                                       for r in decision.weglaten_rijen[exam])
     return {
         "uitslag_berekend": Value("str", decision.uitslag, np.zeros(n, bool)),
         "voorwaarden_niet_gehaald": Value("str", not_met, not_met == ""),

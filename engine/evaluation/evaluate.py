@@ -20,10 +20,12 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.evaluation.backends import GEHAALD, NIET_GEHAALD, NVT, ONBEPAALD
+from examenbron.engine.evaluation import samenstelling
 from examenbron.engine.evaluation.frames import Context
 from examenbron.engine.language.expr import Node
 from examenbron.engine.language.functions import FUNCTIONS
 from examenbron.engine.language.values import Value, constant, cross, fixed, per_category, text_codes
+from examenbron.engine.rulesets.load import Samenstelling
 
 
 def evaluate(node: Node, ctx: Context, level: str) -> Value:
@@ -169,6 +171,12 @@ class PandasEvaluator:
     def derive(self, ctx: Context, derivations) -> tuple[dict, dict]:
         made = {"kandidaat": {}, "vak": {}}
         for derivation in derivations:
+            if isinstance(derivation, Samenstelling):
+                kandidaat, vak = samenstelling.match(ctx, derivation, evaluate)
+                made["kandidaat"].update(kandidaat)
+                made["vak"].update(vak)
+                ctx = ctx.with_values(kandidaat, vak)
+                continue
             n = ctx.level(derivation.niveau).n
             if len(derivation.variants) == 1 and derivation.variants[0][0] is None:
                 value = _full(evaluate(derivation.variants[0][1], ctx, derivation.niveau), n)

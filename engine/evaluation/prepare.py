@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.evaluation.frames import Context, Level
+from examenbron.engine.evaluation.samenstelling import defaults as samenstelling_defaults
+from examenbron.engine.language.symbols import INPUT_COLUMNS, LEERWEGEN, SAMENSTELLING_COLUMNS
 from examenbron.engine.language.values import Value, categories_values, from_series, text_codes
-from examenbron.engine.language.symbols import INPUT_COLUMNS, LEERWEGEN
 
 SCHOOLSOORT = {"VWO": "havo/vwo", "HAVO": "havo/vwo", "VMBO-TL": "vmbo", "VMBO-GL": "vmbo",
                "VMBO-KB": "vmbo", "VMBO-BB": "vmbo"}
@@ -82,6 +83,8 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
     vak["vak_dubbel"] = Value("bool", _duplicated(k, text_codes(vak["vakcode"])[0], np.bincount(k, minlength=n_exam)), False)
     vak["weggelaten"] = Value("bool", np.zeros(n_vak, dtype=bool), False)
     kand["weglaatregel"] = Value("str", np.full(n_exam, "", dtype=object), np.zeros(n_exam, dtype=bool))
+    for name, value in samenstelling_defaults(n_exam, n_vak).items():
+        (vak if SAMENSTELLING_COLUMNS[name][1] == "vak" else kand)[name] = value
 
     constants = dict(parameters)
     constants["peildatum"] = peildatum

@@ -49,6 +49,18 @@ ENGINE_COLUMNS = {
     "weggelaten": ("bool", "vak", 1),
     "weglaatregel": ("str", "kandidaat", 1),
 }
+# Written by the samenstelling step (engine.evaluation.samenstelling): which onderdeel of a complete
+# exam each vak fills. Empty for candidates whose composition is not in the rules.
+SAMENSTELLING_COLUMNS = {
+    "samenstelling_onderdeel": ("str", "vak", 1),
+    "examendeel_afgeleid": ("str", "vak", 1),
+    "is_extra": ("bool", "vak", 1),
+    "kan_vervallen": ("bool", "vak", 1),
+    "kernvakplaats": ("bool", "vak", 1),
+    "samenstelling_bekend": ("bool", "kandidaat", 1),
+    "samenstelling_volledig": ("bool", "kandidaat", 1),
+    "samenstelling_ontbreekt": ("str", "kandidaat", 1),
+}
 UITSLAG_COLUMNS = {
     "uitslag_berekend": ("str", "kandidaat", 1),
     "voorwaarden_niet_gehaald": ("str", "kandidaat", 1),
@@ -64,7 +76,7 @@ PERSONAL = frozenset({"bsn", "onderwijsnummer"})
 
 def base_symbols(*, after_uitslag: bool = False) -> dict[str, Symbol]:
     """Symbols available to every rule file (plus the uitslag results after the decide step)."""
-    tables = [INPUT_COLUMNS, CODETABLE_COLUMNS, ENGINE_COLUMNS]
+    tables = [INPUT_COLUMNS, CODETABLE_COLUMNS, ENGINE_COLUMNS, SAMENSTELLING_COLUMNS]
     if after_uitslag:
         tables.append(UITSLAG_COLUMNS)
     return {name: Symbol(name, kind, level, den)

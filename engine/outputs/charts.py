@@ -9,6 +9,9 @@ package (bundled locally, nothing is downloaded), so the report works offline.
 from __future__ import annotations
 
 import functools
+import os
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,9 +35,32 @@ FORMAT_LOCALE = {"decimal": ",", "thousands": ".", "grouping": [3], "currency": 
 
 @functools.lru_cache(maxsize=1)
 def javascript_bundle() -> str:
-    """Vega + Vega-Lite + vega-embed as one script, from the installed vl-convert-python (offline)."""
+    """Vega + Vega-Lite + vega-embed as one script, from the installed vl-convert-python (offline).
+
+    Bundling takes seconds, so the result is kept in the user's cache folder, keyed by the
+    vl-convert and Vega-Lite versions; without a writable cache folder it is simply rebuilt.
+    """
     import vl_convert
-    return vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    cache = _cache_dir() / f"vega-{getattr(vl_convert, '__version__', 'x')}-vl{VEGA_LITE_VERSION}.js"
+    try:
+        return cache.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    bundle = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(bundle)
+        os.replace(tmp, cache)
+    except OSError:
+        pass
+    return bundle
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA") or Path.home() / ".cache"
+    return Path(base) / "examenbron"
 
 
 def school_keys(frame: pd.DataFrame) -> pd.Series:

@@ -86,7 +86,7 @@ def explain_many(outcome, ids) -> list[str]:
              + findings["melding"].astype(str))
     per_exam = lines.groupby(findings["exam_id"].to_numpy()).agg(list).to_dict()
     for pos, (eid, k) in enumerate(zip(ids.tolist(), kandidaten)):
-        out[pos] += ["", _verdict(k, outcome.decision, eid)]
+        out[pos] += ["", _verdict(k, outcome.decision, eid, rs)]
         if eid in per_exam:
             out[pos] += ["", "Bevindingen:", *per_exam[eid]]
     return ["\n".join(lines) + "\n" for lines in out]
@@ -156,7 +156,7 @@ def _vakken(ctx, rollen: dict, ids) -> list[list[str]]:
             name_lines = textwrap.wrap(names[i] if names[i] != "leeg" else LEEG, NAAM_BREEDTE) or [""]
             lines.append(f"  {codes[i]:<6} {name_lines[0]:<{NAAM_BREEDTE}} {se_text:>5} "
                          + " ".join(f"{_dash(c[i]):>5}" for c in ce)
-                         + f" {_dash(gemeld[i]):>6} {_dash(berekend[i]):>8}  {_counts_as(vak, rollen, r)}")
+                         + f" {_dash(gemeld[i]):>6} {_dash(berekend[i]):>8}  {_role(vak, rollen, r)}")
             lines += [f"  {'':<6} {more}" for more in name_lines[1:]]
             how = _how(vak, rollen, r)
             if how:
@@ -173,6 +173,21 @@ def _dash(text: str) -> str:
 def _flag(vak, name, r) -> bool:
     value = vak.get(name)
     return value is not None and not np.asarray(value.null)[r] and bool(np.asarray(value.val)[r])
+
+
+DEEL_TEXT = {"G": "gemeenschappelijk deel", "P": "profieldeel", "V": "vrije deel"}
+
+
+def _role(vak, rollen: dict, r) -> str:
+    """How the vak counts, and which onderdeel of the exam it fills (samenstelling)."""
+    role = _counts_as(vak, rollen, r)
+    onderdeel = vak.get("samenstelling_onderdeel")
+    if onderdeel is not None and not np.asarray(onderdeel.null)[r]:
+        deel = DEEL_TEXT.get(vak["examendeel_afgeleid"].val[r], "")
+        return f"{role}; {deel}: {onderdeel.val[r]}"
+    if _flag(vak, "is_extra", r):
+        return f"{role}; extra vak"
+    return role
 
 
 def _counts_as(vak, rollen: dict, r) -> str:
@@ -196,12 +211,16 @@ def _how(vak, rollen: dict, r) -> str:
             f"(afleiding {rollen['eindcijfer']})")
 
 
-def _verdict(k, decision, exam_id) -> str:
+def _verdict(k, decision, exam_id, rs) -> str:
     uitslag = k["uitslag_berekend"]
     text = {"geslaagd": "GESLAAGD", "afgewezen": "AFGEWEZEN", "onvolledig": "ONVOLLEDIG (gegevens ontbreken)",
             "niet_bepaald": f"NIET BEPAALD (uitslag school {k['uitslag_school']}: teruggetrokken, "
                             "deeleindexamen of gespreid examen)"}[uitslag]
     line = f"Berekende uitslag: {text}; uitslag school: {k['uitslag_school'] or 'nog niet bepaald'}"
     if decision.weglaten_rij[exam_id] >= 0:
-        line += f"\n  geslaagd door vak {k['weglaten_vak']} buiten de uitslag te laten ({decision.weglaatregel[exam_id]})"
+        regel = next((r for r in rs.weglaten if r.id == decision.weglaatregel[exam_id]), None)
+        rows = decision.weglaten_rijen[exam_id] if decision.weglaten_rijen else (decision.weglaten_rij[exam_id],)
+        wat = "vak" if len(rows) == 1 else "vakken"
+        line += (f"\n  geslaagd door {wat} {k['weglaten_vak']} buiten de uitslag te laten "
+                 f"({decision.weglaatregel[exam_id]}; {regel.grondslag if regel else ''})")
     return line

@@ -7,6 +7,7 @@ results file is read. The schema of each file section is declared in engine.rule
 from __future__ import annotations
 
 import datetime
+import difflib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
@@ -16,8 +17,10 @@ from examenbron.engine.language import expr
 from examenbron.engine.rulesets import overlay
 from examenbron.engine.rulesets import roles as rule_roles
 from examenbron.engine.rulesets import schema as rule_schema
-from examenbron.engine.errors import RuleError, RuleErrors
-from examenbron.engine.language.symbols import LEERWEGEN, SKIPPABLE_COLUMNS, base_symbols
+from examenbron.engine.rulesets import yamlsource
+from examenbron.engine.errors import CodeTableError, RuleError, RuleErrors
+from examenbron.engine.inputs import codetables
+from examenbron.engine.language.symbols import LEERWEGEN, SAMENSTELLING_COLUMNS, SKIPPABLE_COLUMNS, base_symbols
 from examenbron.engine.outputs.texts import template_fields
 
 
@@ -71,6 +74,57 @@ class Weglaatregel:
     tekst: str
     grondslag: str
     leerwegen: tuple | None = None
+    meerdere: bool = False            # one or more vakken together (the remainder must stay complete)
+
+
+@dataclass
+class Onderdeel:
+    """One place in a complete exam that vakken must fill (samenstelling), e.g. "profielkeuzevak"."""
+
+    id: str
+    naam: str
+    leerwegen: tuple
+    examendeel: str
+    vakken: frozenset | None          # admissible vakcodes (None: any vak that meets `waar`)
+    behalve: frozenset
+    waar: expr.Node | None
+    aantal: int = 1
+    meer_tellen_mee: bool = False     # further admissible vakken also belong here (not extra)
+    kernvak: bool = False
+    profielen: tuple | None = None
+    opleidingen: frozenset | None = None
+    geverifieerd: bool = True
+    file: str = ""
+    line: int = 0
+
+
+@dataclass
+class Samenstelling:
+    """The named derivation step that matches each candidate's vakken to the onderdelen of the exam.
+
+    It reads `meedoen` (which vak rows take part) and `voorkeur` (which vak goes first when several
+    can fill an onderdeel) and writes the columns in SAMENSTELLING_COLUMNS (symbols.py).
+    """
+
+    meedoen: expr.Node
+    voorkeur: expr.Node
+    onderdelen: list
+    gemeld_examendeel: expr.Node | None = None   # the school's examendeel, tried first per vak
+    naam: str = "samenstelling"
+    niveau: str = "vak"
+    omschrijving: str = "Toewijzing van de vakken aan de onderdelen van een volledig examen"
+    grondslag: str = "EB VO art. 11-13 en 22-25 (tekst 2015); UB WVO 2020 art. 3.33 lid 3"
+
+    @property
+    def variants(self) -> list:
+        """The expressions it reads, in the (leerwegen, node, text) shape of a derivation."""
+        nodes = [self.meedoen, self.voorkeur] + [o.waar for o in self.onderdelen if o.waar is not None]
+        nodes += [self.gemeld_examendeel] if self.gemeld_examendeel is not None else []
+        return [(None, node, "") for node in nodes]
+
+    @property
+    def outputs(self) -> set:
+        return set(SAMENSTELLING_COLUMNS)
 
 
 @dataclass
@@ -86,6 +140,7 @@ class RuleSet:
     checks: list = field(default_factory=list)
     voorwaarden: list = field(default_factory=list)
     weglaten: list = field(default_factory=list)
+    samenstelling: Samenstelling | None = None
     testgevallen: list = field(default_factory=list)
     symbols: dict = field(default_factory=dict)
     basis: str | None = None                     # the year this one inherits from
@@ -241,8 +296,16 @@ class _Builder:
             derivation = by_name.setdefault(name, Derivation(name, item["niveau"], item["omschrijving"], [],
                                                               grondslag=item.get("grondslag", "")))
             derivation.variants.append((_tuple(item.get("leerwegen")), item, None))
-        order = self.order(by_name)
+        step = self.samenstelling_items()
+        order = self.order(by_name, step)
         for name in order:
+            if name == Samenstelling.naam:
+                rs.samenstelling = self.samenstelling(step, rs)
+                if rs.samenstelling is None:
+                    self.failed |= set(SAMENSTELLING_COLUMNS)
+                else:
+                    rs.derivations.append(rs.samenstelling)
+                continue
             derivation = by_name[name]
             checked, covered = [], set()
             sources = derivation.variants
@@ -269,9 +332,9 @@ class _Builder:
                 rs.symbols[name] = expr.Symbol(name, derivation.kind, derivation.niveau, derivation.den)
             rs.derivations.append(derivation)
 
-    def order(self, by_name) -> list[str]:
-        """Topological order of derivations; a cycle is an error naming its members."""
-        deps = {}
+    def order(self, by_name, step=None) -> list[str]:
+        """Topological order of derivations (and the samenstelling step); a cycle is an error."""
+        deps, step_name = {}, Samenstelling.naam
         for name, derivation in by_name.items():
             names = set()
             for _, item, _ in derivation.variants:
@@ -280,6 +343,10 @@ class _Builder:
                 except expr.ExpressionError:
                     pass  # reported when the formula is checked
             deps[name] = names & set(by_name)
+            if step is not None and names & set(SAMENSTELLING_COLUMNS):
+                deps[name].add(step_name)
+        if step is not None:
+            deps[step_name] = _texts_names(step["teksten"]) & set(by_name)
         order, state = [], {}
 
         def visit(name, path):
@@ -287,6 +354,9 @@ class _Builder:
                 return
             if state.get(name) == "busy":
                 cycle = " -> ".join(path[path.index(name):] + [name])
+                if name == step_name:
+                    self.errors.append(step["where"].error(f"afleidingen en samenstelling verwijzen in een kring naar elkaar: {cycle}"))
+                    return
                 item = by_name[name].variants[0][1]
                 self.errors.append(item.value_where["formule"].error(f"derivations refer to each other in a circle: {cycle}"))
                 return
@@ -296,7 +366,7 @@ class _Builder:
             state[name] = "done"
             order.append(name)
 
-        for name in by_name:
+        for name in deps:
             visit(name, [])
         return order
 
@@ -346,7 +416,113 @@ class _Builder:
             if node is not None:
                 rs.weglaten.append(Weglaatregel(item["id"], item["omschrijving"], node,
                                                 str(item["vak_mag_vervallen"]), item["grondslag"],
-                                                _tuple(item.get("leerwegen"))))
+                                                _tuple(item.get("leerwegen")), bool(item.get("meerdere", False))))
+
+    # -- samenstelling ---------------------------------------------------------------------------
+    def samenstelling_items(self):
+        """The `samenstelling` header and the `onderdelen`, or None when the year has neither."""
+        header = {key: (entry.value, entry.where)
+                  for key, entry in self.resolved.mappings.get("samenstelling", {}).items()}
+        onderdelen = [item for item, _ in self.sections.get("onderdelen", [])]
+        if not header and not onderdelen:
+            return None
+        where = next(iter(header.values()))[1] if header else onderdelen[0].where
+        for key in ("meedoen", "voorkeur"):
+            if key not in header:
+                self.errors.append(where.error(
+                    f"de samenstelling mist '{key}' (bijvoorbeeld samenstelling: {{{key}: "
+                    f"{rule_schema.SAMENSTELLING[key].example}}}); zet het in één van de bestanden"))
+        teksten = [text for text, _ in header.values()] + [o["waar"] for o in onderdelen if "waar" in o]
+        return {"header": header, "onderdelen": onderdelen, "teksten": teksten, "where": where}
+
+    def samenstelling(self, step, rs: RuleSet):
+        """Check the onderdelen (expressions, vakcodes, profielen, opleidingen) and build the step."""
+        if step is None or not {"meedoen", "voorkeur"} <= set(step["header"]):
+            return None
+        nodes = {}
+        for key, (text, where) in step["header"].items():
+            nodes[key] = self._expression_at(text, where, key, rs.symbols, level="vak",
+                                             condition=key == "meedoen")
+        tables = self.codetables()
+        onderdelen, ok = [], all(node is not None for node in nodes.values())
+        for item in step["onderdelen"]:
+            waar = None
+            if "waar" in item:
+                waar = self._expression_at(item["waar"], item.value_where["waar"], "waar", rs.symbols,
+                                           level="vak", condition=True)
+                ok &= waar is not None
+            leerwegen = _tuple(item["leerwegen"])
+            if tables is not None:
+                self.lint_onderdeel(item, leerwegen, tables)
+            onderdelen.append(Onderdeel(
+                id=item["id"], naam=item["naam"], leerwegen=leerwegen, examendeel=item["examendeel"],
+                vakken=frozenset(map(str, item["vakken"])) if "vakken" in item else None,
+                behalve=frozenset(map(str, item.get("behalve", ()))), waar=waar,
+                aantal=item.get("aantal", 1), meer_tellen_mee=item.get("meer_tellen_mee", False),
+                kernvak=item.get("kernvak", False), profielen=_tuple(item.get("profielen")),
+                opleidingen=frozenset(map(str, item["opleidingen"])) if "opleidingen" in item else None,
+                geverifieerd=item.get("geverifieerd", True), file=item.where.file, line=item.where.line))
+        if not ok:
+            return None
+        return Samenstelling(nodes["meedoen"], nodes["voorkeur"], onderdelen, nodes.get("gemeld_examendeel"))
+
+    def _expression_at(self, text, where, key, symbols, *, level, condition):
+        try:
+            node = expr.parse(str(text))
+            if node.names() & self.failed:
+                return None
+            node = expr.check(node, symbols, level=level, condition=condition)
+        except expr.ExpressionError as exc:
+            self.errors.append(where.error(f"in {key}: {exc.message}", exc.position))
+            return None
+        if condition and node.kind != "bool":
+            self.errors.append(where.error(f"{key} moet waar of onwaar zijn"))
+            return None
+        return node
+
+    def codetables(self):
+        """The year's code tables for linting vakcodes, profielen and opleidingen (None if absent)."""
+        try:
+            return codetables.load(self.schooljaar)
+        except CodeTableError:
+            return None
+
+    def lint_onderdeel(self, item, leerwegen, tables):
+        """Every vakcode, profiel and opleidingscode of an onderdeel exists in the year's code tables."""
+        label = f"onderdeel {item['naam']!r}"
+        per_leerweg = tables.vakken_per_leerweg
+        valid = per_leerweg[per_leerweg["leerweg"].isin(leerwegen)]
+        names = dict(zip(valid["vakcode"], valid["naam"]))
+        everywhere = dict(zip(per_leerweg["vakcode"], per_leerweg["leerweg"]))
+        for key in ("vakken", "behalve"):
+            for code, where in zip(item.get(key, ()), getattr(item.get(key), "item_where", ())):
+                code = str(code)
+                if code in names:
+                    continue
+                if code in everywhere:
+                    self.errors.append(where.error(
+                        f"{label}: vakcode {code!r} bestaat niet in {', '.join(leerwegen)} "
+                        f"(wel in {everywhere[code]})"))
+                    continue
+                close = _closest_code(code, names)
+                hint = f"; bedoelt u {close!r} ({names[close]})?" if close else ""
+                self.errors.append(where.error(
+                    f"{label}: onbekende vakcode {code!r} in de vakkentabel {self.schooljaar}{hint}"))
+        opleidingen = tables.opleidingen
+        of_leerweg = opleidingen[opleidingen["leerweg"].isin(leerwegen)]
+        profielen = {part for value in of_leerweg["profiel"].dropna() for part in str(value).split("+") if part}
+        for value, where in zip(item.get("profielen", ()), getattr(item.get("profielen"), "item_where", ())):
+            if str(value) not in profielen:
+                close = difflib.get_close_matches(str(value), sorted(profielen), n=1)
+                hint = f"; bedoelt u {close[0]!r}?" if close else ""
+                self.errors.append(where.error(
+                    f"{label}: profiel {value!r} komt in de opleidingentabel niet voor bij "
+                    f"{', '.join(leerwegen)}{hint}"))
+        codes = set(of_leerweg["opleidingscode"])
+        for value, where in zip(item.get("opleidingen", ()), getattr(item.get("opleidingen"), "item_where", ())):
+            if str(value) not in codes:
+                self.errors.append(where.error(
+                    f"{label}: opleidingscode {value!r} is geen opleiding van {', '.join(leerwegen)}"))
 
     def check_placeholders(self, item, symbols):
         """Every {name} in a melding must be a known value."""
@@ -364,6 +540,26 @@ class _Builder:
                 self.errors.append(item.value_where["waarden"].error(f"unknown name {name!r} in waarden"))
 
 
+def _closest_code(code: str, codes) -> str | None:
+    """The valid code a typo most likely meant: letters read as digits (O→0, l/I→1), then one digit off."""
+    typed = code.translate(str.maketrans("OoIl", "0011"))
+    if typed in codes:
+        return typed
+    near = sorted(c for c in codes if len(c) == len(typed) and sum(a != b for a, b in zip(c, typed)) == 1)
+    if near:
+        return near[0]
+    close = difflib.get_close_matches(code, list(codes), n=1, cutoff=0.7)
+    return close[0] if close else None
+
+
+def _texts_names(texts) -> set:
+    names = set()
+    for text in texts:
+        try:
+            names |= expr.parse(str(text)).names()
+        except expr.ExpressionError:
+            pass  # reported when the expression is checked
+    return names
 def _display(path: Path, root: Path) -> str:
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 

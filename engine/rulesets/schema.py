@@ -85,6 +85,28 @@ WEGLATEN = {
     "leerwegen": Field(list, item_kind=TEXT),
     "vak_mag_vervallen": Field(TEXT, True, example="diplomavak and kernvak is null"),
     "grondslag": Field(TEXT, True),
+    "meerdere": Field(bool),
+}
+SAMENSTELLING = {
+    "meedoen": Field(TEXT, example="in_uitslag"),
+    "voorkeur": Field(TEXT, example="eindcijfer_uitslag"),
+    "gemeld_examendeel": Field(TEXT, example="examendeel"),
+}
+ONDERDEEL = {
+    "id": Field(TEXT, True, pattern=ID_PATTERN, example="HV-NT-PROFIELKEUZEVAK"),
+    "naam": Field(TEXT, True, example="profielkeuzevak"),
+    "leerwegen": Field(list, True, item_kind=TEXT),
+    "profielen": Field(list, item_kind=TEXT),
+    "opleidingen": Field(list, item_kind=TEXT),
+    "examendeel": Field(TEXT, True, choices=("G", "P", "V")),
+    "vakken": Field(list, item_kind=TEXT),
+    "waar": Field(TEXT, example='beroepsgericht == "keuzevak"'),
+    "behalve": Field(list, item_kind=TEXT),
+    "aantal": Field(int),
+    "meer_tellen_mee": Field(bool),
+    "kernvak": Field(bool),
+    "geverifieerd": Field(bool),
+    "toelichting": Field(TEXT),
 }
 TESTGEVAL = {
     "naam": Field(TEXT, True),
@@ -117,6 +139,8 @@ SECTIONS = {
     "controles": ("list", CONTROLE),
     "voorwaarden": ("list", VOORWAARDE),
     "weglaten": ("list", WEGLATEN),
+    "samenstelling": ("mapping", SAMENSTELLING),
+    "onderdelen": ("list", ONDERDEEL),
     "testgevallen": ("list", TESTGEVAL),
     "rollen": ("rollen", None),
 }
@@ -152,6 +176,8 @@ def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
                 errors.extend(_check_mapping(item, item_where, fields, section))
                 if section == "testgevallen" and not _errors_for(item):
                     errors.extend(_check_testcase(item))
+                if section == "onderdelen" and not _errors_for(item):
+                    errors.extend(_check_onderdeel(item, item_where))
         elif shape == "mapping":
             errors.extend(_check_mapping(value, where, fields, section))
         elif shape == "names":
@@ -187,6 +213,8 @@ def entry_errors(section: str, value, where) -> list:
         errors = _check_mapping(value, where, fields, section)
         if section == "testgevallen" and not errors:
             errors = _check_testcase(value)
+        if section == "onderdelen" and not errors:
+            errors = _check_onderdeel(value, where)
         return errors
     if shape == "parameters":
         return _check_mapping(value, where, fields, "parameter")
@@ -251,6 +279,17 @@ def _check_testcase(item) -> list:
     if "verwacht" in item:
         errors.extend(_check_mapping(item["verwacht"], item.value_where["verwacht"], VERWACHT,
                                      f"verwacht of test {item.get('naam', '')!r}"))
+    return errors
+
+
+def _check_onderdeel(item, where) -> list:
+    """One onderdeel of the samenstelling names its vakken (`vakken` or `waar`) and a sane `aantal`."""
+    errors = []
+    if isinstance(item, dict) and "vakken" not in item and "waar" not in item:
+        errors.append(where.error(f"onderdeel {item.get('naam', '')!r}: geef 'vakken' (vakcodes) of "
+                                  "'waar' (een voorwaarde op de vakkentabel) op"))
+    if isinstance(item, dict) and isinstance(item.get("aantal"), int) and item["aantal"] < 1:
+        errors.append(item.value_where["aantal"].error(f"onderdeel {item.get('naam', '')!r}: aantal moet minstens 1 zijn"))
     return errors
 
 

@@ -46,12 +46,12 @@ _VMBO_PROFIELEN = (
     ("PIE", "61", 1300, tuple(range(1301, 1324)), ((WI,), (NASK1,)), 0.10),
     ("MT", "62", 1400, tuple(range(1401, 1417)), ((WI,), (NASK1,)), 0.07),
     ("MVI", "63", 1500, tuple(range(1501, 1517)), ((WI,), (NASK1,)), 0.10),
-    ("EO", "64", 1700, tuple(range(1701, 1713)), ((EC,), (WI, DU, AK)), 0.18),
-    ("HBR", "65", 1800, tuple(range(1801, 1813)), ((EC,), (WI, BI, NASK1)), 0.09),
+    ("EO", "64", 1700, tuple(range(1701, 1713)), ((EC,), (WI, FA, DU)), 0.18),
+    ("HBR", "65", 1800, tuple(range(1801, 1813)), ((EC,), (WI, FA, DU)), 0.09),
     ("ZW", "66", 1600, tuple(range(1601, 1619)), ((BI,), (MAK, GS, AK, WI)), 0.20),
-    ("GROEN", "67", 2000, tuple(range(2001, 2018)), ((BI,), (WI, NASK1)), 0.08),
+    ("GROEN", "67", 2000, tuple(range(2001, 2018)), ((WI,), (BI, NASK1)), 0.08),
     ("MAR", "68", 2100, tuple(range(2101, 2109)), ((WI,), (NASK1,)), 0.02),
-    ("DP", "69", 1900, tuple(range(1901, 1911)), ((WI, BI, EC, GS), (WI, BI, EC, GS, NASK1)), 0.08),
+    ("DP", "69", 1900, tuple(range(1901, 1911)), ((WI, BI, EC, NASK1), (WI, BI, EC, NASK1)), 0.08),
 )
 _VMBO_VRIJ = (WI, NASK1, BI, EC, GS, AK, FA, DU, SP, MAK)
 
@@ -147,9 +147,12 @@ def _profielen(j: Jaar) -> list[_Profiel]:
             "NG": ("1", 0.25, [_s(WISA, WISB, **wis_ab)] + ng + [_s(NAT, AK, NLT, deel="P", weights=(0.5, 0.3, 0.2))]),
             "EM": ("2", 0.33, [_s(WISA, WISB, **{**wis_ab, "weights": (0.75, 0.25)})] + em
                    + [_s(AK, FATL, DUTL, MAW, deel="P")]),
+            # C&M (profielen.md §2.3): vwo wiskunde, geschiedenis, a cultureel vak (a language or
+            # filosofie) and a maatschappelijk vak; havo geschiedenis, a language, a cultureel vak
+            # and a maatschappelijk vak, wiskunde only as an extra vak.
             "CM": ("3", 0.12, ([_s(WISA, WISC, kern=True, deel="P")] if lw == "VWO"
-                               else [_s(WISA, kern=True, extra=True, p=0.4, deel="P")])
-                   + [_s(GES, deel="P"), _s(FATL, DUTL, SPTL, deel="P"), _s(AK, ECON, MAW, FI, deel="P")]),
+                               else [_s(WISA, kern=True, extra=True, p=0.4, deel="V"), _s(FATL, DUTL, SPTL, deel="P")])
+                   + [_s(GES, deel="P"), _s(FATL, DUTL, SPTL, FI, deel="P"), _s(AK, ECON, MAW, deel="P")]),
             "NTNG": ("4", 0.12, nt + [_s(BIOL, deel="P"), _s(WISD, NLT, INF, AK, deel="P")]),
         }
         varianten = ((("1", 0.7 * share), ("2", 0.3 * share)) if lw == "VWO" else (("3", share),))
@@ -163,15 +166,16 @@ def _profielen(j: Jaar) -> list[_Profiel]:
                 out.append(_Profiel(lw, (f"0{digit}7{last}",), vshare * pshare, tuple(slots),
                                     "havo/vwo", "cijfer", niveau))
     vmbo_gem = [_s(NE, kern=True), _s(EN), _s(ML, kind="se"), _s(LO, kind="vg"), _s(KV1, kind="vg")]
-    tl_sectoren = (
-        (0.30, [_s(WI), _s(NASK1)], (NASK2, BI, EC, GS, AK, DU, FA)),
-        (0.30, [_s(BI), _s(WI, AK, GS, MAK)], (NASK1, EC, GS, AK, DU, FA, WI, MAK)),
-        (0.30, [_s(EC), _s(WI, FA, DU)], (GS, AK, BI, DU, FA, SP, WI, NASK1, MAK)),
-        (0.10, [_s(WI, BI), _s(NASK1, AK)], (BI, EC, GS, AK, DU, NASK2, WI, NASK1)),
+    # TL profielen (opleidingscodes 0470-0473) with their profielgebonden vakken (profielen.md §3.2)
+    tl_profielen = (
+        ("0470", 0.30, [_s(WI), _s(NASK1)], (NASK2, BI, EC, GS, AK, DU, FA)),
+        ("0471", 0.30, [_s(BI), _s(WI, AK, GS, MAK)], (NASK1, EC, GS, AK, DU, FA, WI, MAK)),
+        ("0472", 0.30, [_s(EC), _s(WI, FA, DU)], (GS, AK, BI, DU, FA, SP, WI, NASK1, MAK)),
+        ("0473", 0.10, [_s(WI), _s(BI, NASK1)], (BI, EC, GS, AK, DU, NASK2, WI, NASK1)),
     )
-    for share, sector, pool in tl_sectoren:
-        slots = vmbo_gem + sector + [_s(*pool), _s(*pool), _s(*pool, extra=True, p=0.12)]
-        out.append(_Profiel("VMBO-TL", ("0400",), LEERWEG_SHARES["VMBO-TL"] * share, tuple(slots), "", "vg", 0.15))
+    for code, share, profiel, pool in tl_profielen:
+        slots = vmbo_gem + profiel + [_s(*pool), _s(*pool), _s(*pool, extra=True, p=0.12)]
+        out.append(_Profiel("VMBO-TL", (code,), LEERWEG_SHARES["VMBO-TL"] * share, tuple(slots), "", "vg", 0.15))
     for lw, digit in (("VMBO-BB", 1), ("VMBO-KB", 2), ("VMBO-GL", 3)):
         for _, prefix, pvak, keuze, (alg1, alg2), share in _VMBO_PROFIELEN:
             gl = lw == "VMBO-GL"

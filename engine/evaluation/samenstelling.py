@@ -1,0 +1,389 @@
+"""The samenstelling step: match each candidate's vakken to the onderdelen of a complete exam.
+
+Driven entirely by the rule set's `samenstelling` (rules/<jaar>/samenstelling/*.yaml): which
+onderdelen an opleiding has follows from its leerweg, its profiel in the code tables (a combined
+profiel such as "NT+NG" has the profieldeel of each part) and, for a few onderdelen, the
+opleidingscode itself. Nothing here knows a vakcode or a profiel.
+
+How a candidate is matched (an exact bipartite matching with capacities, Kuhn's algorithm):
+- the first profiel part together with the onderdelen without `profielen` (gemeenschappelijk and
+  vrije deel) form one matching in which every vak fills at most one onderdeel; every further
+  profiel part is matched on its own and may reuse vakken of the first (a vak in both profielen
+  counts for both; profielen.md §2 does not settle this — our reading);
+- vakken are offered in order of `voorkeur` (highest first), onderdelen in the order gemeenschappelijk
+  deel, profieldeel, vrije deel. Kuhn's algorithm keeps a vak matched once it is, so without a
+  reported examendeel the matched vakken are the best-graded set that fills the most onderdelen (the
+  greedy basis of the transversal matroid), and a vak takes the first free onderdeel it may fill:
+  when several wiskundes can be the profile's, the highest is the kernvak; the highest vakken go to
+  the profieldeel before the vrije deel (favourable for cum laude);
+- with `gemeld_examendeel`, the vakken the school gave an examendeel are first matched within that
+  examendeel only; the rest of the matching may move them when the exam is otherwise incomplete
+  (the differing examendeel is then an attentie, EB608);
+- a vak left over that may fill an onderdeel with `meer_tellen_mee` belongs there (keuzevakken);
+  every other vak left over is an extra vak;
+- a vak `kan_vervallen` when the remainder without it still fills every onderdeel (an extra vak, or
+  one whose onderdeel another left-over vak can take over, possibly along a chain).
+
+Vectorised as far as the problem allows: admissibility is evaluated per onderdeel over all vak rows,
+candidates are reduced to their pattern (composition + admissibility of their vakken in preference
+order, vakken that cannot compete unordered, see `_canonical`) and every distinct pattern is solved
+once in Python (a few thousand for 50 000 candidates); results are scattered back with numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from examenbron.engine.evaluation.frames import Context
+from examenbron.engine.language.values import Value, text_codes
+from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS
+
+MAX_PLAATSEN = 62          # onderdelen of one composition, as bits of an int64
+
+
+@dataclass(frozen=True)
+class _Composition:
+    """The onderdelen of one opleiding: indices into the step's list, per matching group."""
+
+    groups: tuple          # (tuple of onderdeel indices, ...); group 0 holds gemeenschappelijk + vrij
+
+
+def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
+    """The SAMENSTELLING_COLUMNS for every candidate and vak row of `ctx`: (kandidaat, vak) values.
+
+    `evaluate(node, ctx, level) -> Value` is the evaluator's expression function (the step's own
+    conditions, e.g. `meedoen`, are rule-language expressions).
+    """
+    n, m = ctx.kandidaat.n, ctx.vak.n
+    onderdelen = step.onderdelen
+    comp_of_cand, compositions = _compositions(ctx, onderdelen)
+    known = comp_of_cand >= 0
+    meedoen = np.broadcast_to(evaluate(step.meedoen, ctx, "vak").true(), m) & known[ctx.k]
+    admissible = _admissible(ctx, onderdelen, meedoen, evaluate)
+
+    position = _preference_position(ctx, step, meedoen, evaluate)
+    width = int(ctx.counts.max(initial=0))
+    masks = np.zeros((n, max(width, 1)), dtype=np.int64)
+    reported = np.zeros((n, max(width, 1)), dtype=np.int64)
+    reported[ctx.k, position] = _reported_deel(ctx, step, evaluate)
+    comp_of_row = comp_of_cand[ctx.k]
+    for c, comp in enumerate(compositions):
+        plaatsen = [j for group in comp.groups for j in group]
+        rows = np.flatnonzero(comp_of_row == c)
+        if not len(rows):
+            continue
+        bits = np.left_shift(np.int64(1), np.arange(len(plaatsen), dtype=np.int64))
+        row_masks = (admissible[np.ix_(rows, plaatsen)].astype(np.int64) * bits).sum(axis=1)
+        masks[ctx.k[rows], position[rows]] = row_masks
+    masks, reported, moved = _canonical(masks, reported, comp_of_cand, compositions, onderdelen)
+    position = moved[ctx.k, position]
+    key = np.column_stack([comp_of_cand, masks, reported])
+    patterns, inverse = np.unique(key[known], axis=0, return_inverse=True)
+    w = masks.shape[1]
+    solved = [_solve(compositions[int(p[0])], onderdelen, p[1:1 + w], p[1 + w:]) for p in patterns]
+
+    cand_rows = np.flatnonzero(known)
+    pattern_of_cand = np.full(n, -1, dtype=np.int64)
+    pattern_of_cand[cand_rows] = np.ravel(inverse)
+    return _store(ctx, onderdelen, solved, pattern_of_cand, position, meedoen, known)
+
+
+def _compositions(ctx: Context, onderdelen):
+    """Per candidate the index of its composition (-1: not known) and the distinct compositions."""
+    kand = ctx.kandidaat.values
+    leerweg = np.asarray(kand["leerweg"].val, dtype=object)
+    profiel = np.where(np.asarray(kand["profiel"].null), None, np.asarray(kand["profiel"].val, dtype=object))
+    opleiding = np.asarray(kand["opleidingscode"].val, dtype=object)
+    frame = pd.DataFrame({"leerweg": leerweg, "profiel": profiel, "opleiding": opleiding}).fillna("")
+    codes, uniques = pd.factorize(frame["leerweg"] + "\x1f" + frame["profiel"] + "\x1f" + frame["opleiding"])
+    compositions, index, of_unique = [], {}, []
+    for triple in uniques:
+        lw, prof, opl = triple.split("\x1f")
+        comp = _composition(onderdelen, lw, prof, opl)
+        if comp is None:
+            of_unique.append(-1)
+            continue
+        if comp not in index:
+            index[comp] = len(compositions)
+            compositions.append(comp)
+        of_unique.append(index[comp])
+    of_unique = np.array(of_unique + [-1], dtype=np.int64)
+    return of_unique[codes], compositions
+
+
+def _composition(onderdelen, leerweg, profiel, opleiding):
+    """The onderdelen of one opleiding, or None when its profiel has no profieldeel in the rules."""
+    if not leerweg or not profiel:
+        return None
+    fits = [j for j, o in enumerate(onderdelen)
+            if leerweg in o.leerwegen and (o.opleidingen is None or opleiding in o.opleidingen)]
+    common = tuple(j for j in fits if onderdelen[j].profielen is None)
+    groups = []
+    for part in profiel.split("+"):
+        own = tuple(j for j in fits if onderdelen[j].profielen is not None and part in onderdelen[j].profielen)
+        if not own:
+            return None
+        groups.append(own)
+    groups[0] = common + groups[0]
+    # gemeenschappelijk deel, then profieldeel, then vrije deel: a vak takes the first free onderdeel
+    groups = [tuple(sorted(g, key=lambda j: (DELEN.index(onderdelen[j].examendeel), j))) for g in groups]
+    if sum(len(g) for g in groups) > MAX_PLAATSEN:
+        raise ValueError(f"te veel onderdelen voor één opleiding ({leerweg} {profiel})")
+    return _Composition(tuple(groups))
+
+
+def _admissible(ctx: Context, onderdelen, meedoen: np.ndarray, evaluate) -> np.ndarray:
+    """(vak rows x onderdelen): the vak may fill the onderdeel (vakken, waar, behalve)."""
+    m = ctx.vak.n
+    codes, categories = text_codes(ctx.vak.values["vakcode"])
+    categories = np.asarray(categories, dtype=object)
+    out = np.zeros((m, len(onderdelen)), dtype=bool)
+    conditions = {}
+    for j, o in enumerate(onderdelen):
+        allowed = np.ones(len(categories), dtype=bool) if o.vakken is None else np.isin(categories, list(o.vakken))
+        allowed &= ~np.isin(categories, list(o.behalve))
+        column = np.append(allowed, False)[codes]
+        if o.waar is not None:
+            text = id(o.waar)
+            if text not in conditions:
+                conditions[text] = np.broadcast_to(evaluate(o.waar, ctx, "vak").true(), m)
+            column &= conditions[text]
+        out[:, j] = column & meedoen
+    return out
+
+
+DELEN = ("G", "P", "V")
+
+
+def _canonical(masks, reported, comp_of_cand, compositions, onderdelen):
+    """Fewer distinct patterns: vakken whose order cannot change the matching go last, sorted.
+
+    A vak that is the only one of its candidate admissible to an onderdeel of capacity 1 must fill
+    that onderdeel in every complete matching, so it is restricted to it; such vakken and vakken that
+    fit no onderdeel at all do not compete, and their preference order is dropped. Returns the new
+    masks and reported examendelen and, per candidate, the new position of each old position.
+    """
+    n, width = masks.shape
+    nbits = max((sum(len(g) for g in c.groups) for c in compositions), default=0)
+    single = np.zeros((len(compositions) + 1, max(nbits, 1)), dtype=bool)   # first group only:
+    first = np.zeros(len(compositions) + 1, dtype=np.int64)                 # further profielen reuse vakken
+    for c, comp in enumerate(compositions):
+        first[c] = (1 << len(comp.groups[0])) - 1
+        for s, j in enumerate(comp.groups[0]):
+            single[c, s] = onderdelen[j].aantal == 1 and not onderdelen[j].meer_tellen_mee
+    bit = np.left_shift(np.int64(1), np.arange(max(nbits, 1), dtype=np.int64))
+    has = (masks[:, :, None] & bit) != 0
+    private = (has.sum(axis=1) == 1) & single[comp_of_cand]
+    private_mask = (private * bit).sum(axis=1)
+    own = masks & private_mask[:, None]
+    fixed = (own != 0) & ((own & (own - 1)) == 0)
+    further = masks & ~first[comp_of_cand][:, None]
+    masks = np.where(fixed, own | further, masks)
+    loose = (fixed & (further == 0)) | (masks == 0)
+    cand = np.repeat(np.arange(n), width)
+    pos = np.tile(np.arange(width), n)
+    flat_loose, flat_mask = loose.ravel(), masks.ravel()
+    order = np.lexsort((pos, np.where(flat_loose, -flat_mask, 0), np.where(flat_loose, 0, pos), flat_loose, cand))
+    new_pos = np.empty(n * width, dtype=np.int64)
+    new_pos[order] = np.tile(np.arange(width), n)
+    moved = new_pos.reshape(n, width)
+    out_masks, out_reported = np.zeros_like(masks), np.zeros_like(reported)
+    out_masks[cand, new_pos] = flat_mask
+    out_reported[cand, new_pos] = reported.ravel()
+    return out_masks, out_reported, moved
+
+
+def _reported_deel(ctx: Context, step, evaluate) -> np.ndarray:
+    """Per vak row the examendeel the school reported (1 G, 2 P, 3 V; 0 none or other)."""
+    if step.gemeld_examendeel is None:
+        return np.zeros(ctx.vak.n, dtype=np.int64)
+    value = evaluate(step.gemeld_examendeel, ctx, "vak")
+    text = np.broadcast_to(np.asarray(value.val, dtype=object), ctx.vak.n)
+    codes = pd.Index(DELEN).get_indexer(pd.Series(text, dtype=object).fillna("")) + 1
+    return np.where(np.broadcast_to(value.null, ctx.vak.n), 0, codes)
+
+
+def _preference_position(ctx: Context, step, meedoen: np.ndarray, evaluate) -> np.ndarray:
+    """Each row's position within its candidate in preference order.
+
+    Taking part first, then the highest `voorkeur` (empty last), then file order.
+    """
+    value = evaluate(step.voorkeur, ctx, "vak")
+    m = ctx.vak.n
+    val = np.broadcast_to(np.asarray(value.val, dtype=np.int64), m)
+    den = np.broadcast_to(np.asarray(value.den, dtype=np.int64), m)
+    null = np.broadcast_to(np.asarray(value.null, dtype=bool), m)
+    scaled = np.where(null, np.iinfo(np.int64).min, val * (1000 // np.maximum(den, 1)))
+    order = np.lexsort((np.arange(m), -scaled.clip(-(2 ** 62), 2 ** 62), ~meedoen, ctx.k))
+    position = np.empty(m, dtype=np.int64)
+    position[order] = np.arange(m) - ctx.starts[ctx.k[order]]
+    return position
+
+
+@dataclass(frozen=True)
+class _Result:
+    """The matching of one pattern: per position the onderdeel (-1 none) and flags."""
+
+    onderdeel: tuple       # onderdeel index (into the step's list) per position, -1 = none
+    kernvak: tuple         # the vak fills an onderdeel marked kernvak (in any group)
+    kan_vervallen: tuple
+    volledig: bool
+    ontbreekt: str
+
+
+def _solve(comp: _Composition, onderdelen, masks: np.ndarray, reported: np.ndarray) -> _Result:
+    """Match the positions (admissibility bitmasks in preference order) to the onderdelen.
+
+    A vak tries the onderdelen of the examendeel the school reported for it first.
+    """
+    plaatsen = [j for group in comp.groups for j in group]
+    length = len(masks)
+    onderdeel, kernvak = [-1] * length, [False] * length
+    removable = [True] * length
+    volledig, ontbreekt, offset = True, [], 0
+    for g, group in enumerate(comp.groups):
+        local = range(offset, offset + len(group))
+        group_bits = sum(1 << s for s in local)
+        spec = [onderdelen[plaatsen[s]] for s in local]
+        # a further profiel first takes vakken the first matching left over (each counts somewhere)
+        # and the first matching first takes vakken no further profiel can use
+        later = sum(1 << s for s in range(offset + len(group), len(plaatsen)))
+        order = sorted(range(length), key=lambda i: (onderdeel[i] >= 0) if g else bool(int(masks[i]) & later))
+        owners, surplus = _kuhn([int(x) & group_bits for x in masks], reported, local, spec, offset, order)
+        for s in local:
+            o = onderdelen[plaatsen[s]]
+            filled = len(owners[s]) + len(surplus[s])
+            if filled < o.aantal:
+                volledig = False
+                ontbreekt.append(o.naam if o.aantal == 1 else f"{o.naam} ({filled} van {o.aantal})")
+            for i in owners[s] + surplus[s]:
+                # a vak in the vrije deel of the first profiel that also fills a further profieldeel
+                # is reported as profieldeel, as schools register a combined profiel
+                if onderdeel[i] < 0 or (g > 0 and onderdelen[onderdeel[i]].examendeel == "V"):
+                    onderdeel[i] = plaatsen[s]
+                kernvak[i] |= o.kernvak
+        refill = _refillable(masks, group_bits, local, owners, surplus)
+        for s in local:
+            if s not in refill:
+                for i in owners[s]:
+                    removable[i] = False
+        offset += len(group)
+    kan = tuple(volledig and removable[i] for i in range(length))
+    return _Result(tuple(onderdeel), tuple(kernvak), kan, volledig, ", ".join(ontbreekt))
+
+
+def _kuhn(masks, reported, local, spec, offset, order):
+    """Kuhn's maximum matching with capacities `aantal`, vakken offered in `order`.
+
+    Phase 1 matches only the vakken the school gave an examendeel, to onderdelen of that examendeel;
+    phase 2 offers every vak still unmatched to all its onderdelen. A vak once matched stays matched,
+    and a vak for which phase 2 finds no augmenting path never gets one later, so the result is a
+    maximum matching (completeness is exact) that keeps the school's examendelen where possible.
+    """
+    capacity = {s: spec[s - offset].aantal for s in local}
+    owners = {s: [] for s in local}
+    surplus = {s: [] for s in local}
+    full = [[s for s in local if mask >> s & 1] for mask in masks]
+    own = [[s for s in slots if DELEN.index(spec[s - offset].examendeel) + 1 == int(want)]
+           for slots, want in zip(full, reported)]
+    adjacency = own
+
+    def augment(i, seen):
+        for s in adjacency[i]:
+            if s in seen:
+                continue
+            seen.add(s)
+            if len(owners[s]) < capacity[s]:
+                owners[s].append(i)
+                return True
+            for k, j in enumerate(owners[s]):
+                if augment(j, seen):
+                    owners[s][k] = i
+                    return True
+        return False
+
+    matched = set()
+    for phase in (own, full):
+        adjacency = phase
+        for i in order:
+            if i in matched or not adjacency[i]:
+                continue
+            free = next((s for s in adjacency[i] if len(owners[s]) < capacity[s]), None)
+            if free is not None:
+                owners[free].append(i)
+                matched.add(i)
+            elif augment(i, set()):
+                matched.add(i)
+    for i in order:
+        if i not in matched:
+            extra = next((s for s in full[i] if spec[s - offset].meer_tellen_mee), None)
+            if extra is not None:
+                surplus[extra].append(i)
+    return owners, surplus
+
+
+def _refillable(masks, group_bits, local, owners, surplus) -> set:
+    """Onderdelen whose vak could be left out: a left-over vak (or a chain of moves) takes over."""
+    matched = {i for s in local for i in owners[s]}
+    spare = [i for i, mask in enumerate(masks) if int(mask) & group_bits and i not in matched]
+    refill = {s for s in local if surplus[s]}
+    for i in spare:
+        refill |= {s for s in local if int(masks[i]) >> s & 1}
+    changed = True
+    while changed:
+        changed = False
+        for s in local:
+            if s in refill:
+                continue
+            if any(int(masks[j]) >> s & 1 for t in refill for j in owners[t]):
+                refill.add(s)
+                changed = True
+    return refill
+
+
+def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen, known) -> tuple[dict, dict]:
+    """Scatter the per-pattern results to the vak rows and candidates of `ctx`: (kandidaat, vak) values."""
+    n, m = ctx.kandidaat.n, ctx.vak.n
+    width = max((len(r.onderdeel) for r in solved), default=0)
+    table = np.full((len(solved) + 1, max(width, 1)), -1, dtype=np.int64)
+    kern = np.zeros_like(table, dtype=bool)
+    kan = np.zeros_like(table, dtype=bool)
+    for p, r in enumerate(solved):
+        table[p, :len(r.onderdeel)] = r.onderdeel
+        kern[p, :len(r.kernvak)] = r.kernvak
+        kan[p, :len(r.kan_vervallen)] = r.kan_vervallen
+    row_pattern = pattern_of_cand[ctx.k]
+    pos = np.minimum(position, table.shape[1] - 1)
+    which = table[row_pattern, pos]
+    unknown_row = ~known[ctx.k]
+    naam = np.array([o.naam for o in onderdelen] + [None], dtype=object)
+    deel = np.array([o.examendeel for o in onderdelen] + [None], dtype=object)
+    vak = {}
+    vak["samenstelling_onderdeel"] = Value("str", naam[which], which < 0)
+    vak["examendeel_afgeleid"] = Value("str", deel[which], which < 0)
+    vak["is_extra"] = Value("bool", meedoen & (which < 0), unknown_row | ~meedoen)
+    vak["kan_vervallen"] = Value("bool", kan[row_pattern, pos] & meedoen, unknown_row | ~meedoen)
+    vak["kernvakplaats"] = Value("bool", kern[row_pattern, pos] & (which >= 0), unknown_row)
+    volledig = np.array([r.volledig for r in solved] + [False], dtype=bool)[pattern_of_cand]
+    ontbreekt = np.array([r.ontbreekt for r in solved] + [""], dtype=object)[pattern_of_cand]
+    kand = {}
+    kand["samenstelling_bekend"] = Value("bool", known, np.zeros(n, dtype=bool))
+    kand["samenstelling_volledig"] = Value("bool", volledig, ~known)
+    kand["samenstelling_ontbreekt"] = Value("str", ontbreekt, ~known | (ontbreekt == ""))
+    return kand, vak
+
+
+def defaults(n_exam: int, n_vak: int) -> dict:
+    """The step's columns when a rule set has no samenstelling: every composition unknown."""
+    out = {}
+    for name, (kind, level, _) in SAMENSTELLING_COLUMNS.items():
+        size = n_vak if level == "vak" else n_exam
+        if name == "samenstelling_bekend":
+            out[name] = Value("bool", np.zeros(size, dtype=bool), np.zeros(size, dtype=bool))
+        else:
+            empty = np.full(size, None, dtype=object) if kind == "str" else np.zeros(size, dtype=bool)
+            out[name] = Value(kind, empty, np.ones(size, dtype=bool))
+    return out

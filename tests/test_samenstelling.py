@@ -1,0 +1,132 @@
+"""The samenstelling step: lint of the composition data, exact matching, leaving out, explain."""
+
+import datetime
+import shutil
+
+import numpy as np
+import pytest
+
+from examenbron.engine import pipeline
+from examenbron.engine.errors import RuleErrors
+from examenbron.engine.evaluation import samenstelling
+from examenbron.engine.inputs import codetables
+from examenbron.engine.inputs.normalise import load_results
+from examenbron.engine.outputs.explain import explain
+from examenbron.engine.rulesets import load as rules
+from examenbron.engine.rulesets.ruletests import run_case
+from examenbron.engine.samples.generate import generate, write_csv
+
+SOURCE = rules.rules_root() / "2024-2025"
+HAVO_EM = [
+    {"vakcode": "1001", "se_cijfer": 6.3, "ce1": 6.1}, {"vakcode": "1002", "se_cijfer": 6.3, "ce1": 6.1},
+    {"vakcode": "1019", "se_cijfer": 7}, {"vakcode": "1020", "se_cijfer": 7},
+    {"vakcode": "0353", "se_beoordeling": "V"}, {"vakcode": "1024", "se_cijfer": 6.3, "ce1": 6.1},
+    {"vakcode": "1022", "se_cijfer": 5.3, "ce1": 5.1}, {"vakcode": "1021", "se_cijfer": 6.3, "ce1": 6.1},
+    {"vakcode": "0131", "se_cijfer": 6.3, "ce1": 6.1}, {"vakcode": "1004", "se_cijfer": 6.3, "ce1": 6.1},
+]
+
+
+@pytest.fixture(scope="module")
+def year():
+    return rules.load("2024-2025"), codetables.load("2024-2025")
+
+
+@pytest.fixture
+def rule_root(tmp_path):
+    root = tmp_path / "rules"
+    shutil.copytree(SOURCE, root / "2024-2025")
+    return root
+
+
+def lint_errors(root, relative, old, new):
+    path = root / "2024-2025" / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RuleErrors) as info:
+        rules.load("2024-2025", root)
+    return [str(e) for e in info.value.errors]
+
+
+def outcome_of(year, opleidingscode, vakken, **kandidaat):
+    case = {"naam": "t", "opleidingscode": opleidingscode,
+            "kandidaat": {"uitslag": "A", "werkstuk_cijfer": 7, **kandidaat}, "vakken": vakken, "verwacht": {}}
+    return run_case(case, *year, 1).outcome
+
+
+def test_unknown_vakcode_names_file_line_and_the_closest_code(rule_root):
+    errors = lint_errors(rule_root, "samenstelling/havo-vwo.yaml", 'vakken: ["1023"]}', 'vakken: ["1O23"]}')
+    assert len(errors) == 1
+    assert "samenstelling/havo-vwo.yaml:" in errors[0]
+    assert "onbekende vakcode '1O23'" in errors[0] and "bedoelt u '1023' (Natuurkunde)?" in errors[0]
+
+
+def test_vakcode_of_the_other_schoolsoort_and_unknown_profiel_are_errors(rule_root):
+    errors = lint_errors(rule_root, "samenstelling/vmbo.yaml", 'vakken: ["0071"]', 'vakken: ["1002"]')
+    assert any("vakcode '1002' bestaat niet in VMBO-TL" in e and "wel in" in e for e in errors)
+    errors = lint_errors(rule_root, "samenstelling/havo-vwo.yaml", "profielen: [NG], examendeel: P, vakken: [\"1018\"]",
+                         "profielen: [N&G], examendeel: P, vakken: [\"1018\"]")
+    assert any("profiel 'N&G'" in e and "bedoelt u 'NG'?" in e for e in errors)
+
+
+def test_onderdeel_without_vakken_or_waar_is_an_error(rule_root):
+    errors = lint_errors(rule_root, "samenstelling/havo-vwo.yaml", ', vakken: ["1028"]}', "}")
+    assert any("geef 'vakken'" in e for e in errors)
+
+
+def test_samenstelling_without_meedoen_is_an_error(rule_root):
+    errors = lint_errors(rule_root, "samenstelling/toewijzing.yaml", "  meedoen: in_uitslag\n", "")
+    assert any("mist 'meedoen'" in e for e in errors)
+
+
+def test_two_extra_vakken_are_left_out_together_and_explain_names_both_and_the_article(year):
+    vakken = HAVO_EM + [{"vakcode": "1003", "se_cijfer": 4.3, "ce1": 4.1},
+                        {"vakcode": "1005", "se_cijfer": 4.3, "ce1": 4.1}]
+    outcome = outcome_of(year, "0372", vakken)
+    k = outcome.kandidaten.iloc[0]
+    assert k["uitslag_berekend"] == "geslaagd"
+    assert k["weglaten_vak"] == "1003 Franse taal en literatuur, 1005 Spaanse taal en literatuur"
+    text = explain(outcome, 0)
+    assert "geslaagd door vakken 1003 Franse taal en literatuur, 1005 Spaanse taal en literatuur" in text
+    assert "art. 3.33 lid 3" in text
+    assert "profieldeel: profielkeuzevak" in text and "vrije deel: vak in het vrije deel" in text
+
+
+def test_combined_profile_needs_both_profieldelen(year):
+    nt = [{"vakcode": c, "se_cijfer": 7.3, "ce1": 7.1} for c in ("1025", "1023", "1028", "1035")]
+    base = HAVO_EM[:5] + nt + [{"vakcode": "1004", "se_cijfer": 7.3, "ce1": 7.1}]
+    ctx = outcome_of(year, "0374", base).context        # NT+NG without biologie
+    assert not ctx.kandidaat.values["samenstelling_volledig"].val[0]
+    assert "biologie" in ctx.kandidaat.values["samenstelling_ontbreekt"].val[0]
+    ctx = outcome_of(year, "0374", base + [{"vakcode": "1018", "se_cijfer": 7.3, "ce1": 7.1}]).context
+    assert ctx.kandidaat.values["samenstelling_volledig"].val[0]
+    delen = ctx.vak.values["examendeel_afgeleid"].val
+    assert list(delen[5:]) == ["P", "P", "P", "P", "V", "P"]   # biologie fills the N&G profieldeel
+
+
+def test_school_examendeel_decides_which_wiskunde_is_the_kernvak(year):
+    vakken = [dict(v) for v in HAVO_EM] + [{"vakcode": "1025", "se_cijfer": 8.3, "ce1": 8.1}]
+    vakken[5] = {"vakcode": "1024", "se_cijfer": 4.3, "ce1": 4.1, "examendeel": "P"}
+    vakken[-1]["examendeel"] = "V"
+    outcome = outcome_of(year, "0372", vakken)
+    k = outcome.kandidaten.iloc[0]
+    # wiskunde A (4) is the profile's wiskunde as reported; it may go as extra vak when wiskunde B
+    # takes its place, and then the candidate passes
+    assert k["uitslag_berekend"] == "geslaagd" and k["weglaten_vak"].startswith("1024")
+
+
+def test_canonical_patterns_give_the_same_result_as_the_plain_matching(tmp_path, monkeypatch):
+    path = tmp_path / "v.csv"
+    write_csv(generate(1500, "2024-2025", seed=7).frame, path)
+    results = load_results(str(path))
+    ruleset, tables = rules.load("2024-2025"), codetables.load("2024-2025")
+    peil = datetime.date(2025, 7, 1)
+    fast = pipeline.run(results, ruleset, tables, peildatum=peil)
+    monkeypatch.setattr(samenstelling, "_canonical", lambda masks, reported, *rest: (
+        masks, reported, np.tile(np.arange(masks.shape[1]), (masks.shape[0], 1))))
+    plain = pipeline.run(results, ruleset, tables, peildatum=peil)
+    for name in ("samenstelling_onderdeel", "is_extra", "kan_vervallen", "kernvakplaats"):
+        a, b = fast.context.vak.values[name], plain.context.vak.values[name]
+        assert np.array_equal(a.null, b.null) and np.array_equal(a.val[~a.null], b.val[~b.null]), name
+    for column in ("uitslag_berekend", "weglaten_vak", "cum_laude"):
+        assert fast.kandidaten[column].equals(plain.kandidaten[column]), column
