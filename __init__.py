@@ -12,14 +12,20 @@ Everything under ``examenbron.engine`` is internal and may change between versio
 from __future__ import annotations
 
 import datetime
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("examenbron")
-except PackageNotFoundError:  # a checkout that was never installed
-    __version__ = "0+onbekend"
 
 __all__ = ["validate", "__version__"]
+
+
+def __getattr__(name):
+    """``__version__`` is looked up on first use: importlib.metadata scans every installed package,
+    which would slow down the start of every command."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            return version("examenbron")
+        except PackageNotFoundError:  # a checkout that was never installed
+            return "0+onbekend"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def validate(source, *, schooljaar: str | None = None, peildatum: datetime.date | None = None,

@@ -145,6 +145,22 @@ def _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil=False):
     return outcome, day, peildatum is None
 
 
+def _streams(file, per_school, fmt) -> bool:
+    """Whether `validate` works per school: asked for, or automatic for a CSV above the size limit."""
+    if per_school is False:
+        return False
+    from examenbron.engine.scale.streaming import AUTO_BYTES, streamable
+    if not streamable(file):
+        if per_school:
+            raise UserError(f"{file}: --per-school werkt alleen voor CSV-bestanden")
+        return False
+    streams = bool(per_school) or (Path(file).is_file() and Path(file).stat().st_size > AUTO_BYTES)
+    if streams and fmt == "html":
+        raise UserError("--format html heeft alle vakrijen tegelijk nodig (grafieken); gebruik --in-een-keer "
+                        "of een ander formaat")
+    return streams
+
+
 def write_atomic(path: Path, content: str | bytes) -> None:
     """Write text (UTF-8) or bytes to a temporary file beside `path`, then rename: never a half-written report.
 
@@ -195,8 +211,12 @@ def _selectors(values) -> tuple[str, ...]:
               help="Laat bevindingen van deze regels of signaalcodes weg (komma's of herhalen)")
 @click.option("--fail-on", type=click.Choice(["afkeur", "attentie"]), default="afkeur", show_default=True,
               help="Exitcode 1 bij een bevinding met deze ernst (attentie: ook bij attentie)")
+@click.option("--per-school/--in-een-keer", "per_school", default=None,
+              help="Per school: het bestand in delen van hele scholen controleren, met begrensd geheugen "
+                   "(vanzelf bij een CSV groter dan 256 MB); in één keer: het hele bestand tegelijk")
 @handle_errors
-def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, output, select, ignore, fail_on):
+def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, output, select, ignore, fail_on,
+             per_school):
     """Controleer een resultatenbestand en rapporteer de bevindingen per kandidaat.
 
     \b
@@ -213,7 +233,14 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
     from examenbron.engine.outputs.texts import aantal
     if fmt == "xlsx" and not output:
         raise UserError("--format xlsx schrijft een bestand; geef het op met --output, bijvoorbeeld -o rapport.xlsx")
-    outcome, day, standaard = _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil)
+    if _streams(file, per_school, fmt):
+        from examenbron.engine.scale.streaming import validate_per_school
+        day, standaard = (peildatum.date() if peildatum else datetime.date.today()), peildatum is None
+        with Voortgang(stil).stap("per school controleren..."):
+            outcome = validate_per_school(file, schooljaar=schooljaar, mapping=mapping, peildatum=day,
+                                          backend=backend)
+    else:
+        outcome, day, standaard = _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil)
     outcome = report.select_findings(outcome, _selectors(select), _selectors(ignore))
     options = {"peildatum": day, "standaard_peildatum": standaard}
     if fmt == "html":
@@ -227,6 +254,71 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
     else:
         click.echo(content, nl=False)
     sys.exit(report.exit_code(outcome, fail_on))
+
+
+@main.command("validate-archief")
+@click.argument("paden", metavar="BESTAND_OF_MAP...", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--werkers", type=click.IntRange(min=1), default=lambda: os.cpu_count() or 1,
+              show_default="aantal processorkernen", help="Aantal werkprocessen van het lokale Dask-cluster")
+@click.option("--scheduler", metavar="ADRES", help="Adres van een bestaand Dask-cluster, bijvoorbeeld "
+              "tcp://10.0.0.5:8786 (de werkers moeten de bestanden en de werkmap op hetzelfde pad zien)")
+@click.option("--format", "-f", "fmt", type=click.Choice(["json", "parquet"]), default="json", show_default=True,
+              help="json: één rapport per bestand en schooljaar; parquet: bevindingen.parquet en kandidaten.parquet")
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="Bestand (json) of map (parquet) voor de uitvoer (json standaard naar het scherm)")
+@click.option("--werkmap", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Map voor de tijdelijke deelbestanden (standaard de tijdelijke map van het systeem)")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML-bestand dat uw kolomkoppen aan de canonieke namen koppelt")
+@click.option("--peildatum", type=click.DateTime(["%Y-%m-%d", "%d-%m-%Y"]),
+              help="Peildatum voor termijnen, JJJJ-MM-DD (standaard: vandaag)")
+@click.option("--engine", "backend", type=click.Choice(["pandas", "durable"]), default="pandas", show_default=True,
+              help="Regelevaluator")
+@handle_errors
+def validate_archief(paden, werkers, scheduler, fmt, output, werkmap, mapping, peildatum, backend):
+    """Controleer resultaatbestanden of Parquet-bestanden van meerdere schooljaren op Dask.
+
+    Elk bestand wordt per schooljaar en school in delen gesplitst; elk deel wordt met de regels van
+    zijn eigen schooljaar gecontroleerd. Het rapport per bestand en schooljaar is gelijk aan dat van
+    `examenbron validate`.
+
+    \b
+    Voorbeelden:
+      examenbron validate-archief archief/ --werkers 2 -o archief.json
+      examenbron validate-archief 2023.csv 2024.csv --format parquet -o uitvoer/
+      examenbron validate-archief archief/ --scheduler tcp://10.0.0.5:8786
+    Afsluitcode 0: geen afkeur; 1: minstens één afkeur; 2: invoer- of gebruiksfout.
+    """
+    try:
+        from examenbron.engine.scale import archive
+    except ImportError as exc:
+        raise UserError(f"validate-archief heeft Dask nodig ({exc.name} ontbreekt); "
+                        "installeer het met: pip install 'examenbron[archief]'") from None
+    if fmt == "parquet" and output is None:
+        raise UserError("--format parquet schrijft twee bestanden; geef een map op met -o")
+    day = peildatum.date() if peildatum else datetime.date.today()
+    result = archive.validate_archive(paden, werkers=werkers, scheduler=scheduler, peildatum=day,
+                                      mapping=mapping, backend=backend, werkmap=werkmap)
+    from examenbron.engine.outputs import report
+    if fmt == "parquet":
+        output.mkdir(parents=True, exist_ok=True)
+        for name, table in (("bevindingen", archive.findings_table(result)),
+                            ("kandidaten", archive.kandidaten_table(result))):
+            write_atomic(output / f"{name}.parquet", table.to_parquet(index=False))
+    else:
+        text = '{"rapporten": [\n' + ",\n".join(report.to_json(r, peildatum=day).rstrip("\n")
+                                                 for r in result.reports) + "\n]}\n"
+        if output:
+            write_atomic(output, text)
+        else:
+            click.echo(text, nl=False)
+    kandidaten = sum(len(r.kandidaten) for r in result.reports)
+    peak = max(result.peak_rss_per_worker.values(), default=0)
+    click.echo(f"{len(result.reports)} rapporten (bestand en schooljaar), {kandidaten} kandidaten, "
+               f"{result.parts} delen op {result.werkers} werkers in {result.seconds:.1f} s; "
+               f"piekgeheugen per werker hoogstens {peak / 1e6:.0f} MB", err=True)
+    sys.exit(max((report.exit_code(r) for r in result.reports), default=0))
 
 
 @main.command()
@@ -406,11 +498,12 @@ def codetables_diff(jaar1, jaar2):
 @main.command()
 @click.option("--kandidaten", "-n", type=click.IntRange(min=1), default=300, show_default=True,
               help="Aantal kandidaten")
-@click.option("--schooljaar", "-j", default="2024-2025", show_default=True, help="Schooljaar")
+@click.option("--schooljaar", "-j", default="2024-2025", show_default=True,
+              help="Schooljaar: elk jaar met een regelmap (rules/<schooljaar>)")
 @click.option("--seed", type=int, default=2025, show_default=True,
               help="Startgetal voor het toeval (zelfde getal, zelfde bestand)")
 @click.option("--fouten/--zonder-fouten", default=True, show_default=True,
-              help="Met of zonder de gedocumenteerde, opzettelijke fouten")
+              help="Met of zonder de gedocumenteerde, opzettelijke fouten (zonder: geen afkeur)")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="BESTAND",
               help="Het CSV-bestand dat wordt geschreven")
 @handle_errors
@@ -421,7 +514,12 @@ def voorbeeld(kandidaten, schooljaar, seed, fouten, output):
     Voorbeeld:
       examenbron voorbeeld --kandidaten 300 --schooljaar 2024-2025 -o voorbeeld.csv
     """
+    from examenbron.engine.rulesets.load import available_years
     from examenbron.engine.samples.generate import generate, write_csv
+    years = available_years()
+    if schooljaar not in years:
+        raise UserError(f"schooljaar {schooljaar!r} wordt niet ondersteund; er zijn regels voor "
+                        f"{', '.join(years)}")
     generated = generate(kandidaten, schooljaar, seed=seed, fouten=fouten)
     write_csv(generated.frame, output)
     click.echo(f"{output}: {kandidaten} kandidaten, {len(generated.frame)} vakrijen"

@@ -1,7 +1,7 @@
-"""Benchmark examenbron on a national-scale results file (issue 6).
+"""Benchmark examenbron on a national-scale results file (issues 6 and 15).
 
-    python bench/run.py                         # 200 000 candidates, 3 repetitions
-    python bench/run.py --kandidaten 2000 --herhalingen 1
+    python bench/run.py --herhalingen 1         # 200 000 candidates; 10 x 200 000 for the archive
+    python bench/run.py --kandidaten 2000 --herhalingen 1 --archief-kandidaten 2000
 
 Generates (once, cached under bench/.cache/) a file with the project's own generator and measures,
 each figure the median of --herhalingen runs:
@@ -12,7 +12,12 @@ each figure the median of --herhalingen runs:
       Outcome.timings, and rendering the json report;
   (d) peak RSS of every child process, from os.wait4() on that child alone;
   (e) one school (--school-kandidaten, generated separately): CLI wall time from process start;
-  (f) the durable backend against the pandas backend on the school file, when it exists.
+  (f) the durable backend against the pandas backend on the school file, when it exists;
+  (g) pyarrow's multi-threaded CSV reader on the big file (the real floor);
+  (h) growth: the in-process run on 1/8, 1/4, 1/2, 1 and 2 times the big file (one run each);
+  (i) `validate --per-school` on the big file and on the 2x file: time and peak RSS;
+  (j) `export` of the big file into an empty directory (the export step alone, in-process);
+  (k) `validate-archief` on --archief-jaren files of --archief-kandidaten, with 1 and with 2 workers.
 
 Every measurement runs in a fresh child process. This parent never imports pandas or the engine,
 so it stays small: a child's ru_maxrss can include the parent's resident set at fork time.
@@ -24,6 +29,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -36,9 +42,20 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFAULT_CACHE = HERE / ".cache"
 
-TARGET_RATIO = 2.0            # validate <= 2 x read
-TARGET_RSS = 2.5e9            # bytes (decimal GB)
-TARGET_SCHOOL = 1.0           # seconds
+TARGET_ARROW = 3.0            # validate <= 3 x pyarrow's read
+TARGET_PANDAS = 1.2           # validate <= 1.2 x pandas' read
+TARGET_RSS = 2.5e9            # bytes (decimal GB), one-shot validate
+TARGET_GROWTH = 0.15          # time per candidate within +-15 % of the median over the sizes
+TARGET_STREAM_RSS = 1.0e9     # validate --per-school on the national file
+TARGET_SCHOOL = 0.4           # seconds, one school from process start
+TARGET_SPEEDUP = 1.6          # archive, 1 -> 2 workers
+TARGET_EXPORT = 30.0          # seconds, export of the national file, first run
+GROWTH = (8, 4, 2, 1, 0.5)    # the big file divided by these
+# The archive's school years: the generator knows 2018-2019 to 2025-2026 (8 years); files 9 and 10
+# are a second set of schools for the two latest years (other seeds).
+ARCHIEF_JAREN = ("2018-2019", "2019-2020", "2020-2021", "2021-2022", "2022-2023", "2023-2024",
+                 "2024-2025", "2025-2026", "2024-2025", "2025-2026")
+ARCHIEF_SEED = 3000
 
 
 # --- child processes ---------------------------------------------------------------------------
@@ -129,6 +146,25 @@ def w_read(path: str) -> None:
     _emit(seconds=time.perf_counter() - start, rows=len(frame))
 
 
+def w_read_arrow(path: str) -> None:
+    from pyarrow import csv as pacsv
+    start = time.perf_counter()
+    table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=";"))
+    _emit(seconds=time.perf_counter() - start, rows=table.num_rows)
+
+
+def w_export(path: str, schooljaar: str, peildatum: str, out: str) -> None:
+    import datetime
+    from examenbron.engine.outputs.export import export_results
+    import examenbron
+    outcome = examenbron.validate(path, schooljaar=schooljaar, peildatum=datetime.date.fromisoformat(peildatum))
+    start = time.perf_counter()
+    summary = export_results(outcome.results, outcome.findings, out_dir=out, schooljaar=outcome.schooljaar,
+                             regelset_versie=outcome.ruleset.versie, input_sha256="bench",
+                             kandidaten=outcome.kandidaten.set_index("exam_id"))
+    _emit(seconds=time.perf_counter() - start, written=summary.written)
+
+
 def w_phases(path: str, schooljaar: str, peildatum: str) -> None:
     import datetime
     from examenbron.engine.inputs import codetables
@@ -192,7 +228,8 @@ def w_durable(path: str, schooljaar: str, peildatum: str) -> None:
     _emit(**out)
 
 
-WORKERS = {"generate": w_generate, "read": w_read, "phases": w_phases, "durable": w_durable}
+WORKERS = {"generate": w_generate, "read": w_read, "read_arrow": w_read_arrow, "phases": w_phases,
+           "durable": w_durable, "export": w_export}
 
 
 # --- orchestration ------------------------------------------------------------------------------
@@ -215,6 +252,39 @@ def ensure_file(cache: Path, kandidaten: int, schooljaar: str, seed: int, fresh:
                                 "schooljaar": schooljaar, "seconds": done["seconds"]}))
     print(f"  {done['rows']} rows in {done['seconds']:.1f} s", file=sys.stderr, flush=True)
     return path, done["rows"], True
+
+
+def candidates_file(big: Path, extra: Path, kandidaten: int, target: Path) -> Path:
+    """The first `kandidaten` candidates of `big` (then of `extra`), whole exams, as one file.
+
+    Rows of one exam are adjacent in a generated file; the exam key is brin, vestiging,
+    leerlingnummer, opleidingscode and examenjaar. Plain text, so this parent never imports pandas.
+    """
+    if target.exists():
+        return target
+    tmp = target.with_suffix(".tmp")
+    seen, previous = 0, None
+    with open(tmp, "w", encoding="utf-8", newline="") as out:
+        for number, source in enumerate((big, extra)):
+            with open(source, encoding="utf-8", newline="") as fh:
+                header = fh.readline()
+                if number == 0:
+                    out.write(header)
+                names = header.rstrip("\r\n").split(";")
+                key = [names.index(c) for c in ("brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar")]
+                for line in fh:
+                    cells = line.split(";")
+                    current = (number, *(cells[i] for i in key))
+                    if current != previous:
+                        seen += 1
+                        previous = current
+                        if seen > kandidaten:
+                            break
+                    out.write(line)
+            if seen > kandidaten:
+                break
+    os.replace(tmp, target)
+    return target
 
 
 def median(values) -> float:
@@ -255,6 +325,11 @@ def main(argv=None) -> int:
     parser.add_argument("--opnieuw", action="store_true", help="regenerate the files even when cached")
     parser.add_argument("--zonder-durable", action="store_true", help="skip the durable comparison")
     parser.add_argument("--durable-timeout", type=float, default=900, help="seconds before the durable run is abandoned")
+    parser.add_argument("--archief-jaren", type=int, default=len(ARCHIEF_JAREN),
+                        help=f"files in the archive run (default {len(ARCHIEF_JAREN)}, at most {len(ARCHIEF_JAREN)})")
+    parser.add_argument("--archief-kandidaten", type=int, help="candidates per archive file (default: --kandidaten)")
+    parser.add_argument("--zonder-archief", action="store_true", help="skip the archive run")
+    parser.add_argument("--zonder-export", action="store_true", help="skip the export run")
     parser.add_argument("--json", type=Path, help="also write all raw measurements to this JSON file")
     args = parser.parse_args(argv)
     if args.kandidaten < 1 or args.herhalingen < 1 or args.school_kandidaten < 1 or args.school_herhalingen < 1:
@@ -283,8 +358,10 @@ def main(argv=None) -> int:
             return None
 
     reads = measure("(a) read_csv", reps, lambda: worker("read", str(big)))
+    arrow_reads = measure("(g) pyarrow read_csv", reps, lambda: worker("read_arrow", str(big)))
     validates = measure("(b) examenbron validate --format json", reps,
-                        lambda: cli("validate", str(big), "--format", "json", "--peildatum", peildatum))
+                        lambda: cli("validate", str(big), "--format", "json", "--peildatum", peildatum,
+                                    "--in-een-keer"))
     phases = measure("(c) phases in-process", reps, lambda: worker("phases", str(big), args.schooljaar, peildatum))
     cli("--help")  # warm the page cache for the interpreter and packages
     starts = measure("(e) start-up, examenbron --help", args.school_herhalingen, lambda: cli("--help"))
@@ -299,26 +376,84 @@ def main(argv=None) -> int:
         except ChildFailed as exc:
             durable = {"available": False, "reason": str(exc).splitlines()[0]}
 
+    # (h) growth: whole-exam prefixes of the big file, and the big file followed by a second one
+    extra, _, _ = ensure_file(args.cache_dir, args.kandidaten, args.schooljaar, ARCHIEF_SEED + 8, args.opnieuw)
+    growth = {}
+    for divisor in GROWTH:
+        n = int(args.kandidaten / divisor)
+        path = big if n == args.kandidaten else candidates_file(
+            big, extra, n, args.cache_dir / f"groei-{big.stem}-n{n}.csv")
+        runs = measure(f"(h) growth, {n} candidates in-process", 1,
+                       lambda: worker("phases", str(path), args.schooljaar, peildatum))
+        if runs:
+            growth[n] = {"seconds": runs[0]["total"], "kandidaten": runs[0]["kandidaten"], "path": path}
+    double = growth.get(int(args.kandidaten * 2), {}).get("path")
+
+    # (i) streaming per school
+    streams = {}
+    for label, path in (("1x", big), ("2x", double)):
+        if path is None:
+            continue
+        runs = measure(f"(i) validate --per-school ({label})", 1,
+                       lambda: cli("validate", str(path), "--format", "json", "--peildatum", peildatum, "--per-school"))
+        if runs:
+            streams[label] = runs[0]
+
+    # (j) export
+    exports = None
+    if not args.zonder_export:
+        out = Path(tempfile.mkdtemp(prefix="bench-export-", dir=args.cache_dir))
+        try:
+            exports = measure("(j) export, first run", 1,
+                              lambda: worker("export", str(big), args.schooljaar, peildatum, str(out)))
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
+    # (k) archive on Dask
+    archive = {}
+    if not args.zonder_archief:
+        per_file = args.archief_kandidaten or args.kandidaten
+        files = [ensure_file(args.cache_dir, per_file, jaar, ARCHIEF_SEED + i, args.opnieuw)[0]
+                 for i, jaar in enumerate(ARCHIEF_JAREN[:args.archief_jaren])]
+        archive = {"files": len(files), "per_file": per_file, "rows": sum(
+            json.loads(f.with_suffix(".json").read_text())["rows"] for f in files)}
+        for werkers in (1, 2):
+            out = Path(tempfile.mkdtemp(prefix="bench-archief-", dir=args.cache_dir))
+            try:
+                runs = measure(f"(k) validate-archief, {werkers} worker(s)", 1, lambda: cli(
+                    "validate-archief", *map(str, files), "--werkers", str(werkers), "--format", "parquet",
+                    "-o", str(out), "--peildatum", peildatum, "--werkmap", str(args.cache_dir)))
+            finally:
+                shutil.rmtree(out, ignore_errors=True)
+            if runs:
+                peak = re.search(r"piekgeheugen per werker hoogstens (\d+) MB", runs[0]["stderr"])
+                archive[werkers] = {"seconds": runs[0]["seconds"], "driver_maxrss": runs[0]["maxrss"],
+                                    "worker_peak": int(peak.group(1)) * 1e6 if peak else None}
+
     def med(runs, key="seconds"):
         return None if not runs else median(r[key] for r in runs)
 
     def peak(runs):
         return None if not runs else max(r["maxrss"] for r in runs)
 
-    read_s, validate_s, school_s, start_s = med(reads), med(validates), med(schools), med(starts)
+    read_s, arrow_s, validate_s, school_s, start_s = med(reads), med(arrow_reads), med(validates), med(schools), med(starts)
     validate_rss = peak(validates)
     ratio = validate_s / read_s if read_s and validate_s else None
+    ratio_arrow = validate_s / arrow_s if arrow_s and validate_s else None
 
     print()
     print(f"examenbron benchmark: {thousands(args.kandidaten)} candidates, {thousands(rows)} rows, "
           f"{thousands(size / 1e6)} MB ({args.schooljaar}, seed {args.seed}, peildatum {peildatum}); "
           f"median of {reps} (one school: {args.school_herhalingen})")
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average at the end "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print()
-    line = "{:<46} {:>9} {:>13} {:>10}"
+    line = "{:<52} {:>9} {:>13} {:>10}"
     print(line.format("measurement", "seconds", "rows/s", "peak RSS"))
-    print(line.format("-" * 46, "-" * 9, "-" * 13, "-" * 10))
-    print(line.format("(a) pandas read_csv, dtype=str (floor)", fmt_s(read_s), fmt_rate(rows, read_s), fmt_mem(peak(reads))))
+    print(line.format("-" * 52, "-" * 9, "-" * 13, "-" * 10))
+    print(line.format("(a) pandas read_csv, dtype=str (C reader)", fmt_s(read_s), fmt_rate(rows, read_s), fmt_mem(peak(reads))))
+    print(line.format("(g) pyarrow csv.read_csv (multi-threaded floor)", fmt_s(arrow_s), fmt_rate(rows, arrow_s),
+                      fmt_mem(peak(arrow_reads))))
     print(line.format("(b) examenbron validate --format json (CLI)", fmt_s(validate_s), fmt_rate(rows, validate_s),
                       fmt_mem(validate_rss)))
     print(line.format("(c) in-process, per phase:", "", "", fmt_mem(peak(phases))))
@@ -328,16 +463,38 @@ def main(argv=None) -> int:
         print(line.format(f"      {name}", fmt_s(phase_s), rate, ""))
     if phases:
         print(line.format("      total in-process", fmt_s(med(phases, "total")), "", ""))
+    for label, run in streams.items():
+        print(line.format(f"(i) validate --per-school, {label} file (CLI)", fmt_s(run["seconds"]), "",
+                          fmt_mem(run["maxrss"])))
     print(line.format(f"(e) one school ({args.school_kandidaten} cand., {school_rows} rows), CLI",
                       fmt_s(school_s), "", fmt_mem(peak(schools))))
     print(line.format("    start-up alone (examenbron --help)", fmt_s(start_s), "", ""))
+    if exports:
+        print(line.format(f"(j) export, first run ({thousands(exports[0]['written'])} messages)",
+                          fmt_s(exports[0]["seconds"]), "", fmt_mem(exports[0]["maxrss"])))
     if durable.get("available"):
         d_rows = durable["rows"]
         for backend in ("pandas", "durable"):
             d = durable[backend]
             print(line.format(f"(f) {backend} engine, pipeline on {d_rows} rows", fmt_s(d["pipeline"]),
                               fmt_rate(d_rows, d["pipeline"]), ""))
+    for werkers in (1, 2):
+        if werkers in archive:
+            a = archive[werkers]
+            print(line.format(f"(k) archive {archive['files']} x {thousands(archive['per_file'])}, {werkers} worker(s)",
+                              fmt_s(a["seconds"]), fmt_rate(archive["rows"], a["seconds"]),
+                              fmt_mem(a["worker_peak"])))
     print()
+    spread = None
+    if growth:
+        per = {n: g["seconds"] / g["kandidaten"] for n, g in growth.items()}
+        middle = median(per.values())
+        spread = max(abs(v / middle - 1) for v in per.values())
+        print("growth (in-process, one run each):")
+        print(f"  {'candidates':>10} {'seconds':>9} {'µs/candidate':>13} {'vs median':>10}")
+        for n in sorted(per):
+            print(f"  {thousands(n):>10} {growth[n]['seconds']:9.2f} {per[n] * 1e6:13.1f} {per[n] / middle - 1:+10.0%}")
+        print()
     if phases:
         print(f"findings: {thousands(phases[0]['bevindingen'])} for {thousands(phases[0]['kandidaten'])} candidates; "
               f"json report {phases[0]['report_bytes'] / 1e6:.1f} MB")
@@ -345,6 +502,8 @@ def main(argv=None) -> int:
         print(f"FAILED {label}: {reason}")
     print()
     print("ratio validate ÷ read: " + (f"{ratio:.1f}x  ({validate_s:.2f} s / {read_s:.2f} s)" if ratio else "-"))
+    print("ratio validate ÷ pyarrow read: " + (f"{ratio_arrow:.1f}x  ({validate_s:.2f} s / {arrow_s:.2f} s)"
+                                               if ratio_arrow else "-"))
     if durable.get("available"):
         p, d = durable["pandas"]["pipeline"], durable["durable"]["pipeline"]
         print(f"ratio pandas-engine ÷ durable-engine throughput: {d / p:.1f}x  "
@@ -353,13 +512,29 @@ def main(argv=None) -> int:
               f"same findings: {'yes' if durable['same_findings'] else 'NO'})")
     else:
         print(f"durable: not available ({durable.get('reason')})")
+    speedup = archive[1]["seconds"] / archive[2]["seconds"] if 1 in archive and 2 in archive else None
+    if speedup:
+        print(f"ratio archive 1 worker ÷ 2 workers: {speedup:.2f}x")
     print()
+    stream_rss = streams.get("1x", {}).get("maxrss")
+    export_s = exports[0]["seconds"] if exports else None
     targets = [
-        ("validate <= 2 x read", None if ratio is None else f"{ratio:.1f}x", ratio is not None and ratio <= TARGET_RATIO),
+        ("validate <= 3 x pyarrow read", None if ratio_arrow is None else f"{ratio_arrow:.1f}x",
+         ratio_arrow is not None and ratio_arrow <= TARGET_ARROW),
+        ("validate <= 1.2 x pandas read", None if ratio is None else f"{ratio:.1f}x",
+         ratio is not None and ratio <= TARGET_PANDAS),
         ("peak RSS of validate <= 2.5 GB", None if validate_rss is None else fmt_mem(validate_rss).strip(),
          validate_rss is not None and validate_rss <= TARGET_RSS),
-        ("one school <= 1.0 s", None if school_s is None else f"{school_s:.2f} s",
+        ("time/candidate within +-15 %", None if spread is None else f"{spread:.0%}",
+         spread is not None and spread <= TARGET_GROWTH),
+        ("--per-school peak RSS <= 1.0 GB", None if stream_rss is None else fmt_mem(stream_rss).strip(),
+         stream_rss is not None and stream_rss <= TARGET_STREAM_RSS),
+        ("one school <= 0.4 s", None if school_s is None else f"{school_s:.2f} s",
          school_s is not None and school_s <= TARGET_SCHOOL),
+        ("archive 1 -> 2 workers >= 1.6x", None if speedup is None else f"{speedup:.2f}x",
+         speedup is not None and speedup >= TARGET_SPEEDUP),
+        ("export first run <= 30 s", None if export_s is None else f"{export_s:.1f} s",
+         export_s is not None and export_s <= TARGET_EXPORT),
     ]
     print("targets:")
     for name, value, met in targets:
@@ -367,9 +542,13 @@ def main(argv=None) -> int:
         print(f"  {name:<34} {value or '-':>10}   {verdict}")
     sys.stdout.flush()
     if args.json:
-        raw.update(reads=reads, phases=phases, startup=starts and [s["seconds"] for s in starts], durable=durable,
+        raw.update(reads=reads, arrow_reads=arrow_reads, phases=phases,
+                   startup=starts and [s["seconds"] for s in starts], durable=durable,
                    validates=validates and [{k: v[k] for k in ("seconds", "maxrss", "returncode")} for v in validates],
                    school=schools and [{k: s[k] for k in ("seconds", "maxrss")} for s in schools],
+                   growth={n: {k: v for k, v in g.items() if k != "path"} for n, g in growth.items()},
+                   streams={k: {x: v[x] for x in ("seconds", "maxrss")} for k, v in streams.items()},
+                   export=exports, archive=archive, load_average=os.getloadavg(),
                    failures=failures, targets={n: {"value": v, "met": m} for n, v, m in targets})
         args.json.write_text(json.dumps(raw, indent=2, default=str))
     return 2 if failures else 0

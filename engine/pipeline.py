@@ -55,13 +55,22 @@ def schooljaar_from(results) -> str:
     return schooljaar_of(int(years.mode().iloc[0]))
 
 
-def skip_reason(rule, ruleset, columns_present, peildatum) -> str | None:
-    """Why a rule cannot run on this file (an optional column is absent, or not in force)."""
+def missing_columns(rule, ruleset, columns_present) -> list:
+    """The optional input columns a rule reads that the file does not have."""
     names = rule.voorwaarde.names() | (rule.wanneer.names() if rule.wanneer is not None else set())
     names |= set(rule.waarden) | set(template_fields(rule.melding))
-    missing = ruleset.missing_optional(names, columns_present)
+    return ruleset.missing_optional(names, columns_present)
+
+
+def skip_reason(rule, ruleset, columns_present, peildatum) -> str | None:
+    """Why a rule cannot run on this file (an optional column is absent, or not in force)."""
+    missing = missing_columns(rule, ruleset, columns_present)
     if missing:
         return f"kolom ontbreekt in het bestand: {', '.join(missing)}"
+    return _not_in_force(rule, peildatum)
+
+
+def _not_in_force(rule, peildatum) -> str | None:
     if rule.geldig_van and peildatum < rule.geldig_van:
         return f"nog niet van kracht op de peildatum (geldig vanaf {rule.geldig_van})"
     if rule.geldig_tot and peildatum > rule.geldig_tot:
@@ -84,14 +93,22 @@ def run(results, ruleset, tables, *, peildatum: datetime.date | None = None, bac
 
     skipped = [{"regel": rule.id, "reden": reason} for rule in [*ruleset.checks, *ruleset.voorwaarden]
                if (reason := skip_reason(rule, ruleset, results.columns_present, peildatum))]
-    runs = _runnable(ruleset, {item["regel"] for item in skipped})
+    skipped_ids = {item["regel"] for item in skipped}
+    runs = _runnable(ruleset, skipped_ids)
     context = prepare(results, tables, peildatum, ruleset.parameters)
     lap("voorbereiden")
     context = context.with_values(*engine.derive(context, ruleset.derivations))
     lap("afleiden")
     findings = check(engine, context, runs.invoer, schooljaar=ruleset.schooljaar, examens=results.examens)
     lap("controleren")
-    decision = decide(engine, context, replace(ruleset, voorwaarden=runs.voorwaarden))
+    # A voorwaarde that reads an absent optional column is neither met nor unmet: it is onbepaald
+    # (uitslag onvolledig), never silently left out.
+    onbepaalbaar = {r.id for r in ruleset.voorwaarden if r.id in skipped_ids and not _not_in_force(r, peildatum)}
+    for entry in skipped:
+        if entry["regel"] in onbepaalbaar:
+            entry["reden"] += "; de voorwaarde is daarom onbepaald (uitslag onvolledig)"
+    voorwaarden = [r for r in ruleset.voorwaarden if r.id not in skipped_ids or r.id in onbepaalbaar]
+    decision = decide(engine, context, replace(ruleset, voorwaarden=voorwaarden), onbepaalbaar=onbepaalbaar)
     context = context.with_values(uitslag_values(context, decision))
     lap("uitslag")
     uitslag_findings = check(engine, context, runs.uitslag, schooljaar=ruleset.schooljaar, examens=results.examens)
@@ -106,13 +123,11 @@ class _Runnable:
     """The rules that can run on this file, by phase."""
 
     invoer: list
-    voorwaarden: list
     uitslag: list
 
 
 def _runnable(ruleset, skipped: set) -> _Runnable:
     return _Runnable([r for r in ruleset.checks if r.fase == "invoer" and r.id not in skipped],
-                     [r for r in ruleset.voorwaarden if r.id not in skipped],
                      [r for r in ruleset.checks if r.fase == "uitslag" and r.id not in skipped])
 
 

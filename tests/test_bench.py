@@ -14,8 +14,8 @@ def test_bench_runs_on_a_tiny_file(tmp_path):
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--kandidaten", "300", "--herhalingen", "1",
          "--school-kandidaten", "30", "--school-herhalingen", "1", "--cache-dir", str(tmp_path / "cache"),
-         "--json", str(tmp_path / "bench.json")],
-        capture_output=True, text=True, timeout=600,
+         "--archief-jaren", "2", "--archief-kandidaten", "40", "--json", str(tmp_path / "bench.json")],
+        capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -23,6 +23,10 @@ def test_bench_runs_on_a_tiny_file(tmp_path):
     assert "(a) pandas read_csv" in out and "(b) examenbron validate" in out
     assert "controleren" in out and "rapport (json)" in out
     assert ("durable: not available" in out) or ("pandas-engine ÷ durable-engine" in out)
-    assert out.count(" met") >= 3  # the three targets, each "met" or "NOT met"
+    assert "ratio validate ÷ pyarrow read:" in out and "ratio archive 1 worker ÷ 2 workers:" in out
+    assert "(i) validate --per-school, 1x file" in out and "(j) export, first run" in out
+    assert "growth (in-process, one run each):" in out
+    assert out.count(" met") >= 8  # the eight targets, each "met" or "NOT met"
+    assert "FAILED" not in out
     assert list((tmp_path / "cache").glob("resultaten-*.csv"))
     assert (tmp_path / "bench.json").exists()

@@ -406,7 +406,7 @@ import os, sys, time
 sys.path[:0] = [{root!r}, {tests!r}]
 from test_export import export, make_results, findings_for
 phase, calls = {phase!r}, []
-real_replace, real_unlink, real_fsync = os.replace, os.unlink, os.fsync
+real_replace, real_unlink, real_write = os.replace, os.unlink, os.write
 
 def pause_at(event):
     calls.append(event)
@@ -424,11 +424,11 @@ def unlink(path, *a, **kw):
         pause_at("unlink")
     return real_unlink(path, *a, **kw)
 
-def fsync(fd):
+def write(fd, data):
     pause_at("staging")
-    return real_fsync(fd)
+    return real_write(fd, data)
 
-os.replace, os.unlink, os.fsync = replace, unlink, fsync
+os.replace, os.unlink, os.write = replace, unlink, write
 res = make_results({n}, variant=3)
 findings = findings_for(range(0, {n}, 7))
 print("ready", flush=True)
@@ -447,8 +447,8 @@ def reference(tmp_path_factory):
 
 @pytest.mark.parametrize("phase", ["staging", "replace", "unlink", "manifest", "log"])
 def test_sigkill_leaves_old_or_new_complete_export(tmp_path, reference, phase):
-    """SIGKILL a child export at each phase: while temp files are written (300th fsync, the other
-    writer threads still busy), after 300 files were replaced, after 300 stale files were removed,
+    """SIGKILL a child export at each phase: while temp files are written (at the 300th, before the
+    one sync and before any rename), after 300 files were replaced, after 300 stale files were removed,
     just before the manifest and the log are replaced. Every visible file must then be an old or
     a new complete version, and a re-run must give exactly the new export."""
     new_files = {name: (reference / name).read_bytes() for name in xml_files(reference)}

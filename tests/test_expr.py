@@ -134,3 +134,29 @@ def test_condition_functions_have_a_durable_mapping():
     from examenbron.engine.language.functions import FUNCTIONS
     assert [f.name for f in FUNCTIONS.values() if f.in_condition and f.durable is None] == []
     assert [f.name for f in FUNCTIONS.values() if f.aggregate and f.durable is not None] == []
+
+
+def test_strict_aggregate_is_empty_when_a_filtered_row_is_empty():
+    two = Context(Level("kandidaat", 2, {}), Level("vak", 4, {"se_cijfer": Value(
+        "num", np.array([70, 0, 40, 60]), np.array([False, True, False, False]), 10)}),
+        np.array([0, 0, 1, 1]), {})
+    for function in ("sum", "min", "max", "mean"):
+        strict = evaluate(check(f"{function}(se_cijfer, strict=true)", level="kandidaat", condition=False),
+                          two, "kandidaat")
+        assert np.asarray(strict.null).tolist() == [True, False], function
+    # the filter decides which rows must be known: the empty row outside `where` does not matter
+    known = evaluate(check("min(se_cijfer, where=se_cijfer is not null, strict=true)", level="kandidaat",
+                           condition=False), two, "kandidaat")
+    assert known.val.tolist() == [70, 40] and not np.asarray(known.null).any()
+
+
+def test_strict_takes_only_true_or_false_and_only_on_sum_min_max_mean():
+    assert "true or false" in error("min(se_cijfer, strict=1)", level="kandidaat", condition=False).message
+    assert "'where'" in error("count(where=se_cijfer > 5, strict=true)", level="kandidaat", condition=False).message
+
+
+def test_if_without_else_is_empty_unless_the_condition_holds():
+    ctx = grades(70, None, 40)
+    value = evaluate(check("if(se_cijfer > 5, se_cijfer)", condition=False), ctx, "vak")
+    assert np.asarray(value.null).tolist() == [False, True, True]
+    assert value.val[0] == 70

@@ -180,6 +180,9 @@ def combinatiecijfer(rows: pd.DataFrame, lw: str) -> int | None:
 def slaagt(rows: pd.DataFrame, lw: str, y: str) -> bool:
     """Row-wise slaag-zakregeling over the diplomavakken (an independent second reading)."""
     rows = rows[rows.diplomavak == "J"]
+    if y == "2018-2019":  # the rekentoets must be taken; its grade does not count
+        assert (rows.vakcode == "1107").any()
+        rows = rows[rows.vakcode != "1107"]
     if (rows.se_beoordeling == "O").any() or (rows.werkstuk_beoordeling.iloc[0] == "O"):
         return False
     graded = rows[rows.eindcijfer != ""]

@@ -25,6 +25,8 @@ SNAPSHOT = json.loads((Path(__file__).parent / "data" / "rules_snapshot.json").r
 CHANGED = {
     ("2020-2021", "controle:UITSLAG-KAN-SLAGEN"): "melding says {examenjaar_regelset} instead of a typed year",
     ("2021-2022", "controle:UITSLAG-KAN-SLAGEN"): "melding says {examenjaar_regelset} instead of a typed year",
+    ("2020-2021", "controle:UITSLAG-G-ALLEEN-DOOR-WEGLATEN"): "issue 12 §4: a struck vak stays on the cijferlijst",
+    ("2021-2022", "controle:UITSLAG-G-ALLEEN-DOOR-WEGLATEN"): "issue 12 §4: a struck vak stays on the cijferlijst",
 }
 # Issue 12 replaced the count approximation of a complete exam by the samenstelling, in every year.
 ISSUE_12 = "issue 12: completeness, leaving out, kernvak and cum laude by the exam's samenstelling"
@@ -35,6 +37,22 @@ REMOVED_EVERY_YEAR = {key: ISSUE_12 for key in (
     "afleiding:examendeel_aantal", "afleiding:minimum_eindcijfers", "afleiding:vrij_deel_aantal",
     "parameter:minimum_eindcijfers_bb_kb", "parameter:minimum_eindcijfers_gl", "parameter:minimum_eindcijfers_havo",
     "parameter:minimum_eindcijfers_tl", "parameter:minimum_eindcijfers_vwo")}
+# Issue 12 §3: a value a decision needs is empty when a grade, component or kernvak is missing (strict
+# aggregates, no fallback to the school's eindcijfer), in every year.
+NO_SILENT_GAPS = ("aantal_4", "aantal_5", "aantal_7_of_hoger", "ce_gemiddelde", "combi_laagste", "combi_som",
+                  "combinatiecijfer_berekend", "eindcijfer_berekend", "eindcijfer_uitslag", "kern_aantal_5",
+                  "kern_en", "kern_laagste", "kern_ne", "kern_wi", "keuzevak_som", "laagste_eindcijfer",
+                  "profielvak_eindcijfer", "som_eindcijfers", "telt_als_vak", "vakken_laagste")
+# Issue 12 §4: a leerwerktraject candidate whose vakken form a complete BB exam falls under the
+# regular BB rules (the wanneer of every VM-/LWT- voorwaarde reads lwt_volledig_bb).
+LWT_VOLLEDIG_BB = ("LWT-BEROEPSGERICHT", "LWT-NEDERLANDS", "VM-CE-GEMIDDELDE", "VM-COMBINATIECIJFER",
+                   "VM-COMPENSATIE", "VM-GEEN-3", "VM-KEUZEVAKKEN", "VM-NEDERLANDS", "VM-VG", "VM-VOLLEDIG")
+for _year in SNAPSHOT:
+    CHANGED[(_year, "parameter:se_deadline")] = "issue 12 §4: 10 calendar days before the first CE"
+    for _id in LWT_VOLLEDIG_BB:
+        CHANGED[(_year, f"voorwaarde:{_id}")] = "issue 12 §4: leerwerktraject with a complete BB exam"
+    for _name in NO_SILENT_GAPS:
+        CHANGED[(_year, f"afleiding:{_name}")] = "issue 12 §3: no value computed from partial data"
 BASE = rules.rules_root() / "2024-2025"
 
 

@@ -204,7 +204,7 @@ def read_attributes():
         if row["schoolsoort"] not in SCHOOLSOORT_LEERWEGEN:
             raise BuildError(f"{where}: schoolsoort {row['schoolsoort']!r}")
         checks = {"actueel": {"J", "N"}, "heeft_ce": {"J", "N"}, "combinatiecijfer_component": {"J", "N"},
-                  "kernvak": {"", "NE", "EN", "WI"}, "beoordeling": {"cijfer", "VGO"},
+                  "kernvak": {"", "NE", "EN", "WI"}, "beoordeling": {"cijfer", "VGO", "geen"},
                   "beroepsgericht": {"", "profielvak", "keuzevak"}}
         for column, allowed in checks.items():
             if row[column] not in allowed:

@@ -11,7 +11,7 @@ are not decided. Unknown voorwaarden (missing grades) give `onvolledig`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -38,27 +38,41 @@ class Decision:
     weglaten_rijen: list = None         # per candidate: every vak row left out to pass (a tuple)
 
 
-def _statuses(evaluator, ctx: Context, voorwaarden):
-    """(failed, unknown, status per voorwaarde) of every candidate of `ctx`."""
+def _statuses(evaluator, ctx: Context, voorwaarden, onbepaalbaar=frozenset()):
+    """(failed, unknown, status per voorwaarde) of every candidate of `ctx`.
+
+    A voorwaarde in `onbepaalbaar` (it reads an optional column the file lacks) is onbepaald wherever
+    it applies; a `wanneer` that cannot be evaluated counts as applying.
+    """
     n = ctx.kandidaat.n
     failed, unknown = np.zeros(n, bool), np.zeros(n, bool)
-    status = evaluator.statuses(ctx, voorwaarden)
+    evaluated = evaluator.statuses(ctx, [rule for rule in voorwaarden if rule.id not in onbepaalbaar])
+    status = {}
+    for rule in voorwaarden:
+        if rule.id in onbepaalbaar:
+            scope = ctx.in_scope(rule, "kandidaat")
+            if rule.wanneer is not None:  # only where the wanneer is certainly false does it not apply
+                when = evaluator.statuses(ctx, [replace(rule, voorwaarde=rule.wanneer, wanneer=None)])[rule.id]
+                scope &= when != NIET_GEHAALD
+            status[rule.id] = np.where(scope, ONBEPAALD, NVT).astype(np.int8)
+        else:
+            status[rule.id] = evaluated[rule.id]
     for values in status.values():
         failed |= values == NIET_GEHAALD
         unknown |= values == ONBEPAALD
     return failed, unknown, status
 
 
-def decide(evaluator, ctx: Context, ruleset) -> Decision:
+def decide(evaluator, ctx: Context, ruleset, onbepaalbaar=frozenset()) -> Decision:
     """Compute the uitslag of every candidate with the voorwaarden of `ruleset`."""
     n = ctx.kandidaat.n
-    failed, unknown, status = _statuses(evaluator, ctx, ruleset.voorwaarden)
+    failed, unknown, status = _statuses(evaluator, ctx, ruleset.voorwaarden, onbepaalbaar)
     uitslag_school = ctx.kandidaat.values["uitslag"].val
     decided = ~np.isin(uitslag_school.astype(str), list(ruleset.parameters[UITSLAG_NIET_BEPALEN]))
     passed = ~failed & ~unknown
     scenario_status = {}
     rescue_rows, rescue_rule, maybe = _try_leaving_out(evaluator, ctx, ruleset, decided & failed,
-                                                       scenario_status, status)
+                                                       scenario_status, status, onbepaalbaar)
     rescued = np.array([len(rows) > 0 for rows in rescue_rows], dtype=bool)
     uitslag = np.select(
         [~decided, passed | rescued, failed & ~maybe], ["niet_bepaald", "geslaagd", "afgewezen"], "onvolledig"
@@ -69,7 +83,8 @@ def decide(evaluator, ctx: Context, ruleset) -> Decision:
                     scenario_status, rescue_rows)
 
 
-def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, seen: dict, base: dict):
+def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, seen: dict, base: dict,
+                     onbepaalbaar):
     """For failing candidates: vak rows whose leaving out makes every voorwaarde hold.
 
     Returns per candidate the rows (a tuple, empty if none), the weglaatregel used, and whether a
@@ -94,7 +109,8 @@ def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, s
         affected = _affected(ruleset.derivations)
         scenario = _scenario_context(ctx, owners, dropped, regel.id, affected)
         kandidaat, vak = evaluator.derive(scenario, [d for d in ruleset.derivations if d.naam in affected])
-        failed, unknown, status = _statuses(evaluator, scenario.with_values(kandidaat, vak), ruleset.voorwaarden)
+        failed, unknown, status = _statuses(evaluator, scenario.with_values(kandidaat, vak), ruleset.voorwaarden,
+                                            onbepaalbaar)
         for rule_id, values in status.items():
             seen.setdefault(rule_id, set()).update(STATUS_NAMES[v] for v in np.unique(values).tolist())
         only_scenario = np.ones(len(owners), dtype=bool)

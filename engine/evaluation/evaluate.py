@@ -8,7 +8,8 @@ Null semantics (documented for policy staff in docs/rule-language.md):
 - arithmetic and comparisons with an empty operand are empty (unknown);
 - `and`/`or`/`not` follow three-valued (Kleene) logic: `false and unknown` is false;
 - `x is null` / `x is not null` are never unknown;
-- aggregates skip empty values; sum/min/max/mean of no values are empty, count is 0;
+- aggregates skip empty values; sum/min/max/mean of no values are empty, count is 0; with
+  `strict=true` sum/min/max/mean are empty when any row in `where` has an empty value;
 - a condition that is unknown does not hold (a rule reports it; a voorwaarde is "onbepaald").
 """
 
@@ -146,7 +147,12 @@ def _call(node, ctx, level):
         included = np.ones(ctx.vak.n, dtype=bool) if where is None else \
             np.broadcast_to(evaluate(where, ctx, "vak").true(), ctx.vak.n)
         arg = evaluate(node.args[0], ctx, "vak") if node.args else None
-        return function.vectorised(arg, included, ctx.groups)
+        result = function.vectorised(arg, included, ctx.groups)
+        strict = node.kwargs.get("strict")
+        if strict is not None and strict.value:  # an empty value in `where` makes the result unknown
+            unknown = np.bincount(ctx.k[included & np.broadcast_to(arg.null, ctx.vak.n)], minlength=ctx.kandidaat.n) > 0
+            result = Value(result.kind, result.val, np.logical_or(result.null, unknown), result.den)
+        return result
     return function.vectorised(*(evaluate(a, ctx, level) for a in node.args))
 
 

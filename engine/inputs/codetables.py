@@ -27,7 +27,7 @@ VAK_COLUMNS = ("vakcode", "schoolsoort", "leerwegen", "naam", "afkorting", "kern
 OPLEIDING_VALUES = {"omschrijving": None, "leerweg": LEERWEGEN + ("",), "lwoo": JN, "examen": JN,
                     "categorie": None, "bron": None}
 VAK_VALUES = {"schoolsoort": tuple(SCHOOLSOORT_LEERWEGEN), "naam": None, "kernvak": ("NE", "EN", "WI", ""),
-              "heeft_ce": JN, "beoordeling": ("cijfer", "VGO"), "combinatiecijfer_component": JN,
+              "heeft_ce": JN, "beoordeling": ("cijfer", "VGO", "geen"), "combinatiecijfer_component": JN,
               "beroepsgericht": ("profielvak", "keuzevak", ""), "actueel": JN, "bron": None}
 STATUS = ("definitief", "voorlopig")
 YEAR = re.compile(r"\d{4}-\d{4}")

@@ -443,6 +443,8 @@ class _Checker:
         if node.kwargs:
             self.fail(f"{node.value}() takes no named arguments", node)
         expected = _expand(kinds, len(node.args))
+        if node.value == "if" and len(node.args) == 2:  # if(condition, then): empty otherwise
+            expected = list(kinds[:2])
         if expected is None:
             self.fail(f"wrong number of arguments: {FUNCTIONS[node.value].help}", node)
         for arg, kind in zip(node.args, expected):
@@ -465,8 +467,13 @@ class _Checker:
         if self.level != "kandidaat":
             self.fail(f"{node.value}() aggregates vak rows per candidate; use it in a candidate-level "
                       "derivation", node)
-        if set(node.kwargs) - {"where"}:
-            self.fail(f"{node.value}() only takes the named argument 'where'", node)
+        allowed = {"where", "strict"} if FUNCTIONS[node.value].strict else {"where"}
+        if set(node.kwargs) - allowed:
+            self.fail(f"{node.value}() only takes the named argument{'s' if len(allowed) > 1 else ''} "
+                      + " and ".join(f"'{k}'" for k in sorted(allowed, reverse=True)), node)
+        strict = node.kwargs.get("strict")
+        if strict is not None and strict.op != "bool":
+            self.fail("'strict' needs true or false", strict)
         if len(node.args) != len(kinds):
             self.fail(f"wrong number of arguments: {FUNCTIONS[node.value].help}", node)
         for arg in [*node.args, *node.kwargs.values()]:

@@ -49,6 +49,7 @@ class Function:
     in_condition: bool = False
     aggregate: bool = False
     durable: Callable | None = None
+    strict: bool = False        # aggregate takes `strict=true`: empty when a row in `where` is empty
 
 
 class Groups(NamedTuple):
@@ -90,7 +91,9 @@ def _coalesce(*args):
     return result
 
 
-def _if(cond, a, b):
+def _if(cond, a, b=None):
+    if b is None:  # if(condition, then): empty where the condition is not true
+        b = Value(a.kind, a.val, True, a.den, a.codes, a.categories)
     chosen = pick(cond.true(), a, b)
     return Value(chosen.kind, chosen.val, np.logical_or(chosen.null, cond.null), chosen.den,
                  chosen.codes, chosen.categories)
@@ -190,7 +193,7 @@ _ALL = [
              _extreme(False), den="common"),
     Function("coalesce", ("any", "any", "*"), "same", "coalesce(a, b, ...): the first non-empty value",
              _coalesce, den="common"),
-    Function("if", ("bool", "any", "any"), "same", "if(condition, then, else)", _if, den="common"),
+    Function("if", ("bool", "any", "any"), "same", "if(condition, then, else) or if(condition, then): empty when the condition is not true", _if, den="common"),
     Function("year", ("date",), "num", "year(date)", _year, den=1),
     Function("days_between", ("date", "date"), "num", "days_between(from, to): whole days from 'from' to 'to'",
              _days_between, den=1),
@@ -205,10 +208,14 @@ _ALL = [
              _matches, in_condition=True, durable=_full_match),
     Function("count", (), "num", "count(where=condition): number of vak rows of the candidate", _count,
              den=1, aggregate=True),
-    Function("sum", ("num",), "num", "sum(x, where=condition)", _sum, den="arg", aggregate=True),
-    Function("min", ("num",), "num", "min(x, where=condition)", _extreme_of("min"), den="arg", aggregate=True),
-    Function("max", ("num",), "num", "max(x, where=condition)", _extreme_of("max"), den="arg", aggregate=True),
-    Function("mean", ("num",), "num", "mean(x, where=condition): exact, unrounded", _mean, aggregate=True),
+    Function("sum", ("num",), "num", "sum(x, where=condition)", _sum, den="arg", aggregate=True,
+             strict=True),
+    Function("min", ("num",), "num", "min(x, where=condition)", _extreme_of("min"), den="arg", aggregate=True,
+             strict=True),
+    Function("max", ("num",), "num", "max(x, where=condition)", _extreme_of("max"), den="arg", aggregate=True,
+             strict=True),
+    Function("mean", ("num",), "num", "mean(x, where=condition): exact, unrounded; strict=true on sum/min/max/mean: "
+             "empty when a row in `where` has an empty x (no partial data)", _mean, aggregate=True, strict=True),
     Function("all", ("bool",), "bool", "all(condition, where=...)", _truth("all"), aggregate=True),
     Function("any", ("bool",), "bool", "any(condition, where=...)", _truth("any"), aggregate=True),
 ]

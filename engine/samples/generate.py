@@ -35,6 +35,7 @@ NETL, ENTL, FATL, DUTL, SPTL, LATL, GRTL = 1001, 1002, 1003, 1004, 1005, 1010, 1
 BIOL, MAAT, CKV, GES, ECON, NAT, WISA, WISB, WISC, WISD, SCHK = (
     1018, 1019, 1020, 1021, 1022, 1023, 1024, 1025, 1026, 1027, 1028)
 MAW, NLT, AK, FI, INF, LO = 1034, 1035, 131, 311, 161, 353
+REKENTOETS = 1107  # havo/vwo and vmbo, 2018-2019 only
 # vmbo algemene vakken
 NE, EN, FA, DU, SP, WI, NASK1, NASK2, BI, EC, GS, ML, MAK, KV1 = (
     11, 71, 53, 63, 81, 153, 173, 174, 191, 233, 125, 322, 323, 416)
@@ -81,20 +82,28 @@ class Jaar:
     wegstrepen: bool      # one vak may be struck (2020-2021, 2021-2022)
     ckv_cijfer_havo: bool
     ckv_cijfer_vwo: bool
+    rekentoets: bool = False  # 2018-2019: the rekentoets must be taken; its grade does not count
 
 
 def jaar(schooljaar: str) -> Jaar:
-    """Return the year parameters for 'YYYY-YYYY' (2018-2019 .. 2025-2026)."""
+    """Return the year parameters for 'YYYY-YYYY': every school year that has a rule folder.
+
+    Years after 2022-2023 are regular years (one herkansing, no wegstrepen); a new rule folder is
+    supported as such without a change here.
+    """
+    from examenbron.engine.rulesets.load import available_years
     try:
         start, end = (int(p) for p in schooljaar.split("-"))
     except ValueError:
         raise ValueError(f"schooljaar moet de vorm 2024-2025 hebben, niet {schooljaar!r}") from None
-    if end != start + 1 or not 2018 <= start <= 2025:
-        raise ValueError(f"schooljaar {schooljaar!r} wordt niet ondersteund (2018-2019 t/m 2025-2026)")
+    years = available_years()
+    if end != start + 1 or schooljaar not in years:
+        raise ValueError(f"schooljaar {schooljaar!r} wordt niet ondersteund (regels bestaan voor "
+                         f"{years[0]} t/m {years[-1]})")
     corona = start in (2020, 2021)
     return Jaar(schooljaar, end, ce=start != 2019, cspe=start not in (2019, 2020, 2021),
                 herkansingen=0 if start == 2019 else 2 if corona else 1, wegstrepen=corona,
-                ckv_cijfer_havo=True, ckv_cijfer_vwo=start >= 2019)
+                ckv_cijfer_havo=True, ckv_cijfer_vwo=start >= 2019, rekentoets=start == 2018)
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,7 @@ class _Slot:
     weights: tuple | None = None
     deel: str = ""         # examendeel letter (havo/vwo): G gemeenschappelijk, P profiel, V vrij
     boost: float = 0.0     # shift of the grade mean (practical vakken score higher)
+    telt: bool = True      # counts in the uitslag (False: the rekentoets of 2018-2019)
 
 
 @dataclass(frozen=True)
@@ -128,7 +138,16 @@ def _s(*pool, **kw) -> _Slot:
 
 
 def _profielen(j: Jaar) -> list[_Profiel]:
-    """All profielen with their vak slots for school year j."""
+    """All profielen with their vak slots for school year j (2018-2019: plus the rekentoets)."""
+    out = _profielen_zonder_rekentoets(j)
+    if not j.rekentoets:
+        return out
+    rekentoets = _s(REKENTOETS, kind="se", telt=False)
+    return [_Profiel(p.leerweg, p.codes, p.share, p.slots + (rekentoets,), p.comb, p.werkstuk, p.niveau)
+            for p in out]
+
+
+def _profielen_zonder_rekentoets(j: Jaar) -> list[_Profiel]:
     out = []
     for lw, share, niveau in (("HAVO", 0.25, 0.2), ("VWO", 0.20, 0.2)):
         ckv_graded = j.ckv_cijfer_havo if lw == "HAVO" else j.ckv_cijfer_vwo
@@ -196,6 +215,7 @@ def _profielen(j: Jaar) -> list[_Profiel]:
 
 # havo/vwo vakken without a CE: drawn in "ce" slots, graded as whole-number SE-only vakken
 _SE_ONLY_HV = np.array([WISD, NLT, INF], dtype=np.int64)
+MAX_WEGLATEN = 3   # the oracle leaves out at most this many vakken at once
 CE, SE, VG = 0, 1, 2
 _KIND = {"ce": CE, "se": SE, "vg": VG}
 
@@ -310,7 +330,8 @@ class _Oracle:
     below 4; pattern all >= 6 | one 5 | (one 4 | two 5s) with at least one 7; lo, kv1 and the GL/TL
     profielwerkstuk V/G. BB/KB: profielvak and keuzevak-combinatiecijfer count as one vak each;
     GL: combinatiecijfer = (k x profielvak + keuzevakken) / 2k counts as one vak.
-    2019-2020 no CE average; 2020-2021/2021-2022 one non-kernvak may be struck.
+    2019-2020 no CE average; 2020-2021/2021-2022 one non-kernvak may be struck (vmbo: not Nederlands;
+    a keuzevak or the GL profielvak on its own, the other parts keep their weights).
     Extra vakken are left out when that makes the candidate pass.
     """
 
@@ -321,6 +342,13 @@ class _Oracle:
         self.kern = np.array([s.kern for s in slots])
         self.comp = np.array([s.comp for s in slots])
         self.pv = np.array([s.pv for s in slots])
+        self.telt = np.array([s.telt for s in slots])
+        self._required = {k for k, s in enumerate(slots) if s.p == 1.0 and not s.extra and s.telt}
+        self._groups = _pool_groups(slots)
+        size = {k: len(g) for g in self._groups for k in g}
+        # slots that may be left out when another vak can take their place: optional and extra
+        # slots, and required slots whose pool overlaps another slot's
+        self._movable = [k for k in size if k not in self._required or size[k] > 1]
         self.has_ce = b.ce[0] >= 0
         self.best = b.ce.max(axis=0)
         self.vmbo = b.prof.leerweg.startswith("VMBO")
@@ -339,12 +367,14 @@ class _Oracle:
             total, count = e.sum(axis=1), comp.sum(axis=1)
             comp_ok = ~(comp & (b.eind < 4)).any(axis=1)
         elif mode == "gl":
+            # the profielvak weighs as many keuzevakken as were taken; striking one keeps the weights
             kv = comp & ~self.pv
             k = kv.sum(axis=1)
+            weight = (b.present & self.comp & ~self.pv & (self.kind != VG)).sum(axis=1)
             pv_used = (comp & self.pv).any(axis=1)
             pv_e = np.where(comp & self.pv, b.eind, 0).sum(axis=1)
-            total = np.where(kv, b.eind, 0).sum(axis=1) + k * pv_e
-            count = np.where(pv_used, 2 * k, k)
+            total = np.where(kv, b.eind, 0).sum(axis=1) + np.where(pv_used, weight * pv_e, 0)
+            count = np.where(pv_used, weight + k, k)
             comp_ok = ~(kv & (b.eind < 4)).any(axis=1)
         else:
             return None, np.ones(len(b.idx), dtype=bool)
@@ -353,7 +383,7 @@ class _Oracle:
     def passes(self, drop: np.ndarray):
         """Uitslag (True = geslaagd) and combinatiecijfer when the vakken in `drop` are left out."""
         b, j = self.b, self.j
-        used = b.present & ~drop
+        used = b.present & ~drop & self.telt
         graded = used & (self.kind != VG)
         comb, comp_ok = self.combinatiecijfer(used)
         items = graded & ~self.comp
@@ -387,35 +417,82 @@ class _Oracle:
         return ce_ok & kern_ok & pattern & comp_ok & self.vg_ok, comb
 
     def decide(self):
-        """Set b.geslaagd, b.dropped (vakken left out / struck) and b.comb."""
+        """Set b.geslaagd, b.dropped (vakken left out / struck) and b.comb.
+
+        Leaving out (UB WVO 2020 art. 3.33 lid 3): any set of up to MAX_WEGLATEN vakken with an own
+        eindcijfer (not a combinatiecijfer part or profielvak) whose remainder still fills every
+        required slot of the profiel under some assignment; the smallest set that lets the candidate
+        pass (then slot order). Wegstrepen (2020-2021, 2021-2022): one vak struck on its own (the rest
+        need not be complete), alone or with such a set.
+        """
         b, slots = self.b, self.b.prof.slots
         n, S = b.present.shape
-        extras = [k for k, s in enumerate(slots) if s.extra]
+        patterns = [()]
+        movable = [k for k in self._movable if slots[k].kind != "vg" and not slots[k].comp and not slots[k].pv]
+        for r in range(1, MAX_WEGLATEN + 1):
+            patterns += list(itertools.combinations(movable, r))
         strike = [None]
         if self.j.wegstrepen:
             strike += [k for k, s in enumerate(slots)
-                       if s.kind != "vg" and not s.kern and not (s.comp and not self.vmbo)]
+                       if s.telt and s.kind != "vg" and not s.kern and not (s.comp and not self.vmbo)]
         geslaagd = np.zeros(n, dtype=bool)
         dropped = np.zeros((n, S), dtype=bool)
         comb = None
         for s_k in strike:
-            for r in range(len(extras) + 1):
-                for leave in itertools.combinations(extras, r):
-                    cols = list(leave) + ([s_k] if s_k is not None else [])
-                    drop = np.zeros((n, S), dtype=bool)
-                    drop[:, cols] = True
-                    drop &= b.present
-                    if s_k is not None:
-                        drop[~b.present[:, s_k]] = False   # striking needs an examined vak
-                    ok, c = self.passes(drop)
-                    if comb is None:
-                        comb = c
-                    new = ok & ~geslaagd
-                    dropped[new] = drop[new]
-                    if c is not None:
-                        comb = np.where(new, c, comb)
-                    geslaagd |= ok
+            for leave in patterns:
+                if s_k in leave:
+                    continue
+                todo = ~geslaagd
+                if not todo.any():
+                    break
+                drop = np.zeros((n, S), dtype=bool)
+                drop[:, list(leave)] = True
+                drop &= b.present
+                ok = self._complete(drop) if leave else np.ones(n, dtype=bool)
+                if s_k is not None:
+                    ok &= b.present[:, s_k]              # striking needs an examined vak
+                    drop[:, s_k] |= b.present[:, s_k]
+                passed, c = self.passes(drop)
+                ok &= passed
+                if comb is None:
+                    comb = c
+                new = ok & todo
+                dropped[new] = drop[new]
+                if c is not None:
+                    comb = np.where(new, c, comb)
+                geslaagd |= ok
         b.geslaagd, b.dropped, b.comb = geslaagd, dropped, comb
+
+    def _complete(self, drop: np.ndarray) -> np.ndarray:
+        """True where the vakken left after `drop` fill every required slot (Hall's condition per
+        group of slots with overlapping pools; codes of one candidate are distinct)."""
+        b = self.b
+        left = b.present & ~drop
+        ok = np.ones(len(b.idx), dtype=bool)
+        for group in self._groups:
+            need = [k for k in group if k in self._required]
+            if len(group) == 1:
+                ok &= left[:, need[0]] if need else True
+                continue
+            for r in range(1, len(need) + 1):
+                for subset in itertools.combinations(need, r):
+                    codes = np.array(sorted(set().union(*(self.b.prof.slots[k].pool for k in subset))))
+                    supply = (left[:, group] & np.isin(b.code[:, group], codes)).sum(axis=1)
+                    ok &= supply >= r
+        return ok
+
+
+
+def _pool_groups(slots) -> list:
+    """Graded slots (counting in the uitslag) grouped by overlapping pools (connected components)."""
+    groups = []
+    for k, slot in enumerate(slots):
+        if not slot.telt or slot.kind == "vg":
+            continue
+        pool = set(slot.pool)
+        joined = [g for g in groups if pool & set().union(*(slots[j].pool for j in g))]
+        groups = [g for g in groups if g not in joined] + [sorted([k] + [j for g in joined for j in g])]
+    return groups
 
 
 # --- identities --------------------------------------------------------------------------------

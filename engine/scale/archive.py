@@ -1,0 +1,188 @@
+"""Validate an archive — results files or Parquet files spanning many school years — on dask.distributed.
+
+Each input file is one task that partitions it on disk by examenjaar and school (engine.scale.partition);
+each part is one task that validates it with the rules and code tables of its own school year, through
+the pipeline's public ``run()``; the driver combines the parts of one (file, school year) into exactly
+the tables a one-shot run of those rows gives (engine.scale.streaming.combine). So a file holding one
+school year gives the report `examenbron validate FILE` gives.
+
+A LocalCluster of ``werkers`` single-threaded worker processes runs by default; ``scheduler`` connects to
+an existing cluster instead, whose workers must see the input files and ``werkmap`` at the same paths.
+Needs the optional extra ``examenbron[archief]`` (dask, distributed).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from examenbron.engine.errors import InputError
+
+SUFFIXES = (".csv", ".txt", ".parquet")
+
+
+@dataclass
+class Archive:
+    """One Combined per (input file, school year), in input order, and how the run went."""
+
+    reports: list
+    seconds: float
+    werkers: int
+    parts: int
+    peak_rss_per_worker: dict = field(default_factory=dict)   # worker address -> bytes
+
+
+def input_files(paths) -> list:
+    """The results files named, directories expanded (sorted, recursively) to their CSV and Parquet files."""
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+                           and not p.name.startswith("."))
+            if not found:
+                raise InputError(f"{path}: geen CSV- of Parquet-bestanden in deze map")
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError(f"{path}: bestand of map niet gevonden")
+    return [str(f) for f in files]
+
+
+def validate_archive(paths, *, werkers: int = 2, scheduler: str | None = None, peildatum: datetime.date,
+                     mapping=None, backend: str = "pandas", werkmap=None) -> Archive:
+    """Validate every file of ``paths`` on Dask; see the module docstring."""
+    from dask.distributed import Client, LocalCluster, as_completed
+    from examenbron.engine.inputs.read import check_mapping, load_mapping
+    from examenbron.engine.scale.streaming import combine
+    if isinstance(mapping, dict):
+        mapping = check_mapping(mapping, "kolomkoppeling")
+    elif mapping is not None:
+        mapping = load_mapping(mapping)
+    files = input_files(paths)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="examenbron-archief-", dir=werkmap) as tmp:
+        cluster = None
+        if scheduler is None:
+            cluster = LocalCluster(n_workers=werkers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(scheduler or cluster)
+        try:
+            plans = client.map(_plan, files, [os.path.join(tmp, f"bestand-{i:04d}") for i in range(len(files))],
+                               mapping=mapping, pure=False)
+            runs = []
+            for future in as_completed(plans):
+                source, planned = future.result()
+                for part, schooljaar in planned:
+                    runs.append(((source, schooljaar), client.submit(
+                        _run, part, source, schooljaar, mapping=mapping, peildatum=peildatum, backend=backend,
+                        pure=False, priority=-len(runs))))
+            done = client.gather([f for _, f in runs])
+            workers = len(client.scheduler_info()["workers"])
+            peaks = client.run(_peak_rss)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    units = {}
+    for (key, _), result in zip(runs, done):
+        units.setdefault(key, []).append(result)
+    order = {source: i for i, source in enumerate(files)}
+    reports = []
+    for (source, schooljaar) in sorted(units, key=lambda k: (order[k[0]], k[1])):
+        parts = units[(source, schooljaar)]
+        reports.append(combine(parts, source=source, schooljaar=schooljaar, ruleset=_rules(schooljaar)[0]))
+    return Archive(reports, time.perf_counter() - started, workers, len(runs), peaks)
+
+
+def _plan(source: str, directory: str, *, mapping=None):
+    """Task: partition one file by examenjaar and school; return its parts with their school years."""
+    from examenbron.engine.pipeline import schooljaar_of
+    from examenbron.engine.scale.partition import partition
+    from examenbron.engine.scale.streaming import school_year
+    os.makedirs(directory)
+    csv_path = _parquet_as_csv(source, directory) if source.lower().endswith(".parquet") else source
+    plan = partition(csv_path, directory, mapping=mapping, per_year=True)
+    school_year(plan.exams_per_year, source)  # no valid examenjaar at all: the one-shot run's error
+    return source, [(part, schooljaar_of(part.examenjaar)) for part in plan.parts]
+
+
+def _run(part, source: str, schooljaar: str, *, mapping, peildatum, backend):
+    """Task: validate one part with its school year's rules."""
+    from examenbron.engine.scale.streaming import run_part
+    ruleset, tables = _rules(schooljaar)
+    return run_part(part, source, ruleset, tables, mapping=mapping, peildatum=peildatum, backend=backend)
+
+
+@functools.lru_cache(maxsize=16)
+def _rules(schooljaar: str):
+    """The rule set and code tables of a school year, loaded once per worker process."""
+    from examenbron.engine.inputs import codetables
+    from examenbron.engine.rulesets import load as rulesets
+    return rulesets.load(schooljaar), codetables.load(schooljaar)
+
+
+def _peak_rss() -> int:
+    """This worker process's peak resident set, in bytes (Linux reports kB)."""
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _parquet_as_csv(source: str, directory: str) -> str:
+    """Write a Parquet file as a ;-separated UTF-8 CSV, a row group at a time, with each cell's text as
+    engine.inputs.read.table_from_frame gives it (so row 2 is the first row, as for a DataFrame)."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+    from examenbron.engine.inputs.read import _cell_text
+    target = os.path.join(directory, "invoer.csv")
+    try:
+        parquet = pq.ParquetFile(source)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{source}: geen leesbaar Parquet-bestand ({exc})") from None
+    header = True
+    for batch in parquet.iter_batches(batch_size=100_000):
+        frame = batch.to_pandas()
+        text = pd.DataFrame({name: frame[name].astype(object).where(frame[name].notna(), "").map(_cell_text)
+                             for name in frame.columns})
+        text.to_csv(target, sep=";", index=False, header=header, mode="w" if header else "a", lineterminator="\n")
+        header = False
+    if header:
+        pd.DataFrame(columns=parquet.schema_arrow.names).to_csv(target, sep=";", index=False)
+    return target
+
+
+def findings_table(archive: Archive):
+    """All findings of the archive as one frame (public columns plus ``bestand``), for Parquet."""
+    import pandas as pd
+    from examenbron.engine.outputs.report import PUBLIC_FINDINGS_COLUMNS
+    frames = [r.findings[PUBLIC_FINDINGS_COLUMNS].assign(bestand=r.results.source) for r in archive.reports]
+    return _text_columns(pd.concat(frames, ignore_index=True))
+
+
+def kandidaten_table(archive: Archive):
+    """All candidate rows of the archive as one frame (plus ``bestand`` and ``schooljaar``), for Parquet."""
+    import pandas as pd
+    frames = [r.kandidaten.drop(columns=["exam_id"]).assign(bestand=r.results.source, schooljaar=r.schooljaar)
+              for r in archive.reports]
+    return _text_columns(pd.concat(frames, ignore_index=True))
+
+
+def _text_columns(frame):
+    """Object columns with mixed Python types (a finding's waarde) as text, so Arrow can store them."""
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            values = frame[name]
+            frame[name] = values.where(values.isna(), values.map(_as_text))
+    return frame
+
+
+def _as_text(value):
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(value)
