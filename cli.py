@@ -161,17 +161,23 @@ def _streams(file, per_school, fmt) -> bool:
     return streams
 
 
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write text (UTF-8) or bytes to a temporary file beside `path`, then rename: never a half-written report.
+def check_output(path: Path) -> None:
+    """Refuse an output path that is not (or cannot become) a regular file in an existing folder.
 
-    A path that exists but is not a regular file (/dev/null, a pipe) is written to directly.
+    A FIFO or device is never written to or replaced; a missing folder is not created silently.
     """
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise UserError(f"{path}: is geen gewoon bestand (een map, koppeling, pipe of apparaat); kies een bestandsnaam")
+    if not path.parent.is_dir():
+        reason = "is een bestand, geen map" if path.parent.exists() else "bestaat niet"
+        raise UserError(f"{path}: de map {path.parent} {reason}")
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write text (UTF-8) or bytes to a new temporary file beside `path`, then rename: never a
+    half-written report. Refuses FIFOs, devices and missing folders (check_output)."""
+    check_output(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
-    if path.exists() and not path.is_file():
-        with open(path, "wb") as out:
-            out.write(data)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
@@ -230,6 +236,7 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
     2: fout in de invoer of de opdracht.
     """
     from examenbron.engine.outputs import report
+    from examenbron.engine.outputs.texts import terminal_text
     from examenbron.engine.outputs.texts import aantal
     if fmt == "xlsx" and not output:
         raise UserError("--format xlsx schrijft een bestand; geef het op met --output, bijvoorbeeld -o rapport.xlsx")
@@ -247,6 +254,8 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
         options["bron_bestand"] = str(file)
     with Voortgang(stil).stap(f"rapport ({fmt}) maken..."):
         content = report.RENDERERS[fmt](outcome, **options)
+    if fmt in ("text", "csv"):
+        content = terminal_text(content)
     if output:
         write_atomic(output, content)
         click.echo(f"{output}: {aantal(len(outcome.findings), 'bevinding', 'bevindingen')} voor "
@@ -346,7 +355,8 @@ def explain(file, schooljaar, mapping, sheet, peildatum, backend, stil, leerling
     if len(schools) > 1:
         choices = ", ".join(f"--brin {b} --vestiging {v}" for b, v in schools)
         raise UserError(f"{file}: leerlingnummer {leerling!r} komt op meer scholen voor; kies er een met {choices}")
-    click.echo("\n".join(explain_many(outcome, ids)), nl=False)
+    from examenbron.engine.outputs.texts import terminal_text
+    click.echo(terminal_text("\n".join(explain_many(outcome, ids))), nl=False)
 
 
 @main.command()
@@ -374,6 +384,8 @@ def export(file, schooljaar, mapping, sheet, peildatum, backend, stil, out_dir, 
                                  eindcijfers=vak_roles(outcome.context, outcome.ruleset, TIJDVAK_ROLES),
                                  alles_of_niets=alles_of_niets,
                                  kandidaten=outcome.kandidaten.set_index("exam_id"), voortgang=voortgang)
+    for line in summary.refused:
+        click.echo(f"Geweigerd (voldoet niet aan het BRON-schema):{line}", err=True)
     if summary.nothing_written:
         click.echo(f"Niets geschreven: {summary.blocked} van {aantal(summary.candidates, 'kandidaat', 'kandidaten')} "
                    "geblokkeerd (--alles-of-niets)", err=True)
@@ -516,6 +528,7 @@ def voorbeeld(kandidaten, schooljaar, seed, fouten, output):
     """
     from examenbron.engine.rulesets.load import available_years
     from examenbron.engine.samples.generate import generate, write_csv
+    check_output(output)
     years = available_years()
     if schooljaar not in years:
         raise UserError(f"schooljaar {schooljaar!r} wordt niet ondersteund; er zijn regels voor "

@@ -97,7 +97,7 @@ def run(results, ruleset, tables, *, peildatum: datetime.date | None = None, bac
     runs = _runnable(ruleset, skipped_ids)
     context = prepare(results, tables, peildatum, ruleset.parameters)
     lap("voorbereiden")
-    context = context.with_values(*engine.derive(context, ruleset.derivations))
+    context = context.with_values(*engine.derive(context, ruleset.derivations)).with_personal(ruleset.derivations)
     lap("afleiden")
     findings = check(engine, context, runs.invoer, schooljaar=ruleset.schooljaar, examens=results.examens)
     lap("controleren")

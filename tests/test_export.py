@@ -191,37 +191,40 @@ def test_xsd_carries_version_and_mapping_note():
     ("ce1", 5, "cijferCE1"),               # below 1,0
     ("eindcijfer", 65, "cijferCijferlijst"),  # cijferlijst is a whole grade
 ])
-def test_malformed_message_is_refused_before_writing(tmp_path, column, value, element):
+def test_malformed_message_refuses_only_that_candidate_and_names_it(tmp_path, column, value, element):
+    """Issue 13: one value the XSD refuses blocks its candidate, never the whole run."""
     good = make_results(5)
     export(good, empty_findings(), tmp_path)
-    before = snapshot(tmp_path)
     bad = make_results(5, variant=1)
     bad.vakken.loc[3, column] = value
-    with pytest.raises(ExportError) as info:
-        export(bad, empty_findings(), tmp_path)
-    assert element in str(info.value) and "L100000" in str(info.value)
-    assert snapshot(tmp_path) == before
+    summary = export(bad, empty_findings(), tmp_path)
+    assert (summary.exported, summary.blocked, summary.exit_code) == (4, 1, 1)
+    assert len(summary.refused) == 1 and element in summary.refused[0] and "L100000" in summary.refused[0]
+    assert leerlingnummers(tmp_path) == {"L100001", "L100002", "L100003", "L100004"}
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    entry = next(k for k in manifest["kandidaten"] if k["leerlingnummer"] == "L100000")
+    assert entry["status"] == "geblokkeerd" and entry["codes"] == ["XSD"] and element in entry["melding"]
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-    assert len((tmp_path / LOG).read_text().splitlines()) == 1
+    assert len((tmp_path / LOG).read_text().splitlines()) == 2
 
 
 def test_missing_persoonsgebonden_nummer_is_refused_and_bsn_masked_in_error(tmp_path):
     res = make_results(3)
     res.examens.loc[1, "onderwijsnummer"] = None
     res.examens.loc[0, "bsn"] = "20000000X"
-    with pytest.raises(ExportError) as info:
-        export(res, empty_findings(), tmp_path)
-    text = str(info.value)
-    assert "2 bericht(en)" in text and "persoonsgebondenNummer" in text
+    summary = export(res, empty_findings(), tmp_path)
+    text = "\n".join(summary.refused)
+    assert len(summary.refused) == 2 and "persoonsgebondenNummer" in text
     assert "20000000X" not in text and "*****000X" in text
-    assert xml_files(tmp_path) == []
+    assert "20000000X" not in (tmp_path / MANIFEST).read_text()
+    assert leerlingnummers(tmp_path) == {"L100002"}
 
 
 def test_control_characters_are_refused(tmp_path):
     res = make_results(2)
     res.examens.loc[0, "werkstuk_titel"] = "titel\x00"
-    with pytest.raises(ExportError, match="titel"):
-        export(res, empty_findings(), tmp_path)
+    summary = export(res, empty_findings(), tmp_path)
+    assert "titel" in summary.refused[0] and leerlingnummers(tmp_path) == {"L100001"}
 
 
 # --- gate -----------------------------------------------------------------------------------

@@ -44,8 +44,8 @@ def rule_findings(ctx: Context, rule, rows: np.ndarray, schooljaar: str, examens
         leerlingnummer=keys["leerlingnummer"], opleidingscode=keys["opleidingscode"],
         vakcode=vakken["vakcode"].to_numpy(dtype=object)[rows] if level == "vak" else None,
         kolom=", ".join(columns) or None,
-        waarde=name_values(names, lookup, rows),
-        melding=fill(rule.melding, lookup, rows),
+        waarde=name_values(names, lookup, rows, ctx.personal),
+        melding=fill(rule.melding, lookup, rows, ctx.personal),
         grondslag=rule.grondslag,
         bron_rij=(vakken["bron_rij"].to_numpy()[rows] if level == "vak" else keys["bron_rij"].to_numpy()),
     )

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.language.functions import Groups
+from examenbron.engine.language.symbols import PERSONAL
 from examenbron.engine.language.values import Value, constant
 
 
@@ -28,9 +29,10 @@ class Context:
     """
 
     def __init__(self, kandidaat: Level, vak: Level, k: np.ndarray, constants: dict, vakken_frame=None,
-                 *, _masks=None):
+                 *, personal: frozenset = PERSONAL, _masks=None):
         self.kandidaat, self.vak, self.k, self.constants = kandidaat, vak, k, constants
         self.vakken_frame = vakken_frame
+        self.personal = personal  # names whose values are personal numbers (masked in every text)
         self.counts = np.bincount(k, minlength=kandidaat.n).astype("int64")
         self.starts = np.concatenate(([0], np.cumsum(self.counts)[:-1])).astype("int64")
         if len(k) > 1 and np.any(k[1:] < k[:-1]):
@@ -49,7 +51,17 @@ class Context:
         """A context with the same rows plus (or replacing) the given values."""
         return Context(Level("kandidaat", self.kandidaat.n, {**self.kandidaat.values, **(kandidaat or {})}),
                        Level("vak", self.vak.n, {**self.vak.values, **(vak or {})}),
-                       self.k, self.constants, self.vakken_frame, _masks=self._masks)
+                       self.k, self.constants, self.vakken_frame, personal=self.personal, _masks=self._masks)
+
+    def with_personal(self, derivations) -> "Context":
+        """The same context, with every derivation that reads a personal number (directly or through
+        another derivation) marked personal: masked wherever shown (data lineage, not placeholder names)."""
+        personal = set(self.personal)
+        for derivation in derivations:  # in dependency order
+            if any(node.names() & personal for _, node, _ in derivation.variants):
+                personal.add(derivation.naam)
+        return Context(self.kandidaat, self.vak, self.k, self.constants, self.vakken_frame,
+                       personal=frozenset(personal), _masks=self._masks)
 
     def lookup(self, name: str, level: str) -> Value:
         if name in self.constants:

@@ -55,9 +55,8 @@ _UNREADABLE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udff
 # The shapes the BRON message (engine/outputs/schemas) accepts, checked here so that validate already
 # gives the afkeur that the export would otherwise hit (bron.md §3.1; lengths from the XSD).
 _BRON_SHAPE = {
-    "brin": (re.compile(r"[0-9A-Z]{4}"), "4 tekens: cijfers of hoofdletters"),
+    "brin": (re.compile(r"[0-9A-Z]{4}"), "4 tekens: cijfers of hoofdletters"),  # stdnum also accepts 6
     "leerlingnummer": (re.compile(r"[^\s]{1,10}"), "hoogstens 10 tekens, zonder spaties"),
-    "onderwijsaanbieder": (re.compile(r"[0-9]{3}A[0-9]{3}"), "RIO-code zoals 123A456"),
     "werkstuk_titel": (re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f]{1,150}", re.S), "hoogstens 150 tekens"),
     "examendeel": (re.compile(r"[0-9A-Za-z]"), "één letter of cijfer"),
 }

@@ -31,6 +31,9 @@ ARITHMETIC_OPERATORS = ("+", "-", "*", "/")
 KEYWORDS = ("and", "or", "not", "in", "is", "null", "true", "false")
 MAX_EXPRESSION_LENGTH = 4000
 MAX_NESTING = 60
+# Depth of the finished tree: `a or b or c …` and `x + y + z …` are parsed by loops, not by
+# recursion, and would otherwise build trees that the type checker and evaluator recurse into.
+MAX_DEPTH = 100
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -278,7 +281,64 @@ def parse(text: str) -> Node:
     """Parse rule text into an untyped tree (raises ExpressionError with a position)."""
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("the expression is empty", 0)
-    return _Parser(text).parse()
+    node = _Parser(text).parse()
+    _check_depth(node)
+    return node
+
+
+def _check_depth(node: Node) -> None:
+    """Refuse a tree deeper than MAX_DEPTH (walked without recursion)."""
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"expression has more than {MAX_DEPTH} levels; split it into named derivations",
+                                  current.pos)
+        stack.extend((child, depth + 1) for child in [*current.args, *current.kwargs.values()])
+
+
+def _backtracking(pattern: str) -> str | None:
+    """Why ``pattern`` can take exponential time in Python's re (None when it cannot).
+
+    Refused: a repetition inside a repetition (``(a+)+``, ``(.*x)*``), an alternation inside a
+    repetition (``(a|ab)*``) and backreferences. Rule patterns check short codes; they never need these.
+    """
+    try:
+        import re._parser as sre  # Python 3.11+
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse as sre
+    repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)}
+
+    def walk(items, inside_repeat):
+        for op, arg in items:
+            if op in repeats:
+                low, high, sub = arg
+                repeated = high is sre.MAXREPEAT or high > 1
+                if repeated and inside_repeat:
+                    return "a repetition inside a repetition"
+                found = walk(sub, inside_repeat or repeated)
+                if found:
+                    return found
+            elif op is sre.BRANCH:
+                if inside_repeat:
+                    return "an alternation (|) inside a repetition"
+                for branch in arg[1]:
+                    found = walk(branch, inside_repeat)
+                    if found:
+                        return found
+            elif op is sre.SUBPATTERN:
+                found = walk(arg[-1], inside_repeat)
+                if found:
+                    return found
+            elif op in (sre.GROUPREF, getattr(sre, "GROUPREF_EXISTS", None)):
+                return "a backreference"
+            elif op in (sre.ASSERT, sre.ASSERT_NOT):
+                found = walk(arg[1], inside_repeat)
+                if found:
+                    return found
+        return None
+
+    return walk(sre.parse(pattern), False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,8 +514,12 @@ class _Checker:
                     self.fail(f"{node.value}() needs a quoted text here", arg)
                 try:
                     re.compile(arg.value)
+                    slow = _backtracking(arg.value)
                 except re.error as exc:
                     self.fail(f"invalid pattern: {exc}", arg)
+                if slow:
+                    self.fail(f"pattern {arg.value!r} can take exponentially long ({slow}); "
+                              "write it without nested repetition, e.g. [A-Z0-9]* instead of ([A-Z]|[0-9])*", arg)
             elif kind != "any" and arg.kind != kind:
                 self.fail(f"{node.value}() needs a {kind} here, not a {arg.kind}", arg)
         if node.value in ("coalesce", "if"):

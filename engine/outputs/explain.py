@@ -53,7 +53,7 @@ def explain_many(outcome, ids) -> list[str]:
         out[pos] += lines
     relevant = _relevant_names(rs)
     values = ctx.kandidaat.values
-    derived = [(d, value_texts(values[d.naam], ids, d.naam)) for d in rs.derivations
+    derived = [(d, value_texts(values[d.naam], ids, d.naam, personal=ctx.personal)) for d in rs.derivations
                if d.niveau == "kandidaat" and d.naam in values]
     for pos, k in enumerate(kandidaten):
         names = relevant(k["leerweg"])
@@ -69,8 +69,8 @@ def explain_many(outcome, ids) -> list[str]:
         states = np.asarray(status)[ids]
         if not states.any():
             continue
-        waarden = name_values(read_names(rule), lookup, ids)
-        meldingen = fill(rule.melding, lookup, ids) if (states > 1).any() else None
+        waarden = name_values(read_names(rule), lookup, ids, ctx.personal)
+        meldingen = fill(rule.melding, lookup, ids, ctx.personal) if (states > 1).any() else None
         for pos in np.flatnonzero(states):
             state = STATUS_NAMES[states[pos]]
             lines = out[pos]
@@ -140,7 +140,7 @@ def _vakken(ctx, rollen: dict, ids) -> list[list[str]]:
     vak = ctx.vak.values
 
     def col(name):
-        return value_texts(vak[name], rows, name) if name in vak else np.full(len(rows), "leeg", dtype=object)
+        return value_texts(vak[name], rows, name, personal=ctx.personal) if name in vak else np.full(len(rows), "leeg", dtype=object)
 
     codes, names, se = col("vakcode"), col("vaknaam"), col("se_cijfer")
     ce = (col("ce1"), col("ce2"), col("ce3"))

@@ -9,8 +9,11 @@ import hashlib
 import json
 import os
 import re
+import stat
 import sys
-from collections import defaultdict
+import tempfile
+from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +36,8 @@ LOG = "export-log.jsonl"
 LOCK = ".examenbron-export"  # marks the directory as an export directory and serialises runs
 TMP_SUFFIX = ".tmp"
 ONBEKEND = "onbekend"
+XSD_CODE = "XSD"                 # the message did not validate: this candidate is refused, the rest goes
+KANDIDAAT_CODE = "KANDIDAAT"     # another exam of the same candidate has an afkeur
 _KEY = ("brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar")
 _EXAM_COLUMNS = tuple(dict.fromkeys(("exam_id",) + EXAM_FIELDS + _KEY))
 _VAK_COLUMNS = ("exam_id", "bron_rij", "vakcode", "diplomavak", "combinatiecijfer_vak", "examendeel",
@@ -40,7 +45,8 @@ _VAK_COLUMNS = ("exam_id", "bron_rij", "vakcode", "diplomavak", "combinatiecijfe
 TIJDVAK_ROLES = ("eindcijfer1", "eindcijfer2", "eindcijfer3")  # roles (engine.rulesets.roles) = XML fields
 _UNSAFE = re.compile(r"[^0-9A-Za-z-]")
 _MAX_ERRORS_SHOWN = 20
-_PROGRESS_EVERY = 256  # messages between two calls of voortgang
+_WRITERS = 8
+_IN_FLIGHT = 256
 
 
 class ExportError(ExamenbronError):
@@ -59,6 +65,7 @@ class ExportSummary:
     unchanged: int        # message files already byte-identical, left alone
     removed: int          # files of candidates now blocked or absent
     nothing_written: bool  # alles_of_niets refused the whole export
+    refused: tuple = ()    # "key: reason" of each candidate exam whose message the XSD refused
 
     @property
     def exit_code(self) -> int:
@@ -75,7 +82,9 @@ def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, i
     like ``results.vakken``) as the rule set computes them (engine.pipeline.vak_roles).
     ``kandidaten`` (optional, indexed by exam_id) supplies ``leerweg`` for the totals.
     ``voortgang`` (optional) is called with the number of candidate exams handled so far.
-    Raises ExportError, before anything visible changes, when a message does not validate.
+    A message the XSD refuses blocks its candidate (``ExportSummary.refused`` names it); the others
+    are written. Raises ExportError when the folder cannot be written; the previous manifest then
+    still describes the folder.
     """
     out = Path(out_dir)
     examens, vakken = results.examens, results.vakken
@@ -84,40 +93,59 @@ def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, i
     n = len(examens)
     exam_ids = examens["exam_id"].to_numpy(dtype=np.int64)
     ex = {c: _values(examens[c]) for c in _EXAM_COLUMNS if c != "exam_id"}
-    codes = _blocking_codes((findings, results.findings), exam_ids)
+    candidate = _candidates(ex)
+    codes = _whole_candidates(_blocking_codes((findings, results.findings), exam_ids), candidate)
     names = [file_name(*key) for key in zip(*(ex[c] for c in _KEY))]
     order = sorted(range(n), key=names.__getitem__)
     exported = [i for i in order if not codes[i]]
     _check_unique(names, exported, ex)
-    summary = dict(out_dir=out, candidates=n, exported=len(exported), blocked=n - len(exported))
     if alles_of_niets and len(exported) < n:
-        return ExportSummary(**summary, written=0, unchanged=0, removed=0, nothing_written=True)
+        return ExportSummary(out, n, len(exported), n - len(exported), written=0, unchanged=0, removed=0,
+                             nothing_written=True)
 
     rows, starts, ends = _vak_rows(vakken.assign(**{c: eindcijfers[c] for c in TIJDVAK_ROLES}), exam_ids)
     exam_rows = list(zip(*(ex[c] for c in EXAM_FIELDS)))
-    out.mkdir(parents=True, exist_ok=True)
+    _make_out_dir(out)
     with _export_lock(out):
         existing = _clean_and_list(out)
-        digests, staged, unchanged = _stage(out, exported, names, exam_rows, rows, starts, ends, existing, ex,
-                                            voortgang or (lambda done: None), n - len(exported))
-        for name in staged:
-            os.replace(out / _tmp(name), out / name)
-        _fsync_dir(out)
-        keep = {names[i] for i in exported}
-        stale = sorted(existing - keep)
-        for name in stale:
-            os.unlink(out / name)
-        _fsync_dir(out)
-        leerweg = _leerwegen(kandidaten, exam_ids)
-        manifest = _manifest(order, codes, names, digests, ex, leerweg, schooljaar=schooljaar,
-                             regelset_versie=regelset_versie, input_sha256=input_sha256,
-                             alles_of_niets=alles_of_niets)
-        atomic_write(out / MANIFEST, manifest)
-        result = ExportSummary(**summary, written=len(staged), unchanged=unchanged, removed=len(stale),
-                               nothing_written=False)
-        _append_log(out, result, schooljaar=schooljaar, regelset_versie=regelset_versie,
-                    invoer_sha256=input_sha256, alles_of_niets=alles_of_niets,
-                    manifest_sha256=hashlib.sha256(manifest).hexdigest())
+        staged, refused = {}, {}
+        try:
+            digests, staged, unchanged, refused = _stage(out, exported, names, exam_rows, rows, starts, ends,
+                                                         existing, voortgang or (lambda done: None), n - len(exported))
+            for i in _refuse(codes, candidate, refused):  # their candidate's other exams go too
+                digests.pop(i, None)
+                if i in staged:
+                    _unlink_quietly(staged.pop(i))
+            exported = [i for i in exported if not codes[i]]
+            unchanged = sum(1 for i in exported if i in digests and i not in staged)
+            for i, tmp in sorted(staged.items(), key=lambda item: names[item[0]]):
+                os.replace(tmp, out / names[i])
+            staged = {i: out / names[i] for i in staged}
+            _fsync_dir(out)
+            keep = {names[i] for i in exported}
+            stale = sorted(existing - keep)
+            for name in stale:
+                os.unlink(out / name)
+            _fsync_dir(out)
+            leerweg = _leerwegen(kandidaten, exam_ids)
+            manifest = _manifest(order, codes, names, digests, ex, leerweg, refused, schooljaar=schooljaar,
+                                 regelset_versie=regelset_versie, input_sha256=input_sha256,
+                                 alles_of_niets=alles_of_niets)
+            atomic_write(out / MANIFEST, manifest)
+            result = ExportSummary(out, n, len(exported), n - len(exported), written=len(staged),
+                                   unchanged=unchanged, removed=len(stale), nothing_written=False,
+                                   refused=tuple(_describe(i, ex, refused[i]) for i in sorted(refused,
+                                                                                                key=names.__getitem__)))
+            _append_log(out, result, schooljaar=schooljaar, regelset_versie=regelset_versie,
+                        invoer_sha256=input_sha256, alles_of_niets=alles_of_niets,
+                        manifest_sha256=hashlib.sha256(manifest).hexdigest())
+        except OSError as exc:
+            for tmp in staged.values():
+                if tmp.name.endswith(TMP_SUFFIX):
+                    _unlink_quietly(tmp)
+            where = exc.filename or out
+            raise ExportError(f"{where}: kan niet schrijven ({exc.strerror or exc}); de export is afgebroken, "
+                              f"{MANIFEST} beschrijft nog de vorige export") from None
     return result
 
 
@@ -142,10 +170,13 @@ def mask(number):
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` by ``data`` atomically: temp file in the same dir, fsync, rename, fsync dir."""
-    tmp = path.with_name(_tmp(path.name))
-    _write_synced(tmp, data)
-    os.replace(tmp, path)
+    """Replace ``path`` by ``data`` atomically: a new temp file in the same dir, fsync, rename, fsync dir."""
+    tmp = _write_temp(path.parent, path.name, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
     _fsync_dir(path.parent)
 
 
@@ -166,6 +197,48 @@ def _blocking_codes(frames, exam_ids):
             else:
                 per_exam[int(eid)].add(label)
     return [tuple(sorted(per_exam.get(int(e), set()) | everyone)) for e in exam_ids]
+
+
+def _candidates(ex) -> list:
+    """Per exam position, the id of its candidate: exams that share a leerlingnummer within one
+    brin/vestiging, a BSN or an onderwijsnummer are one candidate (a typo in another key column
+    must not split a candidate into an exam that is blocked and one that is exported)."""
+    parent = list(range(len(ex["brin"])))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first = {}
+    for i, keys in enumerate(zip(ex["brin"], ex["vestiging"], ex["leerlingnummer"], ex["bsn"], ex["onderwijsnummer"])):
+        brin, vestiging, leerlingnummer, bsn, onderwijsnummer = keys
+        for key in (("leerling", brin, vestiging, leerlingnummer) if leerlingnummer else None,
+                    ("bsn", bsn) if bsn else None, ("onderwijsnummer", onderwijsnummer) if onderwijsnummer else None):
+            if key is not None:
+                j = first.setdefault(key, i)
+                parent[root(i)] = root(j)
+    return [root(i) for i in range(len(parent))]
+
+
+def _whole_candidates(codes, candidate):
+    """Block every exam of a candidate that has a blocked exam (code KANDIDAAT_CODE)."""
+    blocked = {candidate[i] for i, c in enumerate(codes) if c}
+    return [c if c or candidate[i] not in blocked else (KANDIDAAT_CODE,) for i, c in enumerate(codes)]
+
+
+def _refuse(codes, candidate, refused) -> list:
+    """Block the refused exams and their candidates' other exams in ``codes``; return the newly blocked."""
+    for i in refused:
+        codes[i] = (XSD_CODE,)
+    newly = [i for i in refused]
+    groups = {candidate[i] for i in refused}
+    for i, c in enumerate(codes):
+        if not c and candidate[i] in groups:
+            codes[i] = (KANDIDAAT_CODE,)
+            newly.append(i)
+    return newly
 
 
 def _check_unique(names, exported, ex):
@@ -210,29 +283,29 @@ def _leerwegen(kandidaten, exam_ids):
 
 # --- files ---------------------------------------------------------------------------------
 
-def _tmp(name):
-    return f".{name}{TMP_SUFFIX}"
+def _write_temp(folder: Path, name: str, data: bytes, sync: bool = True) -> Path:
+    """Write ``data`` to a new temp file in ``folder`` (created exclusively, mode 0600: it holds a
+    BSN); fsync it unless ``sync`` is False (the messages are flushed together by _sync_once).
 
-
-def _write_synced(path, data):
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _write_temp(path, data):
-    """Write a message's temp file, readable by the owner only (it holds a BSN); not synced here."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    mkstemp's O_EXCL means a symlink planted under a temp name can never redirect the write.
+    """
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=TMP_SUFFIX)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    return Path(tmp)
 
 
-def _sync_once(out, names):
+def _sync_once(out, paths):
     """Make every temp file written so far durable before any of them is renamed into place.
 
     One syncfs(2) of the export's file system flushes the data of all of them at once: the same
@@ -250,8 +323,8 @@ def _sync_once(out, names):
     if hasattr(os, "sync"):
         os.sync()
         return
-    for name in names:
-        fd = os.open(out / _tmp(name), os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
             os.fsync(fd)
         finally:
@@ -272,6 +345,13 @@ def _load_syncfs():
 _SYNCFS = _load_syncfs()
 
 
+def _unlink_quietly(path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def _fsync_dir(path):
     if os.name == "nt":  # directories cannot be opened for fsync on Windows
         return
@@ -280,6 +360,16 @@ def _fsync_dir(path):
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _make_out_dir(out: Path) -> None:
+    """Create the export folder (and its parents); ExportError naming the path when that is impossible."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise ExportError(f"{out}: is geen map; kies een (lege) map voor de export")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"{exc.filename or out}: kan de map niet maken ({exc.strerror or exc})") from None
 
 
 class _export_lock:
@@ -296,7 +386,14 @@ class _export_lock:
         if foreign:
             raise ExportError(f"{out} bevat XML-bestanden die niet van een examenbron-export zijn; "
                               "kies een lege map")
-        self.fh = open(self.path, "ab")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            self.fh = os.fdopen(os.open(self.path, flags, 0o600), "ab")
+        except OSError as exc:
+            raise ExportError(f"{self.path}: kan het exportslot niet openen ({exc.strerror or exc})") from None
+        if not stat.S_ISREG(os.fstat(self.fh.fileno()).st_mode):
+            self.fh.close()
+            raise ExportError(f"{self.path}: is geen gewoon bestand")
         if fcntl is not None:
             try:
                 fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -311,59 +408,70 @@ class _export_lock:
 
 
 def _clean_and_list(out):
-    """Remove temp files an interrupted run left behind; return the names of the message files."""
+    """Remove temp files an interrupted run left behind; return the names of the message files.
+
+    Nothing is followed: a symlink, folder, FIFO or device under a message name is refused.
+    """
     existing = set()
     with os.scandir(out) as entries:
         for entry in entries:
-            if not entry.is_file():
-                continue
-            if entry.name.startswith(".") and entry.name.endswith(TMP_SUFFIX):
+            if entry.name.startswith(".") and entry.name.endswith(TMP_SUFFIX) and not entry.is_dir(follow_symlinks=False):
                 os.unlink(entry.path)
-            elif entry.name.endswith(".xml") and not entry.name.startswith("."):
-                existing.add(entry.name)
+            elif entry.name.endswith(".xml") and not entry.name.startswith(".") or entry.name in (MANIFEST, LOG):
+                if not entry.is_file(follow_symlinks=False):
+                    raise ExportError(f"{entry.path}: is geen gewoon bestand (een map, koppeling of apparaat); "
+                                      "verwijder het en exporteer opnieuw")
+                if entry.name.endswith(".xml"):
+                    existing.add(entry.name)
+                    if entry.stat(follow_symlinks=False).st_mode & 0o077:
+                        os.chmod(entry.path, 0o600)  # it holds a full BSN
     return existing
 
 
-def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, ex, voortgang, blocked):
-    """Build and validate every message; write the changed ones to temp files, then make them all
-    durable with one filesystem sync (see _sync_once).
+def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, voortgang, blocked):
+    """Build and validate every message; write the changed ones to fsynced temp files.
 
-    Returns (sha256 per exam position, staged names, number unchanged). If any message is
-    invalid, the temp files are removed and ExportError lists the refused messages.
+    Returns (sha256 per exam position, {position: temp path}, number unchanged, {position: reason}
+    for the messages the XSD refused). On any error the temp files are removed.
     `voortgang(done)` hears every 256 messages how many candidate exams (blocked included) are done.
     """
-    digests, staged, errors, unchanged = {}, [], [], 0
+    digests, staged, refused, unchanged = {}, {}, {}, 0
+    in_flight = deque()
     try:
-        for done, i in enumerate(exported):
-            if done % _PROGRESS_EVERY == 0:
-                voortgang(blocked + done)
-            s, e = starts[i], ends[i]
-            try:
-                data = build_message(exam_rows[i], zip(*(col[s:e] for col in rows)))
-            except InvalidMessage as exc:
-                errors.append(_describe(i, ex, str(exc)))
-                continue
-            digests[i] = hashlib.sha256(data).hexdigest()
-            if errors:
-                continue
-            name = names[i]
-            if name in existing and (out / name).read_bytes() == data:
-                unchanged += 1
-                continue
-            staged.append(name)
-            _write_temp(out / _tmp(name), data)
-        voortgang(blocked + len(exported))
-        if errors:
-            shown = "\n".join(errors[:_MAX_ERRORS_SHOWN])
-            more = len(errors) - _MAX_ERRORS_SHOWN
-            raise ExportError(f"{len(errors)} bericht(en) voldoen niet aan {SCHEMA_FILE.name}; "
-                              f"er is niets geschreven:\n{shown}" + (f"\n... en nog {more}" if more > 0 else ""))
-        _sync_once(out, staged)
+        with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+            for done, i in enumerate(exported):
+                if done % _IN_FLIGHT == 0:
+                    voortgang(blocked + done)
+                s, e = starts[i], ends[i]
+                try:
+                    data = build_message(exam_rows[i], zip(*(col[s:e] for col in rows)))
+                except InvalidMessage as exc:
+                    refused[i] = str(exc)
+                    continue
+                digests[i] = hashlib.sha256(data).hexdigest()
+                name = names[i]
+                if name in existing and (out / name).read_bytes() == data:
+                    unchanged += 1
+                    continue
+                in_flight.append((i, pool.submit(_write_temp, out, name, data, False)))
+                if len(in_flight) > _IN_FLIGHT:
+                    j, future = in_flight.popleft()
+                    staged[j] = future.result()
+            while in_flight:
+                j, future = in_flight.popleft()
+                staged[j] = future.result()
+            voortgang(blocked + len(exported))
+        _sync_once(out, list(staged.values()))
     except BaseException:
-        for name in staged:
-            (out / _tmp(name)).unlink(missing_ok=True)
+        written = list(staged.values())
+        for _, future in in_flight:  # the pool has finished them all by now
+            if not future.cancelled() and future.exception() is None:
+                written.append(future.result())
+        for tmp in written:
+            _unlink_quietly(tmp)
         raise
-    return digests, staged, unchanged
+    _fsync_dir(out)
+    return digests, staged, unchanged, refused
 
 
 def _describe(i, ex, reason):
@@ -390,7 +498,7 @@ def _add_count(counts, blocked, uitslag):
         counts["uitslag_geexporteerd"][key] = counts["uitslag_geexporteerd"].get(key, 0) + 1
 
 
-def _manifest(order, codes, names, digests, ex, leerweg, *, schooljaar, regelset_versie,
+def _manifest(order, codes, names, digests, ex, leerweg, refused, *, schooljaar, regelset_versie,
               input_sha256, alles_of_niets) -> bytes:
     """manifest.json bytes: deterministic, one candidate exam per line, persoonsnummers masked."""
     totaal, per_vestiging, per_leerweg = _counts(), {}, {}
@@ -408,6 +516,8 @@ def _manifest(order, codes, names, digests, ex, leerweg, *, schooljaar, regelset
                      leerweg=leerweg[i], status="geblokkeerd" if blocked else "geexporteerd",
                      codes=list(codes[i]), bestand=None if blocked else names[i],
                      sha256=None if blocked else digests[i])
+        if i in refused:
+            entry["melding"] = _describe(i, ex, refused[i]).strip()
         entries.append(entry)
     head = {
         "formaat": "examenbron-export",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from fractions import Fraction
 
@@ -25,8 +26,13 @@ def number_text(numerator: int, denominator: int) -> str:
     return f"{sign}{whole},{frac:0{decimals}d}"
 
 
-def value_texts(value: Value, rows: np.ndarray, name: str = "", *, mask_personal: bool = True) -> np.ndarray:
-    """Text of `value` at `rows` ('leeg' when empty)."""
+def value_texts(value: Value, rows: np.ndarray, name: str = "", *, mask_personal: bool = True,
+                personal=PERSONAL) -> np.ndarray:
+    """Text of `value` at `rows` ('leeg' when empty); masked when `name` is in `personal`.
+
+    `personal` holds bsn/onderwijsnummer and every derivation computed from them (Context.personal):
+    a rule that merely renames the BSN must not show it in full.
+    """
     pick_val, pick_null = _at(value.val, rows), _at(value.null, rows)
     if value.kind == "num":
         pairs = np.stack([np.asarray(pick_val, dtype="int64"), np.asarray(_at(value.den, rows), dtype="int64")], axis=1)
@@ -38,8 +44,8 @@ def value_texts(value: Value, rows: np.ndarray, name: str = "", *, mask_personal
         texts = [str(np.datetime64(int(v), "D")) for v in pick_val.tolist()]
     else:
         texts = [str(v) for v in pick_val.tolist()]
-        if mask_personal and name in PERSONAL:
-            texts = [mask_bsn(t) for t in texts]
+    if mask_personal and name in personal:
+        texts = [mask_bsn(t) for t in texts]
     out = np.array(texts, dtype=object)
     out[np.asarray(pick_null, dtype=bool)] = "leeg"
     return out
@@ -55,22 +61,22 @@ def template_fields(template: str) -> list[str]:
     return [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
 
 
-def fill(template: str, lookup, rows: np.ndarray) -> np.ndarray:
+def fill(template: str, lookup, rows: np.ndarray, personal=PERSONAL) -> np.ndarray:
     """Fill {name} placeholders for each row; `lookup(name)` gives that name's Value."""
     out = np.full(len(rows), "", dtype=object)
     for literal, field, _, _ in string.Formatter().parse(template):
         if literal:
             out = out + literal
         if field:
-            out = out + value_texts(lookup(field), rows, field)
+            out = out + value_texts(lookup(field), rows, field, personal=personal)
     return out
 
 
-def name_values(names, lookup, rows: np.ndarray) -> np.ndarray:
+def name_values(names, lookup, rows: np.ndarray, personal=PERSONAL) -> np.ndarray:
     """'name=value; …' for the values a rule read."""
     out = np.full(len(rows), "", dtype=object)
     for i, name in enumerate(names):
-        out = out + (("; " if i else "") + name + "=") + value_texts(lookup(name), rows, name)
+        out = out + (("; " if i else "") + name + "=") + value_texts(lookup(name), rows, name, personal=personal)
     return out
 
 
@@ -93,3 +99,13 @@ def spreadsheet_safe(frame):
             if risky.any():
                 out[name] = column.where(~risky, "'" + text)
     return out
+
+
+# ANSI escape sequences (CSI, OSC, two-character ESC forms), then any other C0/C1 control but tab/LF.
+_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_text(text: str) -> str:
+    """Text without terminal escape sequences or control characters (newlines and tabs stay)."""
+    return _CONTROL.sub("", _ESCAPE.sub("", text))

@@ -24,6 +24,9 @@ from examenbron.engine.language.symbols import LEERWEGEN, SAMENSTELLING_COLUMNS,
 from examenbron.engine.outputs.texts import template_fields
 
 
+# Derivations reading derivations: the longest real chain is about ten; the ordering walk recurses.
+MAX_DERIVATION_CHAIN = 50
+
 @dataclass
 class Derivation:
     """A named computed value (afleiding), possibly with one formula per group of leerwegen."""
@@ -352,6 +355,13 @@ class _Builder:
         def visit(name, path):
             if state.get(name) == "done":
                 return
+            if len(path) >= MAX_DERIVATION_CHAIN:
+                item = by_name[name].variants[0][1]
+                self.errors.append(item.value_where["formule"].error(
+                    f"derivation chain {path[0]} -> … -> {name} is longer than {MAX_DERIVATION_CHAIN}; "
+                    "compute it in fewer steps"))
+                state[name] = "done"
+                return
             if state.get(name) == "busy":
                 cycle = " -> ".join(path[path.index(name):] + [name])
                 if name == step_name:
@@ -368,6 +378,14 @@ class _Builder:
 
         for name in deps:
             visit(name, [])
+        chain = {}
+        for name in order:
+            chain[name] = 1 + max((chain.get(dep, 0) for dep in deps[name]), default=0)
+            if chain[name] == MAX_DERIVATION_CHAIN + 1:
+                item = by_name[name].variants[0][1]
+                self.errors.append(item.value_where["formule"].error(
+                    f"derivation {name!r} ends a chain of derivations longer than {MAX_DERIVATION_CHAIN}; "
+                    "compute it in fewer steps"))
         return order
 
     def rules(self, rs: RuleSet):
