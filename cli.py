@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from examenbron import cli_dutch
+from examenbron.engine.evaluation.backends import EVALUATORS
 
 cli_dutch.install()
 
@@ -103,7 +104,7 @@ def results_options(command):
         click.option("--peildatum", type=click.DateTime(["%Y-%m-%d", "%d-%m-%Y"]), metavar="DATUM",
                      help="Datum waarop de termijnen worden getoetst, JJJJ-MM-DD of DD-MM-JJJJ "
                           "(standaard: vandaag; het rapport noemt de gebruikte datum)"),
-        click.option("--engine", "backend", type=click.Choice(["pandas", "durable"]), default="pandas",
+        click.option("--engine", "backend", type=click.Choice(list(EVALUATORS)), default="pandas",
                      show_default=True, help="Rekenkern voor de regels"),
         click.option("--stil", is_flag=True, help="Geen voortgang tonen op het scherm"),
     ]):
@@ -390,13 +391,15 @@ def export(file, schooljaar, mapping, sheet, peildatum, backend, stil, out_dir, 
       examenbron export resultaten.csv --out bron-export/
     Exitcode 0: alle kandidaten geexporteerd; 1: kandidaten geblokkeerd; 2: fout in de invoer of de opdracht.
     """
-    from examenbron.engine.outputs.export import export_results, MANIFEST
+    from examenbron.engine.outputs.export import MANIFEST, TIJDVAK_ROLES, export_results
     from examenbron.engine.outputs.texts import aantal
+    from examenbron.engine.pipeline import vak_roles
     outcome, _, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, regels, codetabellen)
     digest = outcome.results.sha256
     with Voortgang(stil).balk("BRON-berichten schrijven", len(outcome.kandidaten)) as voortgang:
         summary = export_results(outcome.results, outcome.findings, out_dir=out_dir, schooljaar=outcome.schooljaar,
                                  regelset_versie=outcome.ruleset.versie, input_sha256=digest,
+                                 eindcijfers=vak_roles(outcome.context, outcome.ruleset, TIJDVAK_ROLES),
                                  alles_of_niets=alles_of_niets,
                                  kandidaten=outcome.kandidaten.set_index("exam_id"), voortgang=voortgang)
     for line in summary.refused:

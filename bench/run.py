@@ -204,8 +204,8 @@ def w_durable(path: str, schooljaar: str, peildatum: str) -> None:
         module = importlib.import_module("examenbron.engine.evaluation.durable")
     except Exception as exc:  # noqa: BLE001 - any import failure means: not available
         return _emit(available=False, reason=f"import failed: {type(exc).__name__}: {exc}")
-    if not callable(getattr(module, "run_checks", None)):
-        return _emit(available=False, reason="engine.evaluation.durable has no run_checks()")
+    if getattr(module, "EVALUATOR", None) is None:
+        return _emit(available=False, reason="engine.evaluation.durable has no EVALUATOR")
     from examenbron.engine.inputs import codetables
     from examenbron.engine import pipeline
     from examenbron.engine.rulesets import load as rules

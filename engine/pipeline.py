@@ -1,7 +1,9 @@
 """The whole run for one results file: prepare → derive → check → decide → check the uitslag.
 
-Returns an `Outcome`: the findings table, one row per candidate exam (`kandidaten`), the rules
-that were skipped and why, and the evaluation context (used by `explain`).
+Each step returns what it made; `run` reads as that one line. Returns an `Outcome`: the findings
+table, one row per candidate exam (`kandidaten`), the rules that were skipped and why, the
+decision and the final evaluation context (every input, derived and uitslag value; used by
+explain, the rule tests and export through the rule set's roles).
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ import datetime
 import time
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from examenbron.engine.errors import InputError
-from examenbron.engine.evaluation.backends import checker
-from examenbron.engine.evaluation.decide import Decision, decide
-from examenbron.engine.evaluation.derive import derive
-from examenbron.engine.evaluation.evaluate import Context, to_series
-from examenbron.engine.outputs.findings import concat_findings
+from examenbron.engine.evaluation.backends import evaluator
+from examenbron.engine.evaluation.check import check
+from examenbron.engine.evaluation.decide import Decision, decide, uitslag_values
+from examenbron.engine.evaluation.frames import Context
 from examenbron.engine.evaluation.prepare import prepare
+from examenbron.engine.language.values import to_series
+from examenbron.engine.outputs.findings import concat_findings
 from examenbron.engine.outputs.texts import template_fields
 
 
@@ -75,9 +79,9 @@ def _not_in_force(rule, peildatum) -> str | None:
 
 
 def run(results, ruleset, tables, *, peildatum: datetime.date | None = None, backend: str = "pandas") -> Outcome:
-    """Validate `results` with `ruleset` and the year's code `tables` (checks by `backend`)."""
+    """Validate `results` with `ruleset` and the year's code `tables` (evaluated by `backend`)."""
     peildatum = peildatum or datetime.date.today()
-    run_checks = checker(backend)
+    engine = evaluator(backend)
     timings = {}
     clock = time.perf_counter()
 
@@ -87,44 +91,85 @@ def run(results, ruleset, tables, *, peildatum: datetime.date | None = None, bac
         timings[name] = now - clock
         clock = now
 
-    ctx = prepare(results, tables, peildatum, ruleset.parameters)
+    skipped = [{"regel": rule.id, "reden": reason} for rule in [*ruleset.checks, *ruleset.voorwaarden]
+               if (reason := skip_reason(rule, ruleset, results.columns_present, peildatum))]
+    skipped_ids = {item["regel"] for item in skipped}
+    runs = _runnable(ruleset, skipped_ids)
+    context = prepare(results, tables, peildatum, ruleset.parameters)
     lap("voorbereiden")
-    derive(ctx, ruleset.derivations)
+    context = context.with_values(*engine.derive(context, ruleset.derivations)).with_personal(ruleset.derivations)
     lap("afleiden")
-    skipped, reasons = [], {}
-    for rule in [*ruleset.checks, *ruleset.voorwaarden]:
-        reason = skip_reason(rule, ruleset, results.columns_present, peildatum)
-        if reason:
-            reasons[rule.id] = reason
-            skipped.append({"regel": rule.id, "reden": reason})
-    skip = lambda rule: reasons.get(rule.id)  # noqa: E731
-    invoer = [r for r in ruleset.checks if r.fase == "invoer"]
-    findings = run_checks(ctx, invoer, schooljaar=ruleset.schooljaar, examens=results.examens, skip=skip)
+    findings = check(engine, context, runs.invoer, schooljaar=ruleset.schooljaar, examens=results.examens)
     lap("controleren")
-    # A voorwaarde that reads an absent optional column is not met or unmet: it is onbepaald
+    # A voorwaarde that reads an absent optional column is neither met nor unmet: it is onbepaald
     # (uitslag onvolledig), never silently left out.
-    onbepaalbaar = {r.id for r in ruleset.voorwaarden if r.id in reasons and not _not_in_force(r, peildatum)}
+    onbepaalbaar = {r.id for r in ruleset.voorwaarden if r.id in skipped_ids and not _not_in_force(r, peildatum)}
     for entry in skipped:
         if entry["regel"] in onbepaalbaar:
             entry["reden"] += "; de voorwaarde is daarom onbepaald (uitslag onvolledig)"
-    voorwaarden = [r for r in ruleset.voorwaarden if r.id not in reasons or r.id in onbepaalbaar]
-    decision = decide(ctx, _with_voorwaarden(ruleset, voorwaarden), onbepaalbaar=onbepaalbaar)
+    voorwaarden = [r for r in ruleset.voorwaarden if r.id not in skipped_ids or r.id in onbepaalbaar]
+    decision = decide(engine, context, replace(ruleset, voorwaarden=voorwaarden), onbepaalbaar=onbepaalbaar)
+    context = context.with_values(uitslag_values(context, decision))
     lap("uitslag")
-    na_uitslag = [r for r in ruleset.checks if r.fase == "uitslag"]
-    uitslag_findings = run_checks(ctx, na_uitslag, schooljaar=ruleset.schooljaar,
-                                  examens=results.examens, skip=skip)
-    parse_findings = results.findings.assign(schooljaar=ruleset.schooljaar)
-    findings = concat_findings([parse_findings, findings, uitslag_findings])
-    findings = findings.sort_values(["exam_id", "bron_rij", "regel"], kind="stable", na_position="first")
-    findings = findings.reset_index(drop=True)
-    kandidaten = _kandidaten(ctx, results, decision, ruleset)
+    uitslag_findings = check(engine, context, runs.uitslag, schooljaar=ruleset.schooljaar, examens=results.examens)
+    findings = _all_findings(results, ruleset, findings, uitslag_findings)
+    kandidaten = _kandidaten(context, results, decision, ruleset)
     lap("bevindingen")
-    return Outcome(ruleset.schooljaar, ruleset, results, findings, kandidaten, skipped, ctx, decision, timings)
+    return Outcome(ruleset.schooljaar, ruleset, results, findings, kandidaten, skipped, context, decision, timings)
 
 
-def _with_voorwaarden(ruleset, voorwaarden):
-    """The rule set with only the voorwaarden that can run on this file."""
-    return replace(ruleset, voorwaarden=voorwaarden)
+@dataclass
+class _Runnable:
+    """The rules that can run on this file, by phase."""
+
+    invoer: list
+    uitslag: list
+
+
+def _runnable(ruleset, skipped: set) -> _Runnable:
+    return _Runnable([r for r in ruleset.checks if r.fase == "invoer" and r.id not in skipped],
+                     [r for r in ruleset.checks if r.fase == "uitslag" and r.id not in skipped])
+
+
+def _all_findings(results, ruleset, *steps) -> pd.DataFrame:
+    """The reader's findings and those of the check steps, sorted by exam, source row and rule."""
+    parse_findings = results.findings.assign(schooljaar=ruleset.schooljaar)
+    findings = concat_findings([parse_findings, *steps])
+    findings = findings.sort_values(["exam_id", "bron_rij", "regel"], kind="stable", na_position="first")
+    return findings.reset_index(drop=True)
+
+
+def vak_roles(context: Context, ruleset, roles, *, scale: int = 1) -> pd.DataFrame:
+    """The values of the vak-level `roles` (engine.rulesets.roles), one column per role, indexed like
+    `results.vakken`; numbers as Int64 multiples of 1/`scale` (1: whole grades, 10: tenths)."""
+    columns = {}
+    for role in roles:
+        value = context.vak.values[ruleset.rollen[role]]
+        columns[role] = (_scaled(value, context.vak.n, scale) if value.kind == "num"
+                         else to_series(value, context.vak.n).array)
+    return pd.DataFrame(columns, index=context.vakken_frame.index)
+
+
+def derive_vak_roles(results, ruleset, tables, roles, *, peildatum: datetime.date, scale: int = 1) -> pd.DataFrame:
+    """`vak_roles` computed without a full run: only the derivations behind `roles` and those they read."""
+    context = prepare(results, tables, peildatum, ruleset.parameters)
+    needed = {ruleset.rollen[role] for role in roles}
+    for derivation in reversed(ruleset.derivations):        # dependency order, so walk back once
+        if derivation.naam in needed:
+            for _, node, _ in derivation.variants:
+                needed |= node.names()
+    _, vak = evaluator("pandas").derive(context, [d for d in ruleset.derivations if d.naam in needed])
+    return vak_roles(context.with_values(vak=vak), ruleset, roles, scale=scale)
+
+
+def _scaled(value, n: int, scale: int):
+    """A number Value as Int64 multiples of 1/scale (it must be exact: a bug otherwise)."""
+    val, null = np.broadcast_to(value.val, n).astype("int64"), np.broadcast_to(value.null, n)
+    den = np.broadcast_to(value.den, n).astype("int64")
+    scaled, rest = np.divmod(val * scale, den)
+    if np.any(rest[~null]):
+        raise ValueError(f"value is not a multiple of 1/{scale}")
+    return pd.arrays.IntegerArray(scaled, np.array(null, dtype=bool))
 
 
 def _kandidaten(ctx: Context, results, decision: Decision, ruleset) -> pd.DataFrame:

@@ -1,5 +1,7 @@
 """Tests for the export step (engine.outputs.export, engine.outputs.bron_xml)."""
 
+import datetime
+import functools
 import hashlib
 import json
 import signal
@@ -14,10 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from examenbron.engine import pipeline
+from examenbron.engine.inputs import codetables
 from examenbron.engine.outputs import bron_xml
-from examenbron.engine.outputs.export import LOG, MANIFEST, ExportError, export_results, file_name, mask
+from examenbron.engine.outputs.export import (LOG, MANIFEST, TIJDVAK_ROLES, ExportError, export_results, file_name,
+                                              mask)
 from examenbron.engine.outputs.findings import empty_findings, make_findings
 from examenbron.engine.inputs.normalise import Results
+from examenbron.engine.rulesets import load as rules
 
 NS = {"e": bron_xml.NAMESPACE}
 VAKCODES = ["0011", "0012", "0013", "0024", "0055", "1019", "0301", "0062", "0080", "0099"]
@@ -82,7 +88,18 @@ def findings_for(exam_ids, ernst="afkeur", code="206"):
                          schooljaar="2024-2025")
 
 
+@functools.lru_cache(maxsize=None)
+def rule_year():
+    return rules.load("2024-2025"), codetables.load("2024-2025")
+
+
+def eindcijfers(results):
+    """The eindcijfer per tijdvak as the 2024-2025 rule set computes it (its eindcijfer1..3 roles)."""
+    return pipeline.derive_vak_roles(results, *rule_year(), TIJDVAK_ROLES, peildatum=datetime.date(2025, 6, 20))
+
+
 def export(results, findings, out, **kw):
+    kw.setdefault("eindcijfers", eindcijfers(results))
     kw.setdefault("schooljaar", "2024-2025")
     kw.setdefault("regelset_versie", "2025.1")
     kw.setdefault("input_sha256", "ab" * 32)

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from examenbron.engine.language import expr
-from examenbron.engine.evaluation.evaluate import Context, Level, Value, evaluate
+from examenbron.engine.evaluation.evaluate import evaluate
+from examenbron.engine.evaluation.frames import Context, Level
+from examenbron.engine.language.values import Value
 from examenbron.engine.language.symbols import base_symbols
 
 SYMBOLS = base_symbols()
@@ -119,6 +121,19 @@ def test_aggregates_skip_empty_values_and_count_filters():
     low = evaluate(check("min(se_cijfer)", level="kandidaat", condition=False), ctx, "kandidaat")
     assert count.val.tolist() == [1]
     assert low.val.tolist() == [40]
+
+
+def test_every_registered_function_is_documented_for_policy_staff():
+    from pathlib import Path
+    from examenbron.engine.language.functions import FUNCTIONS
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "rule-language.md").read_text(encoding="utf-8")
+    assert [name for name in FUNCTIONS if f"`{name}(" not in doc] == []
+
+
+def test_condition_functions_have_a_durable_mapping():
+    from examenbron.engine.language.functions import FUNCTIONS
+    assert [f.name for f in FUNCTIONS.values() if f.in_condition and f.durable is None] == []
+    assert [f.name for f in FUNCTIONS.values() if f.aggregate and f.durable is not None] == []
 
 
 def test_strict_aggregate_is_empty_when_a_filtered_row_is_empty():

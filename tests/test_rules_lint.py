@@ -97,3 +97,42 @@ def test_cli_lint_exits_non_zero_on_an_error(rule_root, monkeypatch):
 def test_duplicate_signal_code_is_refused(rule_root):
     edit(rule_root, "controles/cijfers.yaml", "    code: EB302", "    code: EB301")
     assert any("signal code EB301 is already used by rule CIJ-EINDCIJFER" in e for e in lint_errors(rule_root))
+
+
+def test_role_bound_to_an_unknown_derivation_suggests_the_name(rule_root):
+    edit(rule_root, "regelset.yaml", "  telt_mee: in_uitslag\n", "  telt_mee: in_uitslg\n")
+    errors = lint_errors(rule_root)
+    assert len(errors) == 1
+    assert errors[0].startswith("rules/2024-2025/regelset.yaml:")
+    assert "rol 'telt_mee': 'in_uitslg' is geen afleiding; bedoelt u 'in_uitslag'?" in errors[0]
+
+
+def test_role_of_the_wrong_level_or_kind_is_refused(rule_root):
+    edit(rule_root, "regelset.yaml", "  telt_mee: in_uitslag\n", "  telt_mee: ce_gemiddelde\n")
+    assert any("rol 'telt_mee': afleiding 'ce_gemiddelde' is op niveau kandidaat, de rol vraagt niveau vak" in e
+               for e in lint_errors(rule_root))
+    edit(rule_root, "regelset.yaml", "  telt_mee: ce_gemiddelde\n", "  telt_mee: ce_hoogste\n")
+    assert any("rol 'telt_mee': afleiding 'ce_hoogste' geeft een getal, de rol vraagt waar/onwaar" in e
+               for e in lint_errors(rule_root))
+
+
+def test_missing_and_unknown_roles_are_named(rule_root):
+    edit(rule_root, "regelset.yaml", "  uitslagcijfer: eindcijfer_uitslag\n", "  uitslagcijfr: eindcijfer_uitslag\n")
+    errors = lint_errors(rule_root)
+    assert any("onbekende rol 'uitslagcijfr'; bedoelt u 'uitslagcijfer'?" in e for e in errors)
+    assert any("rollen: niet gekoppeld: uitslagcijfer" in e for e in errors)
+
+
+def test_rollen_section_and_undecided_codes_are_required(rule_root):
+    path = rule_root / "2024-2025" / "regelset.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[:text.index("  uitslag_niet_bepalen:")], encoding="utf-8")
+    errors = lint_errors(rule_root)
+    assert any("regelset.yaml mist de sectie 'rollen'" in e for e in errors)
+    assert any("parameter 'uitslag_niet_bepalen' ontbreekt" in e for e in errors)
+
+
+def test_rollen_only_in_regelset_yaml(rule_root):
+    path = rule_root / "2024-2025" / "afleidingen" / "vak.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "rollen:\n  telt_mee: in_uitslag\n", encoding="utf-8")
+    assert any("unknown section 'rollen'" in e for e in lint_errors(rule_root))

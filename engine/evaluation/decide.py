@@ -4,25 +4,23 @@ A candidate is geslaagd when every applicable voorwaarde holds for the reported 
 law's "could have passed" rule (UB WVO 2020 art. 3.33 lid 3: one or more extra vakken, a
 weglaatregel with `meerdere`) and, in 2020-2021/2021-2022, the wegstreepregeling (one vak) — when
 they hold after leaving out vakken that a weglaatregel allows. Leaving out is tried only for
-candidates who fail otherwise, and all scenarios are evaluated vectorised like the base case. Exams with
-uitslag T, D or S are not decided. Unknown voorwaarden (missing grades) give `onvolledig`.
+candidates who fail otherwise, and each scenario is evaluated by the same evaluator as the base
+case. Exams whose school uitslag is in the rule set's parameter `uitslag_niet_bepalen` (T, D, S)
+are not decided. Unknown voorwaarden (missing grades) give `onvolledig`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from examenbron.engine.evaluation.check import applicable
-from examenbron.engine.evaluation.derive import derive, leerweg_mask
-from examenbron.engine.evaluation.evaluate import Context, Level, Value, evaluate
+from examenbron.engine.evaluation.backends import NIET_GEHAALD, NVT, ONBEPAALD, STATUS_NAMES
+from examenbron.engine.evaluation.frames import Context, Level
+from examenbron.engine.language.values import Value
+from examenbron.engine.rulesets.roles import UITSLAG_NIET_BEPALEN
 
-NOT_DECIDED = ("T", "D", "S")
-# Status of a voorwaarde per candidate, as small integers (index into STATUS_NAMES).
-NVT, GEHAALD, NIET_GEHAALD, ONBEPAALD = 0, 1, 2, 3
-STATUS_NAMES = ("", "gehaald", "niet gehaald", "onbepaald")
 MAX_WEGLATEN = 5   # allowed vakken per candidate combined when a weglaatregel allows several
 
 
@@ -40,49 +38,53 @@ class Decision:
     weglaten_rijen: list = None         # per candidate: every vak row left out to pass (a tuple)
 
 
-def _statuses(ctx: Context, voorwaarden, onbepaalbaar=frozenset()):
-    """Per voorwaarde its status per candidate; those in `onbepaalbaar` (absent column) are unknown."""
+def _statuses(evaluator, ctx: Context, voorwaarden, onbepaalbaar=frozenset()):
+    """(failed, unknown, status per voorwaarde) of every candidate of `ctx`.
+
+    A voorwaarde in `onbepaalbaar` (it reads an optional column the file lacks) is onbepaald wherever
+    it applies; a `wanneer` that cannot be evaluated counts as applying.
+    """
     n = ctx.kandidaat.n
-    failed, unknown, status = np.zeros(n, bool), np.zeros(n, bool), {}
+    failed, unknown = np.zeros(n, bool), np.zeros(n, bool)
+    evaluated = evaluator.statuses(ctx, [rule for rule in voorwaarden if rule.id not in onbepaalbaar])
+    status = {}
     for rule in voorwaarden:
         if rule.id in onbepaalbaar:
-            scope = applicable(ctx, rule, "kandidaat", unknown_applies=True)
-            unknown |= scope
+            scope = ctx.in_scope(rule, "kandidaat")
+            if rule.wanneer is not None:  # only where the wanneer is certainly false does it not apply
+                when = evaluator.statuses(ctx, [replace(rule, voorwaarde=rule.wanneer, wanneer=None)])[rule.id]
+                scope &= when != NIET_GEHAALD
             status[rule.id] = np.where(scope, ONBEPAALD, NVT).astype(np.int8)
-            continue
-        scope = applicable(ctx, rule, "kandidaat")
-        value = evaluate(rule.voorwaarde, ctx, "kandidaat")
-        true, false = np.broadcast_to(value.true(), n), np.broadcast_to(value.false(), n)
-        fails, unsure = scope & false, scope & ~true & ~false
-        failed |= fails
-        unknown |= unsure
-        status[rule.id] = np.select([fails, unsure, scope], [NIET_GEHAALD, ONBEPAALD, GEHAALD], NVT).astype(np.int8)
+        else:
+            status[rule.id] = evaluated[rule.id]
+    for values in status.values():
+        failed |= values == NIET_GEHAALD
+        unknown |= values == ONBEPAALD
     return failed, unknown, status
 
 
-def decide(ctx: Context, ruleset, onbepaalbaar=frozenset()) -> Decision:
-    """Compute the uitslag of every candidate and store the results in the context."""
+def decide(evaluator, ctx: Context, ruleset, onbepaalbaar=frozenset()) -> Decision:
+    """Compute the uitslag of every candidate with the voorwaarden of `ruleset`."""
     n = ctx.kandidaat.n
-    failed, unknown, status = _statuses(ctx, ruleset.voorwaarden, onbepaalbaar)
+    failed, unknown, status = _statuses(evaluator, ctx, ruleset.voorwaarden, onbepaalbaar)
     uitslag_school = ctx.kandidaat.values["uitslag"].val
-    decided = ~np.isin(uitslag_school.astype(str), NOT_DECIDED)
+    decided = ~np.isin(uitslag_school.astype(str), list(ruleset.parameters[UITSLAG_NIET_BEPALEN]))
     passed = ~failed & ~unknown
     scenario_status = {}
-    rescue_rows, rescue_rule, maybe = _try_leaving_out(ctx, ruleset, decided & failed, scenario_status, status,
-                                                      onbepaalbaar)
+    rescue_rows, rescue_rule, maybe = _try_leaving_out(evaluator, ctx, ruleset, decided & failed,
+                                                       scenario_status, status, onbepaalbaar)
     rescued = np.array([len(rows) > 0 for rows in rescue_rows], dtype=bool)
     uitslag = np.select(
         [~decided, passed | rescued, failed & ~maybe], ["niet_bepaald", "geslaagd", "afgewezen"], "onvolledig"
     ).astype(object)
     first = np.array([rows[0] if rows else -1 for rows in rescue_rows], dtype="int64")
-    decision = Decision(uitslag, status, first, rescue_rule,
-                        _ids_per_candidate(status, NIET_GEHAALD, n), _ids_per_candidate(status, ONBEPAALD, n),
-                        scenario_status, rescue_rows)
-    _store(ctx, decision, ruleset)
-    return decision
+    return Decision(uitslag, status, first, rescue_rule,
+                    _ids_per_candidate(status, NIET_GEHAALD, n), _ids_per_candidate(status, ONBEPAALD, n),
+                    scenario_status, rescue_rows)
 
 
-def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict, base: dict, onbepaalbaar):
+def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, seen: dict, base: dict,
+                     onbepaalbaar):
     """For failing candidates: vak rows whose leaving out makes every voorwaarde hold.
 
     Returns per candidate the rows (a tuple, empty if none), the weglaatregel used, and whether a
@@ -93,20 +95,22 @@ def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict, 
     n = ctx.kandidaat.n
     best_rows, best_rule = [()] * n, np.full(n, "", dtype=object)
     maybe = np.zeros(n, dtype=bool)
+    grade = ctx.vak.values[ruleset.rollen["uitslagcijfer"]]
     for regel in ruleset.weglaten:
         todo = candidates & np.array([not rows for rows in best_rows], dtype=bool)
         if regel.leerwegen is not None:
-            todo &= leerweg_mask(ctx, regel.leerwegen, "kandidaat")
-        may = np.broadcast_to(evaluate(regel.vak_mag_vervallen, ctx, "vak").true(), ctx.vak.n)
+            todo &= ctx.leerweg_mask(regel.leerwegen, "kandidaat")
+        may = evaluator.selects(ctx, regel.vak_mag_vervallen, "vak")
         allowed = np.flatnonzero(may & todo[ctx.k])
         if not len(allowed):
             continue
-        owners, dropped = _subsets(ctx, allowed) if regel.meerdere else \
+        owners, dropped = _subsets(ctx, allowed, grade) if regel.meerdere else \
             (ctx.k[allowed], (np.arange(len(allowed)), allowed))
         affected = _affected(ruleset.derivations)
         scenario = _scenario_context(ctx, owners, dropped, regel.id, affected)
-        derive(scenario, [d for d in ruleset.derivations if d.naam in affected])
-        failed, unknown, status = _statuses(scenario, ruleset.voorwaarden, onbepaalbaar)
+        kandidaat, vak = evaluator.derive(scenario, [d for d in ruleset.derivations if d.naam in affected])
+        failed, unknown, status = _statuses(evaluator, scenario.with_values(kandidaat, vak), ruleset.voorwaarden,
+                                            onbepaalbaar)
         for rule_id, values in status.items():
             seen.setdefault(rule_id, set()).update(STATUS_NAMES[v] for v in np.unique(values).tolist())
         only_scenario = np.ones(len(owners), dtype=bool)
@@ -119,7 +123,7 @@ def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict, 
         # Of several ways to pass, name the one that leaves out the fewest vakken, then the lowest
         # eindcijfers (then the first in the file): the one a school would choose.
         size = np.bincount(dropped[0], minlength=len(owners))[passing]
-        grades = np.bincount(dropped[0], weights=_grade_key(ctx, dropped[1]).astype(float),
+        grades = np.bincount(dropped[0], weights=_grade_key(grade, dropped[1]).astype(float),
                              minlength=len(owners))[passing]
         first_row = np.full(len(owners), np.iinfo("int64").max)
         np.minimum.at(first_row, dropped[0], dropped[1])
@@ -132,15 +136,15 @@ def _try_leaving_out(ctx: Context, ruleset, candidates: np.ndarray, seen: dict, 
     return best_rows, best_rule, maybe & np.array([not rows for rows in best_rows], dtype=bool)
 
 
-def _subsets(ctx: Context, allowed: np.ndarray):
+def _subsets(ctx: Context, allowed: np.ndarray, grade: Value):
     """Every non-empty set of allowed vak rows per candidate, as (owner per scenario, (scenario, row)).
 
-    Bound: per candidate the MAX_WEGLATEN allowed rows with the lowest eindcijfers are combined
-    (at most 2**MAX_WEGLATEN - 1 scenarios); leaving out a higher grade never helps more than a
-    lower one of the same kind, and exams rarely have more than a few extra vakken.
+    Bound: per candidate the MAX_WEGLATEN allowed rows with the lowest eindcijfers (`grade`) are
+    combined (at most 2**MAX_WEGLATEN - 1 scenarios); leaving out a higher grade never helps more
+    than a lower one of the same kind, and exams rarely have more than a few extra vakken.
     """
     owners = ctx.k[allowed]
-    order = np.lexsort((allowed, _grade_key(ctx, allowed), owners))
+    order = np.lexsort((allowed, _grade_key(grade, allowed), owners))
     allowed, owners = allowed[order], owners[order]
     cands, start, count = np.unique(owners, return_index=True, return_counts=True)
     rank = np.arange(len(allowed)) - np.repeat(start, count)
@@ -161,10 +165,9 @@ def _subsets(ctx: Context, allowed: np.ndarray):
     return cands[scen_cand], (scen[order], rows[order])
 
 
-def _grade_key(ctx: Context, rows: np.ndarray) -> np.ndarray:
-    """The eindcijfer of each vak row as an exact sortable number (empty sorts last)."""
-    value = ctx.vak.values.get("eindcijfer_uitslag") or ctx.vak.values["eindcijfer"]
-    den = np.broadcast_to(value.den, ctx.vak.n)[rows]
+def _grade_key(value: Value, rows: np.ndarray) -> np.ndarray:
+    """The eindcijfer (role `uitslagcijfer`) of each vak row as an exact sortable number (empty sorts last)."""
+    den = np.broadcast_to(value.den, len(value.val))[rows]
     scaled = np.asarray(value.val)[rows] * (1000 // np.maximum(den, 1))
     return np.where(np.asarray(value.null)[rows], np.iinfo("int64").max, scaled)
 
@@ -200,8 +203,8 @@ def _scenario_context(ctx: Context, owners: np.ndarray, dropped, regel_id: str, 
                    scenario_of_row, ctx.constants)
 
 
-def _store(ctx: Context, decision: Decision, ruleset) -> None:
-    """Expose the uitslag to the uitslag-phase checks (uitslag_berekend, …)."""
+def uitslag_values(ctx: Context, decision: Decision) -> dict:
+    """The uitslag as candidate values for the uitslag-phase checks (uitslag_berekend, …)."""
     n = ctx.kandidaat.n
     not_met = _joined(decision.niet_gehaald, decision.status, NIET_GEHAALD)
     unsure = _joined(decision.onbepaald, decision.status, ONBEPAALD)
@@ -211,13 +214,14 @@ def _store(ctx: Context, decision: Decision, ruleset) -> None:
     for exam in np.flatnonzero(rows >= 0):
         weglaten_vak[exam] = ", ".join(f"{vakcode[r]} {vaknaam[r] or ''}".strip()
                                        for r in decision.weglaten_rijen[exam])
-    values = ctx.kandidaat.values
-    values["uitslag_berekend"] = Value("str", decision.uitslag, np.zeros(n, bool))
-    values["voorwaarden_niet_gehaald"] = Value("str", not_met, not_met == "")
-    values["voorwaarden_onbepaald"] = Value("str", unsure, unsure == "")
-    values["geslaagd_door_weglaten"] = Value("bool", rows >= 0, np.zeros(n, bool))
-    values["weglaten_vak"] = Value("str", weglaten_vak, rows < 0)
-    values["weglaten_regel"] = Value("str", decision.weglaatregel, rows < 0)
+    return {
+        "uitslag_berekend": Value("str", decision.uitslag, np.zeros(n, bool)),
+        "voorwaarden_niet_gehaald": Value("str", not_met, not_met == ""),
+        "voorwaarden_onbepaald": Value("str", unsure, unsure == ""),
+        "geslaagd_door_weglaten": Value("bool", rows >= 0, np.zeros(n, bool)),
+        "weglaten_vak": Value("str", weglaten_vak, rows < 0),
+        "weglaten_regel": Value("str", decision.weglaatregel, rows < 0),
+    }
 
 
 def _ids_per_candidate(status: dict, wanted: int, n: int) -> list:

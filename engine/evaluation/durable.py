@@ -1,30 +1,34 @@
-"""The `durable` evaluator: the compiled check rules run on the durable-rules Rete engine.
+"""The `durable` evaluator: the conditions of the rules run on the durable-rules Rete engine.
 
-A second, independent evaluator of the same rules as `engine.evaluation.check.run_checks` (same signature,
-same findings), used as an oracle for the vectorised compiler (`--engine durable`).
+Implements the evaluator seam (engine.evaluation.backends) with a second, independent evaluation
+of every *condition*: the voorwaarde and `wanneer` of checks, the slaag-zak voorwaarden and the
+weglaatregels (`--engine durable`). What it does NOT evaluate, because durable-rules cannot
+compute: derivations (arithmetic, aggregates over a candidate's vak rows, `round`, `if`, …). Its
+`derive` is the vectorised evaluator's; a derived value is therefore the same in both engines by
+construction, and comparing the two engines checks the condition evaluation only.
 
 Design
-- Derivations (arithmetic, aggregates) are computed by the pandas engine beforehand and read from
-  the context; a check's condition is comparisons and boolean logic over named values, which this
-  module compiles to durable-rules JSON conditions (`$and`, `$lt`, `$gte`, `$neq`, `$ex`/`$nex`,
+- A condition is comparisons and boolean logic over named values (the type checker allows nothing
+  else), compiled to durable-rules JSON conditions (`$and`, `$lt`, `$gte`, `$neq`, `$ex`/`$nex`,
   plain equality, `{"$m": prop}` for comparing two values of one row).
 - Kleene logic: every node compiles in one of four modes, TRUE / FALSE / NOT-TRUE / NOT-FALSE, each a
   positive formula (negation is pushed down to the comparisons: a comparison is TRUE when both
   operands exist and compare, FALSE when both exist and do not, NOT-TRUE when an operand is missing or
-  it does not compare). A finding is "in scope (leerwegen, opleidingen, `wanneer` TRUE) and
-  `voorwaarde` NOT-TRUE", exactly the pandas engine's `applicable & ~holds`.
+  it does not compare). A failing check is "in scope (leerwegen, opleidingen, `wanneer` TRUE) and
+  `voorwaarde` NOT-TRUE"; a voorwaarde is niet gehaald where in scope and FALSE, gehaald where in
+  scope and TRUE, onbepaald elsewhere in scope; a weglaatregel selects the vak rows where it is TRUE.
 - durable-rules hangs on an `$or` that contains an `$and` (measured: the assert never returns), so
   each formula is put in disjunctive normal form and every conjunction becomes its own durable rule
-  (a plain `$and` of atoms); firings are de-duplicated per (rule, row).
+  (a plain `$and` of atoms); firings are de-duplicated per (target, row).
 - Exact numbers: a number is an integer numerator over a denominator. Both sides of a comparison are
   scaled to a common denominator before they reach the engine (a name gets a scaled property such as
   `v_combinatiecijfer_berekend_x10`, a constant is scaled at compile time); a value whose
   denominator varies per row (e.g. an unrounded mean) is cross-multiplied per comparison. No floats.
-- Condition functions are precomputed as fact properties (null when their argument is null), with
-  the same definitions as engine.evaluation.evaluate: `valid_bsn`, `valid_onderwijsnummer`, `valid_brin`
-  (python-stdnum) and `matches` (Python `re.fullmatch`). `matches` is not compiled to `$mt`: a
-  voorwaarde needs "does NOT match", and durable-rules has no per-fact negated match (`$nmt` is
-  silently ignored).
+- Condition functions are precomputed as fact properties (null when their argument is null) with
+  their durable mapping from the function registry (engine.language.functions): python-stdnum for
+  `valid_bsn`, `valid_onderwijsnummer`, `valid_brin`; Python `re.fullmatch` for `matches`. `matches`
+  is not compiled to `$mt`: a voorwaarde needs "does NOT match", and durable-rules has no per-fact
+  negated match (`$nmt` is silently ignored).
 - Rows are asserted as facts (events fire only the first matching rule), one at a time, each with a
   unique key (ruleset name + level + row) so that identical rows never merge, projected to the
   properties the rules read (at most 255 per fact; wider rule sets are split over several rulesets).
@@ -35,7 +39,6 @@ Design
   concurrently): rulesets are created directly, one per chunk of rows with a unique name, and
   deleted with `delete_ruleset` afterwards, so memory does not grow across runs. Actions take ONE
   parameter (two-parameter actions are run asynchronously).
-- Findings are built by `engine.evaluation.check.rule_findings`, the helper of the pandas engine.
 
 `throughput(ctx, rules, sample_rows, ...)` measures rows per second of both engines (benchmark hook).
 """
@@ -62,13 +65,11 @@ except Exception as _exc:  # ImportError, or a broken build (e.g. Python >= 3.13
         f"Python ({_exc}). Installeer het met: pip install 'examenbron[durable]' (Python <= 3.12 en een "
         "C-compiler nodig), of gebruik --engine pandas") from _exc
 
-from stdnum.nl import brin as stdnum_brin
-from stdnum.nl import bsn as stdnum_bsn
-from stdnum.nl import onderwijsnummer as stdnum_onderwijsnummer
-
-from examenbron.engine.evaluation.check import rule_findings
-from examenbron.engine.evaluation.evaluate import Context
-from examenbron.engine.outputs.findings import concat_findings
+from examenbron.engine.evaluation.backends import GEHAALD, NIET_GEHAALD, NVT, ONBEPAALD
+from examenbron.engine.evaluation.evaluate import EVALUATOR as VECTORISED
+from examenbron.engine.evaluation.frames import Context
+from examenbron.engine.language.expr import Node
+from examenbron.engine.language.functions import FUNCTIONS
 
 MAX_PROPERTIES = 255          # durable-rules MAX_OBJECT_PROPERTIES
 MAX_CONJUNCTIONS = 512        # DNF size guard per rule
@@ -76,11 +77,8 @@ CHUNK_ROWS = 20_000           # facts per ruleset instance (bounds the engine's 
 _COUNTER = itertools.count()
 _FIXED = ("key", "lvl", "row")  # properties every fact carries
 
-_CONDITION_FUNCTIONS = {
-    "valid_bsn": stdnum_bsn.is_valid,
-    "valid_onderwijsnummer": stdnum_onderwijsnummer.is_valid,
-    "valid_brin": stdnum_brin.is_valid,
-}
+_MISSING = [f.name for f in FUNCTIONS.values() if f.in_condition and f.durable is None]
+assert not _MISSING, f"condition functions without a durable mapping: {_MISSING}"
 
 
 class DurableCompileError(Exception):
@@ -173,6 +171,7 @@ class _Props:
     def __init__(self, ctx: Context, level: str):
         self.ctx, self.level, self.n = ctx, level, ctx.level(level).n
         self.columns: dict[str, list] = {}
+        self.serial = itertools.count()
 
     def add(self, prop: str, build) -> str:
         if prop not in self.columns:
@@ -200,7 +199,6 @@ class _Compiler:
 
     def __init__(self, props: _Props):
         self.props, self.ctx = props, props.ctx
-        self.serial = itertools.count()
 
     # operands -------------------------------------------------------------------------------
     def is_const(self, node) -> bool:
@@ -264,11 +262,11 @@ class _Compiler:
             rprop = self.name_prop(right.value, common // dr)
             return lprop, ("$m", rprop), [lprop, rprop]
         # a denominator that varies per row: cross-multiply per row (a/da ? b/db <=> a*db ? b*da)
-        serial = next(self.serial)
+        serial = next(self.props.serial)   # unique per level: compilers come and go (ids are reused)
         side_l = self.cross_side(left, right)
         side_r = self.cross_side(right, left)
-        lprop = self.props.add(f"c{id(self)}_{serial}_l", lambda: side_l)
-        rprop = self.props.add(f"c{id(self)}_{serial}_r", lambda: side_r)
+        lprop = self.props.add(f"c{serial}_l", lambda: side_l)
+        rprop = self.props.add(f"c{serial}_r", lambda: side_r)
         return lprop, ("$m", rprop), [lprop, rprop]
 
     def cross_side(self, node, other):
@@ -356,7 +354,6 @@ class _Compiler:
                  else [it.value if it.op != "name" else self.ctx.constants[it.value] for it in items_node.args])
         # a list parameter inside a list literal (`x in ["A", lijst]`) stands for its elements
         items = [x for item in items for x in (item if isinstance(item, (list, tuple)) else [item])]
-        from examenbron.engine.language.expr import Node
         holds, fails, props = [], [], []
         for item in items:
             literal = Node("num" if left.kind == "num" else "str", 0, Fraction(item) if left.kind == "num" else item,
@@ -373,13 +370,9 @@ class _Compiler:
     def function_prop(self, node) -> str:
         """A condition function, precomputed per distinct value (absent when its argument is null)."""
         name, arg = node.value, node.args[0]
-        if name == "matches":
-            pattern = re.compile(node.args[1].value)
-            test = lambda v: pattern.fullmatch(str(v)) is not None  # noqa: E731
-            key = f"f_matches_{abs(hash(node.args[1].value)) % 10**8}_{arg.value}"
-        else:
-            test = _CONDITION_FUNCTIONS[name]
-            key = f"f_{name}_{arg.value}"
+        literals = [a.value for a in node.args[1:]]
+        test = lambda v: FUNCTIONS[name].durable(v, *literals)  # noqa: E731
+        key = f"f_{name}_{arg.value}" + (f"_{abs(hash(tuple(literals))) % 10**8}" if literals else "")
         if arg.op != "name":
             raise DurableCompileError(f"{name}() of {arg.op!r} in a condition")
         if self.is_const(arg):
@@ -400,7 +393,7 @@ class _Compiler:
         return self.props.add(key, build)
 
     def scope_prop(self, name) -> str:
-        """leerweg / opleidingscode as text, like `astype(str)` in engine.evaluation.check (null -> 'None')."""
+        """leerweg / opleidingscode as text, like `astype(str)` in Context.in_scope (null -> 'None')."""
         prop = f"s_{name}"
 
         def build():
@@ -409,9 +402,8 @@ class _Compiler:
         return self.props.add(prop, build)
 
 
-def _compile_rule(rule, props: _Props) -> list[tuple]:
-    """The conjunctions (DNF) under which `rule` reports a row."""
-    c = _Compiler(props)
+def _scope(c: "_Compiler", rule):
+    """The formula for "rule applies": its leerwegen, opleidingen and `wanneer` TRUE."""
     parts = []
     if rule.leerwegen is not None:
         prop = c.scope_prop("leerweg")
@@ -421,8 +413,7 @@ def _compile_rule(rule, props: _Props) -> list[tuple]:
         parts.append(_or(*[_atom("==", prop, str(code)) for code in rule.opleidingen]))
     if rule.wanneer is not None:
         parts.append(c.compile(rule.wanneer, "T"))
-    parts.append(c.compile(rule.voorwaarde, "NT"))
-    return _dnf(_and(*parts))
+    return _and(*parts)
 
 
 def _props_of(conjunctions) -> set:
@@ -439,28 +430,25 @@ def _props_of(conjunctions) -> set:
 # Running.
 
 class _Plan:
-    """Compiled rules of one level, grouped so that no fact needs more than 255 properties."""
+    """Compiled targets of one level, grouped so that no fact needs more than 255 properties."""
 
-    def __init__(self, level, props, groups):
-        self.level, self.props, self.groups = level, props, groups   # groups: [(rule indexes, prop set)]
+    def __init__(self, level, props, groups, conj):
+        self.level, self.props, self.groups = level, props, groups   # groups: [(target indexes, prop set)]
+        self.conj = conj                                               # target index -> conjunctions
 
 
-def compile_rules(ctx: Context, rules, skip=None) -> dict:
-    """{level: _Plan} plus the compiled conjunctions per rule index (`plan.conj[i]`)."""
-    skip = skip or (lambda rule: None)
+def compile_targets(ctx: Context, targets) -> dict:
+    """{level: _Plan} for `targets`, a list of (level, build) with build(compiler) -> formula."""
     plans = {}
     for level in ("kandidaat", "vak"):
         props = _Props(ctx, level)
-        conj = {}
-        for i, rule in enumerate(rules):
-            if rule.niveau == level and not skip(rule):
-                conj[i] = _compile_rule(rule, props)
+        conj = {i: _dnf(build(_Compiler(props))) for i, (lvl, build) in enumerate(targets) if lvl == level}
         groups, current, used = [], [], set()
         limit = MAX_PROPERTIES - len(_FIXED) - 1     # one spare for the salt
         for i, conjunctions in conj.items():
             needed = _props_of(conjunctions)
             if len(needed) > limit:
-                raise DurableCompileError(f"rule {rules[i].id} reads more than {limit} values")
+                raise DurableCompileError(f"a rule reads more than {limit} values")
             if current and len(used | needed) > limit:
                 groups.append((current, used))
                 current, used = [], set()
@@ -468,9 +456,7 @@ def compile_rules(ctx: Context, rules, skip=None) -> dict:
             used = used | needed
         if current:
             groups.append((current, used))
-        plan = _Plan(level, props, groups)
-        plan.conj = conj
-        plans[level] = plan
+        plans[level] = _Plan(level, props, groups, conj)
     return plans
 
 
@@ -507,10 +493,10 @@ def _assert(ruleset, fact):
     raise RuntimeError(f"durable-rules keeps reporting fact {fact['key']} as already asserted")
 
 
-def fire(ctx: Context, rules, skip=None, *, limit_kandidaten: int | None = None) -> dict:
-    """{rule index: sorted row numbers} of the rows each rule reports (optionally only the first
-    `limit_kandidaten` candidates and their vak rows)."""
-    plans = compile_rules(ctx, rules, skip)
+def fire(ctx: Context, targets, *, limit_kandidaten: int | None = None) -> dict:
+    """{target index: sorted row numbers} of the rows where each target's formula holds (optionally
+    only the first `limit_kandidaten` candidates and their vak rows)."""
+    plans = compile_targets(ctx, targets)
     fired: set = set()
     run_id = f"examenbron_{next(_COUNTER)}_{uuid.uuid4().hex[:12]}"
     for level, plan in plans.items():
@@ -538,25 +524,59 @@ def fire(ctx: Context, rules, skip=None, *, limit_kandidaten: int | None = None)
     return {i: sorted(r) for i, r in rows.items()}
 
 
-def run_checks(ctx: Context, rules, *, schooljaar: str, examens, skip):
-    """Findings of every rule in `rules`, evaluated by durable-rules (same contract as engine.evaluation.check)."""
-    rows = fire(ctx, rules, skip)
-    frames = [rule_findings(ctx, rule, np.asarray(rows[i], dtype="int64"), schooljaar, examens)
-              for i, rule in enumerate(rules) if rows.get(i)]
-    return concat_findings(frames)
+def _failing_target(rule):
+    return rule.niveau, lambda c: _and(_scope(c, rule), c.compile(rule.voorwaarde, "NT"))
+
+
+class DurableEvaluator:
+    """engine.evaluation.backends.Evaluator on durable-rules: conditions only (see the module doc)."""
+
+    def derive(self, ctx: Context, derivations) -> tuple[dict, dict]:
+        """Not supported by durable-rules (arithmetic, aggregates): the vectorised evaluator's."""
+        return VECTORISED.derive(ctx, derivations)
+
+    def failing(self, ctx: Context, rules, *, limit_kandidaten: int | None = None) -> dict:
+        rows = fire(ctx, [_failing_target(rule) for rule in rules], limit_kandidaten=limit_kandidaten)
+        return {rule.id: np.asarray(rows.get(i, []), dtype="int64") for i, rule in enumerate(rules)}
+
+    def statuses(self, ctx: Context, voorwaarden) -> dict:
+        targets = []
+        for rule in voorwaarden:
+            targets += [("kandidaat", lambda c, r=rule: _scope(c, r)),
+                        ("kandidaat", lambda c, r=rule: _and(_scope(c, r), c.compile(r.voorwaarde, "T"))),
+                        ("kandidaat", lambda c, r=rule: _and(_scope(c, r), c.compile(r.voorwaarde, "F")))]
+        rows = fire(ctx, targets)
+        n, status = ctx.kandidaat.n, {}
+        for j, rule in enumerate(voorwaarden):
+            scope, true, false = (_mask(rows.get(3 * j + t, []), n) for t in range(3))
+            status[rule.id] = np.select([false, true, scope], [NIET_GEHAALD, GEHAALD, ONBEPAALD], NVT).astype(np.int8)
+        return status
+
+    def selects(self, ctx: Context, condition, level: str) -> np.ndarray:
+        rows = fire(ctx, [(level, lambda c: c.compile(condition, "T"))])
+        return _mask(rows.get(0, []), ctx.level(level).n)
+
+
+def _mask(rows, n: int) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[np.asarray(rows, dtype="int64")] = True
+    return mask
+
+
+EVALUATOR = DurableEvaluator()
 
 
 def throughput(ctx: Context, rules, sample_rows: int = 2000, *, schooljaar: str = "", examens=None,
-               skip=None, repeat: int = 1) -> dict:
-    """Benchmark hook: rows per second of both engines on the same compiled rules.
+               repeat: int = 1) -> dict:
+    """Benchmark hook: rows per second of both engines on the same compiled checks.
 
     The durable engine runs on the first candidates of `ctx` until about `sample_rows` rows (vak +
     kandidaat) are covered; the pandas engine (vectorised) runs on all of `ctx`. Both include building
     the findings. Returns rows, seconds and rows/s per engine and whether the findings on the sample agree.
-    `examens` is the results' candidate frame (`results.examens`); `skip` as for run_checks.
+    `examens` is the results' candidate frame (`results.examens`); `rules` the checks that can run.
     """
-    from examenbron.engine.evaluation.check import run_checks as pandas_checks
-    skip = skip or (lambda rule: None)
+    from examenbron.engine.evaluation.check import check, rule_findings
+    from examenbron.engine.outputs.findings import concat_findings
     total = ctx.kandidaat.n + ctx.vak.n
     per_candidate = total / max(ctx.kandidaat.n, 1)
     m = max(1, min(ctx.kandidaat.n, int(round(sample_rows / per_candidate))))
@@ -564,13 +584,12 @@ def throughput(ctx: Context, rules, sample_rows: int = 2000, *, schooljaar: str 
     best_d = best_p = float("inf")
     for _ in range(repeat):
         t = time.perf_counter()
-        rows = fire(ctx, rules, skip, limit_kandidaten=m)
-        frames = [rule_findings(ctx, rule, np.asarray(rows[i], dtype="int64"), schooljaar, examens)
-                  for i, rule in enumerate(rules) if rows.get(i)]
-        durable = concat_findings(frames)
+        rows = EVALUATOR.failing(ctx, rules, limit_kandidaten=m)
+        durable = concat_findings([rule_findings(ctx, rule, rows[rule.id], schooljaar, examens)
+                                   for rule in rules if len(rows[rule.id])])
         best_d = min(best_d, time.perf_counter() - t)
         t = time.perf_counter()
-        pandas = pandas_checks(ctx, rules, schooljaar=schooljaar, examens=examens, skip=skip)
+        pandas = check(VECTORISED, ctx, rules, schooljaar=schooljaar, examens=examens)
         best_p = min(best_p, time.perf_counter() - t)
     pandas_sample = pandas[pandas["exam_id"].astype("int64") < m]
     columns = ["regel", "exam_id", "bron_rij"]

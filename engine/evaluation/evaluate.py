@@ -1,8 +1,8 @@
-"""Vectorised evaluation of checked expression trees over all candidates at once.
+"""The `pandas` evaluator: checked expression trees evaluated vectorised over all rows at once.
 
-Values are numpy arrays plus a null mask. Numbers are exact rationals (numerator array over a
-denominator): grades are tenths, so `5.5` is 55/10 and `ce_gemiddelde >= 5.5` compares
-`sum * 10 >= 55 * count` in integers. No grade ever passes through a float.
+Values are numpy arrays plus a null mask (engine.language.values); functions run their vectorised
+implementation from the registry (engine.language.functions). Implements the evaluator seam of
+engine.evaluation.backends for derivations, checks, voorwaarden and weglaatregels.
 
 Null semantics (documented for policy staff in docs/rule-language.md):
 - arithmetic and comparisons with an empty operand are empty (unknown);
@@ -15,148 +15,18 @@ Null semantics (documented for policy staff in docs/rule-language.md):
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from examenbron.engine.inputs import identifiers
+
+from examenbron.engine.evaluation.backends import GEHAALD, NIET_GEHAALD, NVT, ONBEPAALD
+from examenbron.engine.evaluation import samenstelling
+from examenbron.engine.evaluation.frames import Context
 from examenbron.engine.language.expr import Node
-from examenbron.engine.language.symbols import PERSONAL
-
-
-@dataclass
-class Value:
-    """A column of values: `val` (array or scalar) with a `null` mask; numbers are val / den."""
-
-    kind: str
-    val: object
-    null: object
-    den: object = 1
-    codes: object = None        # text only: per-row position in `categories` (-1 = empty), made on demand
-    categories: object = None
-
-    def take(self, index: np.ndarray) -> "Value":
-        """Broadcast candidate-level values to vak rows (index = candidate position per row)."""
-        pick = (lambda a: a[index] if isinstance(a, np.ndarray) and a.ndim else a)
-        if self.kind == "str" and isinstance(self.val, np.ndarray):
-            codes, categories = text_codes(self)
-            row_codes = codes[index]
-            return Value("str", categories_values(categories)[row_codes], pick(self.null), 1, row_codes, categories)
-        return Value(self.kind, pick(self.val), pick(self.null), pick(self.den))
-
-    def true(self):
-        return np.logical_and(self.val, np.logical_not(self.null))
-
-    def false(self):
-        return np.logical_and(np.logical_not(self.val), np.logical_not(self.null))
-
-
-def text_codes(value: Value):
-    """(codes, categories) of a text column, factorized once: text tests then run per distinct value."""
-    if value.codes is None:
-        value.codes, value.categories = pd.factorize(value.val, use_na_sentinel=True)
-    return value.codes, value.categories
-
-
-def categories_values(categories) -> np.ndarray:
-    """The categories as an object array with a trailing None, so code -1 picks None."""
-    return np.append(np.asarray(categories, dtype=object), None)
-
-
-def per_category(value: Value, verdicts: np.ndarray) -> np.ndarray:
-    """Spread a boolean per category over the rows (empty rows get False)."""
-    codes, _ = text_codes(value)
-    return np.append(np.asarray(verdicts, dtype=bool), False)[codes]
-
-
-def from_series(series: pd.Series, kind: str, den: int = 1, *, factorize: bool = False) -> Value:
-    """Turn a normalised frame column into a Value (tenths stay integers).
-
-    Text is factorized when first compared, or here with `factorize` (vak-level codes that rules
-    always compare: the factorization then also gives the null mask).
-    """
-    if kind == "str" and factorize:
-        codes, categories = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-        return Value("str", series.to_numpy(dtype=object), codes < 0, 1, codes, categories)
-    null = series.isna().to_numpy()
-    if kind == "str":
-        return Value("str", series.to_numpy(dtype=object), null)
-    if kind == "num":
-        return Value("num", series.to_numpy(dtype="int64", na_value=0), null, den)
-    if kind == "bool":
-        return Value("bool", series.to_numpy(dtype=bool, na_value=False), null)
-    if kind == "date":
-        days = series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype("int64")
-        return Value("date", np.where(null, 0, days), null)
-    raise ValueError(f"unknown kind {kind!r}")
-
-
-def to_series(value: Value, n: int) -> pd.Series:
-    """Turn a Value back into a pandas column (numbers: Int64 numerators when den is fixed)."""
-    val, null = np.broadcast_to(value.val, n), np.broadcast_to(value.null, n)
-    if value.kind == "num":
-        den = np.broadcast_to(value.den, n)
-        if np.ndim(value.den) == 0:
-            return pd.Series(pd.arrays.IntegerArray(np.array(val, dtype="int64"), np.array(null)))
-        return pd.Series([None if z else Fraction(int(a), int(d)) for a, d, z in zip(val, den, null)],
-                         dtype=object)
-    if value.kind == "bool":
-        return pd.Series(pd.arrays.BooleanArray(np.array(val, dtype=bool), np.array(null)))
-    if value.kind == "date":
-        dates = np.array(val, dtype="int64").astype("datetime64[D]").astype("datetime64[ns]")
-        return pd.Series(np.where(null, np.datetime64("NaT"), dates))
-    out = np.array(val, dtype=object)
-    out[np.array(null)] = None
-    return pd.Series(out)
-
-
-class Level:
-    """The rows of one level (vak or kandidaat) with their named Values."""
-
-    def __init__(self, name: str, n: int, values: dict[str, Value]):
-        self.name, self.n, self.values = name, n, values
-
-
-class Context:
-    """Candidate level + vak level; vak rows must be sorted by candidate (`k`)."""
-
-    def __init__(self, kandidaat: Level, vak: Level, k: np.ndarray, constants: dict, vakken_frame=None):
-        self.kandidaat, self.vak, self.k, self.constants = kandidaat, vak, k, constants
-        self.vakken_frame = vakken_frame  # the sorted vak rows (source rows, vakcodes) for findings
-        self.masks = {}
-        self.personal = PERSONAL  # names whose values are personal numbers (masked in every text)
-        self.counts = np.bincount(k, minlength=kandidaat.n).astype("int64")
-        self.starts = np.concatenate(([0], np.cumsum(self.counts)[:-1])).astype("int64")
-        if len(k) > 1 and np.any(k[1:] < k[:-1]):
-            raise ValueError("vak rows must be sorted by candidate")
-
-    def level(self, name: str) -> Level:
-        return self.vak if name == "vak" else self.kandidaat
-
-    def lookup(self, name: str, level: str) -> Value:
-        if name in self.constants:
-            return constant(self.constants[name])
-        if name in self.level(level).values:
-            return self.level(level).values[name]
-        if level == "vak" and name in self.kandidaat.values:
-            return self.kandidaat.values[name].take(self.k)
-        raise KeyError(name)
-
-
-def constant(value) -> Value:
-    """A parameter or literal as a scalar Value."""
-    if isinstance(value, bool):
-        return Value("bool", value, False)
-    if isinstance(value, (int, Fraction)):
-        value = Fraction(value)
-        return Value("num", value.numerator, False, value.denominator)
-    if isinstance(value, (list, tuple)):
-        return Value("list", list(value), False)
-    if hasattr(value, "toordinal"):
-        return Value("date", int(np.datetime64(value, "D").astype("int64")), False)
-    return Value("str", value, False)
+from examenbron.engine.language.functions import FUNCTIONS
+from examenbron.engine.language.values import Value, constant, cross, fixed, per_category, text_codes
+from examenbron.engine.rulesets.load import Samenstelling
 
 
 def evaluate(node: Node, ctx: Context, level: str) -> Value:
@@ -204,7 +74,7 @@ def _cmp(node, ctx, level):
     a, b = (evaluate(x, ctx, level) for x in node.args)
     op = _COMPARE[node.value]
     if a.kind == "num":
-        left, right = _cross(a, b)
+        left, right = cross(a, b)
         result = op(left, right)
     elif a.kind == "str" and node.value in ("==", "!="):
         result = _text_equal(a, b)
@@ -222,13 +92,6 @@ def _text_equal(a: Value, b: Value):
         _, categories = text_codes(a)
         return per_category(a, np.asarray(categories, dtype=object) == b.val)
     return np.asarray(a.val == b.val, dtype=bool)
-
-
-def _cross(a: Value, b: Value):
-    """Numerators scaled to a common denominator, for exact comparison."""
-    if np.ndim(a.den) == 0 and np.ndim(b.den) == 0 and a.den == b.den:
-        return a.val, b.val
-    return np.multiply(a.val, b.den), np.multiply(b.val, a.den)
 
 
 def _in(node, ctx, level):
@@ -274,165 +137,23 @@ def _arith(node, ctx, level):
     sign = np.where(np.less(b.val, 0), -1, 1)
     num = np.multiply(np.multiply(a.val, b.den), sign)
     den = np.multiply(np.where(zero, 1, np.abs(b.val)), a.den)
-    return Value("num", num, np.logical_or(null, zero), _fixed(den))
-
-
-def _fixed(den):
-    """Collapse a denominator array that is the same everywhere into a scalar."""
-    if np.ndim(den) and den.size and np.all(den == den.flat[0]):
-        return int(den.flat[0])
-    return den
-
-
-def _half_up(num, den, scale):
-    """round(num/den) half up to multiples of 1/scale, as numerator over `scale`."""
-    return np.floor_divide(np.multiply(num, 2 * scale) + den, np.multiply(den, 2))
+    return Value("num", num, np.logical_or(null, zero), fixed(den))
 
 
 def _call(node, ctx, level):
-    name = node.value
-    if name in _AGGREGATES:
-        return _aggregate(node, ctx)
-    args = [evaluate(a, ctx, level) for a in node.args]
-    return _FUNCTIONS[name](node, *args)
-
-
-def _round(node, a):
-    return Value("num", _half_up(a.val, a.den, 1), a.null, 1)
-
-
-def _round1(node, a):
-    return Value("num", _half_up(a.val, a.den, 10), a.null, 10)
-
-
-def _pick(choose_first, a: Value, b: Value) -> Value:
-    """Row-wise choice between two Values of the same kind (numbers on a common denominator)."""
-    if np.ndim(choose_first) and len(choose_first) and (np.ndim(a.den) == 0 and np.ndim(b.den) == 0
-                                                        and a.den == b.den or a.kind != "num"):
-        if choose_first.all():
-            return a
-        if not choose_first.any():
-            return b
-    if a.kind == "num" and np.ndim(a.den) == 0 and np.ndim(b.den) == 0 and a.den != b.den:
-        common = int(np.lcm(a.den, b.den))
-        a = Value("num", np.multiply(a.val, common // a.den), a.null, common)
-        b = Value("num", np.multiply(b.val, common // b.den), b.null, common)
-    den = a.den if (np.ndim(a.den) == 0 and np.ndim(b.den) == 0 and a.den == b.den) \
-        else np.where(choose_first, a.den, b.den)
-    return Value(a.kind, np.where(choose_first, a.val, b.val), np.where(choose_first, a.null, b.null),
-                 _fixed(den) if np.ndim(den) else den)
-
-
-def _extreme(pick_greater):
-    def function(node, *args):
-        result = args[0]
-        for other in args[1:]:
-            left, right = _cross(result, other)
-            better = np.greater(left, right) if pick_greater else np.less(left, right)
-            keep = np.logical_or(np.logical_and(np.logical_not(result.null), better), other.null)
-            keep = np.logical_or(keep, np.logical_and(np.logical_not(result.null), left == right))
-            result = _pick(keep, result, other)
+    function = FUNCTIONS[node.value]
+    if function.aggregate:
+        where = node.kwargs.get("where")
+        included = np.ones(ctx.vak.n, dtype=bool) if where is None else \
+            np.broadcast_to(evaluate(where, ctx, "vak").true(), ctx.vak.n)
+        arg = evaluate(node.args[0], ctx, "vak") if node.args else None
+        result = function.vectorised(arg, included, ctx.groups)
+        strict = node.kwargs.get("strict")
+        if strict is not None and strict.value:  # an empty value in `where` makes the result unknown
+            unknown = np.bincount(ctx.k[included & np.broadcast_to(arg.null, ctx.vak.n)], minlength=ctx.kandidaat.n) > 0
+            result = Value(result.kind, result.val, np.logical_or(result.null, unknown), result.den)
         return result
-    return function
-
-
-def _coalesce(node, *args):
-    result = args[0]
-    for other in args[1:]:
-        result = _pick(np.logical_not(result.null), result, other)
-    return result
-
-
-def _if(node, cond, a, b=None):
-    if b is None:  # if(condition, then): empty where the condition is not true
-        b = Value(a.kind, a.val, True, a.den, a.codes, a.categories)
-    chosen = _pick(cond.true(), a, b)
-    return Value(chosen.kind, chosen.val, np.logical_or(chosen.null, cond.null), chosen.den,
-                 chosen.codes, chosen.categories)
-
-
-def _year(node, a):
-    years = np.asarray(a.val, dtype="int64").astype("datetime64[D]").astype("datetime64[Y]").astype("int64")
-    return Value("num", years + 1970, a.null, 1)
-
-
-def _days_between(node, a, b):
-    return Value("num", np.subtract(b.val, a.val), np.logical_or(a.null, b.null), 1)
-
-
-def _column_test(values: Value, test) -> Value:
-    """Apply a whole-column test (engine.inputs.identifiers); empty values stay unknown."""
-    if not isinstance(values.val, np.ndarray):
-        return Value("bool", bool(test(np.array([values.val], dtype=object))[0]), values.null)
-    return Value("bool", test(values.val), values.null)
-
-
-def _matches(node, a, pattern):
-    compiled = re.compile(pattern.val)
-    if not isinstance(a.val, np.ndarray):
-        return Value("bool", not a.null and compiled.fullmatch(str(a.val)) is not None, a.null)
-    _, categories = text_codes(a)  # test each distinct value once
-    return Value("bool", per_category(a, [compiled.fullmatch(str(c)) is not None for c in categories]), a.null)
-
-
-_FUNCTIONS = {
-    "round": _round, "round1": _round1, "greatest": _extreme(True), "least": _extreme(False),
-    "coalesce": _coalesce, "if": _if, "year": _year, "days_between": _days_between,
-    "valid_bsn": lambda node, a: _column_test(a, identifiers.valid_bsn),
-    "valid_onderwijsnummer": lambda node, a: _column_test(a, identifiers.valid_onderwijsnummer),
-    "valid_brin": lambda node, a: _column_test(a, identifiers.valid_brin),
-    "matches": _matches,
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# Aggregates over the vak rows of each candidate (rows sorted by candidate).
-
-_AGGREGATES = {"count", "sum", "min", "max", "mean", "all", "any"}
-
-
-def _reduce(ufunc, values: np.ndarray, ctx: Context) -> np.ndarray:
-    """ufunc.reduceat per candidate; candidates without vak rows get 0 (callers mask them)."""
-    n = ctx.kandidaat.n
-    if len(values) == 0:
-        return np.zeros(n, dtype=values.dtype)
-    result = ufunc.reduceat(values, np.minimum(ctx.starts, len(values) - 1))
-    result[ctx.counts == 0] = 0
-    return result
-
-
-def _aggregate(node, ctx: Context) -> Value:
-    n_vak = ctx.vak.n
-    where = node.kwargs.get("where")
-    included = np.ones(n_vak, dtype=bool) if where is None else \
-        np.broadcast_to(evaluate(where, ctx, "vak").true(), n_vak)
-    name = node.value
-    if name == "count":
-        return Value("num", np.bincount(ctx.k[included], minlength=ctx.kandidaat.n).astype("int64"), False, 1)
-    arg = evaluate(node.args[0], ctx, "vak")
-    val, null = np.broadcast_to(arg.val, n_vak), np.broadcast_to(arg.null, n_vak)
-    if name in ("all", "any"):
-        true = _reduce(np.add, (included & val & ~null).astype("int64"), ctx)
-        false = _reduce(np.add, (included & ~val & ~null).astype("int64"), ctx)
-        unknown = _reduce(np.add, (included & null).astype("int64"), ctx)
-        if name == "all":
-            return Value("bool", false == 0, (false == 0) & (unknown > 0))
-        return Value("bool", true > 0, (true == 0) & (unknown > 0))
-    present = included & ~null
-    count = _reduce(np.add, present.astype("int64"), ctx)
-    empty = count == 0
-    strict = node.kwargs.get("strict")
-    if strict is not None and strict.value:  # an empty value in `where` makes the result unknown
-        empty = empty | (_reduce(np.add, (included & null).astype("int64"), ctx) > 0)
-    if name in ("sum", "mean"):
-        total = _reduce(np.add, np.where(present, val, 0).astype("int64"), ctx)
-        if name == "sum":
-            return Value("num", total, empty, arg.den)
-        return Value("num", total, empty, _fixed(np.where(empty, 1, count) * arg.den))
-    sentinel = np.iinfo("int64").max if name == "min" else np.iinfo("int64").min
-    masked = np.where(present, val, sentinel).astype("int64")
-    extreme = _reduce(np.minimum if name == "min" else np.maximum, masked, ctx)
-    return Value("num", np.where(empty, 0, extreme), empty, arg.den)
+    return function.vectorised(*(evaluate(a, ctx, level) for a in node.args))
 
 
 _EVALUATORS = {
@@ -440,3 +161,80 @@ _EVALUATORS = {
     "or": _or, "isnull": _isnull, "cmp": _cmp, "in": _in, "neg": _neg, "arith": _arith,
     "call": _call,
 }
+
+
+def applicable(ctx: Context, rule, level: str) -> np.ndarray:
+    """Rows a rule applies to: its leerwegen, opleidingen and `wanneer` (unknown = not applicable)."""
+    mask = ctx.in_scope(rule, level)
+    if rule.wanneer is not None:
+        mask &= np.broadcast_to(evaluate(rule.wanneer, ctx, level).true(), ctx.level(level).n)
+    return mask
+
+
+class PandasEvaluator:
+    """The vectorised implementation of engine.evaluation.backends.Evaluator."""
+
+    def derive(self, ctx: Context, derivations) -> tuple[dict, dict]:
+        made = {"kandidaat": {}, "vak": {}}
+        for derivation in derivations:
+            if isinstance(derivation, Samenstelling):
+                kandidaat, vak = samenstelling.match(ctx, derivation, evaluate)
+                made["kandidaat"].update(kandidaat)
+                made["vak"].update(vak)
+                ctx = ctx.with_values(kandidaat, vak)
+                continue
+            n = ctx.level(derivation.niveau).n
+            if len(derivation.variants) == 1 and derivation.variants[0][0] is None:
+                value = _full(evaluate(derivation.variants[0][1], ctx, derivation.niveau), n)
+            else:
+                value = _by_leerweg(ctx, derivation)
+            made[derivation.niveau][derivation.naam] = value
+            ctx = ctx.with_values(**{derivation.niveau: {derivation.naam: value}})
+        return made["kandidaat"], made["vak"]
+
+    def failing(self, ctx: Context, rules) -> dict:
+        rows = {}
+        for rule in rules:
+            holds = np.broadcast_to(evaluate(rule.voorwaarde, ctx, rule.niveau).true(), ctx.level(rule.niveau).n)
+            rows[rule.id] = np.flatnonzero(applicable(ctx, rule, rule.niveau) & ~holds)
+        return rows
+
+    def statuses(self, ctx: Context, voorwaarden) -> dict:
+        n, status = ctx.kandidaat.n, {}
+        for rule in voorwaarden:
+            scope = applicable(ctx, rule, "kandidaat")
+            value = evaluate(rule.voorwaarde, ctx, "kandidaat")
+            true, false = np.broadcast_to(value.true(), n), np.broadcast_to(value.false(), n)
+            status[rule.id] = np.select([scope & false, scope & ~true & ~false, scope],
+                                        [NIET_GEHAALD, ONBEPAALD, GEHAALD], NVT).astype(np.int8)
+        return status
+
+    def selects(self, ctx: Context, condition, level: str) -> np.ndarray:
+        return np.broadcast_to(evaluate(condition, ctx, level).true(), ctx.level(level).n)
+
+
+def _by_leerweg(ctx: Context, derivation) -> Value:
+    """One formula per group of leerwegen; rows of other leerwegen stay empty."""
+    n = ctx.level(derivation.niveau).n
+    result = None
+    for leerwegen, node, _ in derivation.variants:
+        value = _full(evaluate(node, ctx, derivation.niveau), n)
+        mask = np.ones(n, dtype=bool) if leerwegen is None else ctx.leerweg_mask(leerwegen, derivation.niveau)
+        if result is None:
+            result = Value(value.kind, value.val.copy(), np.logical_or(value.null, ~mask), value.den)
+            continue
+        den = value.den if np.ndim(value.den) == 0 and np.ndim(result.den) == 0 and value.den == result.den \
+            else np.where(mask, value.den, result.den)
+        result = Value(value.kind, np.where(mask, value.val, result.val),
+                       np.where(mask, value.null, result.null), den)
+    return result
+
+
+def _full(value: Value, n: int) -> Value:
+    """Materialise scalars to full-length arrays so later steps can index them."""
+    val = value.val if np.ndim(value.val) else np.full(n, value.val)
+    null = value.null if np.ndim(value.null) else np.full(n, bool(value.null))
+    return Value(value.kind, val, null, value.den)
+
+
+EVALUATOR = PandasEvaluator()

@@ -10,21 +10,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from examenbron.engine.evaluation.evaluate import Context, Level, Value, categories_values, from_series, text_codes
+from examenbron.engine.evaluation.frames import Context, Level
 from examenbron.engine.evaluation.samenstelling import defaults as samenstelling_defaults
 from examenbron.engine.language.symbols import INPUT_COLUMNS, LEERWEGEN, SAMENSTELLING_COLUMNS
+from examenbron.engine.language.values import Value, categories_values, from_series, text_codes
 
 SCHOOLSOORT = {"VWO": "havo/vwo", "HAVO": "havo/vwo", "VMBO-TL": "vmbo", "VMBO-GL": "vmbo",
                "VMBO-KB": "vmbo", "VMBO-BB": "vmbo"}
 
 
 def sort_vakken(vakken: pd.DataFrame) -> pd.DataFrame:
-    """Vak rows grouped per candidate (stable, so file order stays within a candidate)."""
+    """Vak rows grouped per candidate (stable, so file order stays within a candidate); the index
+    stays that of `vakken`, so values computed per sorted row can be put back."""
     exam_id = vakken["exam_id"].to_numpy()
     if len(exam_id) < 2 or np.all(exam_id[1:] >= exam_id[:-1]):
-        return vakken.reset_index(drop=True)  # already grouped, as school systems write them
+        return vakken  # already grouped, as school systems write them
     order = np.argsort(exam_id, kind="stable")
-    return vakken.iloc[order].reset_index(drop=True)
+    return vakken.iloc[order]
 
 
 def _lookup(table: pd.DataFrame, key: str, values: np.ndarray) -> np.ndarray:

@@ -37,7 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from examenbron.engine.evaluation.evaluate import Context, Value, evaluate, text_codes
+from examenbron.engine.evaluation.frames import Context
+from examenbron.engine.language.values import Value, text_codes
 from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS
 
 MAX_PLAATSEN = 62          # onderdelen of one composition, as bits of an int64
@@ -50,20 +51,24 @@ class _Composition:
     groups: tuple          # (tuple of onderdeel indices, ...); group 0 holds gemeenschappelijk + vrij
 
 
-def match(ctx: Context, step) -> None:
-    """Compute the SAMENSTELLING_COLUMNS for every candidate and vak row of `ctx`."""
+def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
+    """The SAMENSTELLING_COLUMNS for every candidate and vak row of `ctx`: (kandidaat, vak) values.
+
+    `evaluate(node, ctx, level) -> Value` is the evaluator's expression function (the step's own
+    conditions, e.g. `meedoen`, are rule-language expressions).
+    """
     n, m = ctx.kandidaat.n, ctx.vak.n
     onderdelen = step.onderdelen
     comp_of_cand, compositions = _compositions(ctx, onderdelen)
     known = comp_of_cand >= 0
     meedoen = np.broadcast_to(evaluate(step.meedoen, ctx, "vak").true(), m) & known[ctx.k]
-    admissible = _admissible(ctx, onderdelen, meedoen)
+    admissible = _admissible(ctx, onderdelen, meedoen, evaluate)
 
-    position = _preference_position(ctx, step, meedoen)
+    position = _preference_position(ctx, step, meedoen, evaluate)
     width = int(ctx.counts.max(initial=0))
     masks = np.zeros((n, max(width, 1)), dtype=np.int64)
     reported = np.zeros((n, max(width, 1)), dtype=np.int64)
-    reported[ctx.k, position] = _reported_deel(ctx, step)
+    reported[ctx.k, position] = _reported_deel(ctx, step, evaluate)
     comp_of_row = comp_of_cand[ctx.k]
     for c, comp in enumerate(compositions):
         plaatsen = [j for group in comp.groups for j in group]
@@ -83,7 +88,7 @@ def match(ctx: Context, step) -> None:
     cand_rows = np.flatnonzero(known)
     pattern_of_cand = np.full(n, -1, dtype=np.int64)
     pattern_of_cand[cand_rows] = np.ravel(inverse)
-    _store(ctx, onderdelen, solved, pattern_of_cand, position, meedoen, known)
+    return _store(ctx, onderdelen, solved, pattern_of_cand, position, meedoen, known)
 
 
 def _compositions(ctx: Context, onderdelen):
@@ -130,7 +135,7 @@ def _composition(onderdelen, leerweg, profiel, opleiding):
     return _Composition(tuple(groups))
 
 
-def _admissible(ctx: Context, onderdelen, meedoen: np.ndarray) -> np.ndarray:
+def _admissible(ctx: Context, onderdelen, meedoen: np.ndarray, evaluate) -> np.ndarray:
     """(vak rows x onderdelen): the vak may fill the onderdeel (vakken, waar, behalve)."""
     m = ctx.vak.n
     codes, categories = text_codes(ctx.vak.values["vakcode"])
@@ -191,7 +196,7 @@ def _canonical(masks, reported, comp_of_cand, compositions, onderdelen):
     return out_masks, out_reported, moved
 
 
-def _reported_deel(ctx: Context, step) -> np.ndarray:
+def _reported_deel(ctx: Context, step, evaluate) -> np.ndarray:
     """Per vak row the examendeel the school reported (1 G, 2 P, 3 V; 0 none or other)."""
     if step.gemeld_examendeel is None:
         return np.zeros(ctx.vak.n, dtype=np.int64)
@@ -201,7 +206,7 @@ def _reported_deel(ctx: Context, step) -> np.ndarray:
     return np.where(np.broadcast_to(value.null, ctx.vak.n), 0, codes)
 
 
-def _preference_position(ctx: Context, step, meedoen: np.ndarray) -> np.ndarray:
+def _preference_position(ctx: Context, step, meedoen: np.ndarray, evaluate) -> np.ndarray:
     """Each row's position within its candidate in preference order.
 
     Taking part first, then the highest `voorkeur` (empty last), then file order.
@@ -339,8 +344,8 @@ def _refillable(masks, group_bits, local, owners, surplus) -> set:
     return refill
 
 
-def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen, known) -> None:
-    """Scatter the per-pattern results to the vak rows and candidates of `ctx`."""
+def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen, known) -> tuple[dict, dict]:
+    """Scatter the per-pattern results to the vak rows and candidates of `ctx`: (kandidaat, vak) values."""
     n, m = ctx.kandidaat.n, ctx.vak.n
     width = max((len(r.onderdeel) for r in solved), default=0)
     table = np.full((len(solved) + 1, max(width, 1)), -1, dtype=np.int64)
@@ -356,7 +361,7 @@ def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen,
     unknown_row = ~known[ctx.k]
     naam = np.array([o.naam for o in onderdelen] + [None], dtype=object)
     deel = np.array([o.examendeel for o in onderdelen] + [None], dtype=object)
-    vak = ctx.vak.values
+    vak = {}
     vak["samenstelling_onderdeel"] = Value("str", naam[which], which < 0)
     vak["examendeel_afgeleid"] = Value("str", deel[which], which < 0)
     vak["is_extra"] = Value("bool", meedoen & (which < 0), unknown_row | ~meedoen)
@@ -364,10 +369,11 @@ def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen,
     vak["kernvakplaats"] = Value("bool", kern[row_pattern, pos] & (which >= 0), unknown_row)
     volledig = np.array([r.volledig for r in solved] + [False], dtype=bool)[pattern_of_cand]
     ontbreekt = np.array([r.ontbreekt for r in solved] + [""], dtype=object)[pattern_of_cand]
-    kand = ctx.kandidaat.values
+    kand = {}
     kand["samenstelling_bekend"] = Value("bool", known, np.zeros(n, dtype=bool))
     kand["samenstelling_volledig"] = Value("bool", volledig, ~known)
     kand["samenstelling_ontbreekt"] = Value("str", ontbreekt, ~known | (ontbreekt == ""))
+    return kand, vak
 
 
 def defaults(n_exam: int, n_vak: int) -> dict:

@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from examenbron.engine.language.functions import FUNCTIONS
+
 COMPARISON_OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
 ARITHMETIC_OPERATORS = ("+", "-", "*", "/")
 KEYWORDS = ("and", "or", "not", "in", "is", "null", "true", "false")
@@ -32,51 +34,6 @@ MAX_NESTING = 60
 # Depth of the finished tree: `a or b or c …` and `x + y + z …` are parsed by loops, not by
 # recursion, and would otherwise build trees that the type checker and evaluator recurse into.
 MAX_DEPTH = 100
-
-# name: (argument kinds, result kind, allowed in conditions, is aggregate)
-# Argument kinds: 'num', 'bool', 'str', 'date', 'any', 'text' (string literal); '*' = repeat last.
-FUNCTIONS = {
-    "round": (("num",), "num", False, False),
-    "round1": (("num",), "num", False, False),
-    "greatest": (("num", "num", "*"), "num", False, False),
-    "least": (("num", "num", "*"), "num", False, False),
-    "coalesce": (("any", "any", "*"), "same", False, False),
-    "if": (("bool", "any", "any"), "same", False, False),
-    "year": (("date",), "num", False, False),
-    "days_between": (("date", "date"), "num", False, False),
-    "valid_bsn": (("str",), "bool", True, False),
-    "valid_onderwijsnummer": (("str",), "bool", True, False),
-    "valid_brin": (("str",), "bool", True, False),
-    "matches": (("str", "text"), "bool", True, False),
-    "count": ((), "num", False, True),
-    "sum": (("num",), "num", False, True),
-    "min": (("num",), "num", False, True),
-    "max": (("num",), "num", False, True),
-    "mean": (("num",), "num", False, True),
-    "all": (("bool",), "bool", False, True),
-    "any": (("bool",), "bool", False, True),
-}
-FUNCTION_HELP = {
-    "round": "round(x): half-up to a whole number (5.45 -> 5, 5.5 -> 6)",
-    "round1": "round1(x): half-up to one decimal",
-    "greatest": "greatest(a, b, ...): the highest non-empty value",
-    "least": "least(a, b, ...): the lowest non-empty value",
-    "coalesce": "coalesce(a, b, ...): the first non-empty value",
-    "if": "if(condition, then, else) or if(condition, then): empty when the condition is not true",
-    "year": "year(date)",
-    "days_between": "days_between(from, to): whole days from 'from' to 'to'",
-    "valid_bsn": "valid_bsn(x): BSN passes the 11-proef",
-    "valid_onderwijsnummer": "valid_onderwijsnummer(x): onderwijsnummer check",
-    "valid_brin": "valid_brin(x): BRIN code format",
-    "matches": "matches(x, \"regex\"): the whole value matches the pattern",
-    "count": "count(where=condition): number of vak rows of the candidate",
-    "sum": "sum(x, where=condition)", "min": "min(x, where=condition)",
-    "max": "max(x, where=condition)", "mean": "mean(x, where=condition): exact, unrounded",
-    # strict=true on sum/min/max/mean: empty when a row in `where` has an empty x (no partial data)
-    "all": "all(condition, where=...)", "any": "any(condition, where=...)",
-}
-# Aggregates that take `strict=true`: empty when any row in `where` has an empty value.
-STRICT_AGGREGATES = ("sum", "min", "max", "mean")
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -524,23 +481,23 @@ class _Checker:
         node.kind, node.den, node.level = "num", arg.den, arg.level
 
     def visit_call(self, node, aggregate):
-        spec = FUNCTIONS.get(node.value)
-        if spec is None:
+        function = FUNCTIONS.get(node.value)
+        if function is None:
             close = difflib.get_close_matches(node.value, list(FUNCTIONS), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             self.fail(f"unknown function {node.value!r}{hint}; known: {', '.join(sorted(FUNCTIONS))}", node)
-        kinds, result, in_condition, is_aggregate = spec
-        if self.condition and not in_condition:
+        if self.condition and not function.in_condition:
             self.fail(f"function {node.value!r} is not allowed in a condition; compute it in a named "
                       "derivation (afleiding)", node)
-        if is_aggregate:
-            self.check_aggregate(node, kinds)
+        if function.aggregate:
+            self.check_aggregate(node, function.arguments)
         else:
-            self.check_arguments(node, kinds, aggregate)
+            self.check_arguments(node, function.arguments, aggregate)
+        result = function.result
         node.kind = node.args[1].kind if result == "same" and node.value == "if" else (
             node.args[0].kind if result == "same" else result)
-        node.level = _level(*node.args) if not is_aggregate else "kandidaat"
-        node.den = self.result_den(node)
+        node.level = _level(*node.args) if not function.aggregate else "kandidaat"
+        node.den = self.result_den(node, function)
 
     def check_arguments(self, node, kinds, aggregate):
         if node.kwargs:
@@ -549,7 +506,7 @@ class _Checker:
         if node.value == "if" and len(node.args) == 2:  # if(condition, then): empty otherwise
             expected = list(kinds[:2])
         if expected is None:
-            self.fail(f"wrong number of arguments: {FUNCTION_HELP[node.value]}", node)
+            self.fail(f"wrong number of arguments: {FUNCTIONS[node.value].help}", node)
         for arg, kind in zip(node.args, expected):
             self.visit(arg, aggregate)
             if kind == "text":
@@ -574,7 +531,7 @@ class _Checker:
         if self.level != "kandidaat":
             self.fail(f"{node.value}() aggregates vak rows per candidate; use it in a candidate-level "
                       "derivation", node)
-        allowed = {"where", "strict"} if node.value in STRICT_AGGREGATES else {"where"}
+        allowed = {"where", "strict"} if FUNCTIONS[node.value].strict else {"where"}
         if set(node.kwargs) - allowed:
             self.fail(f"{node.value}() only takes the named argument{'s' if len(allowed) > 1 else ''} "
                       + " and ".join(f"'{k}'" for k in sorted(allowed, reverse=True)), node)
@@ -582,7 +539,7 @@ class _Checker:
         if strict is not None and strict.op != "bool":
             self.fail("'strict' needs true or false", strict)
         if len(node.args) != len(kinds):
-            self.fail(f"wrong number of arguments: {FUNCTION_HELP[node.value]}", node)
+            self.fail(f"wrong number of arguments: {FUNCTIONS[node.value].help}", node)
         for arg in [*node.args, *node.kwargs.values()]:
             self.visit(arg, aggregate=True)
         if node.args and node.args[0].kind != kinds[0]:
@@ -594,26 +551,21 @@ class _Checker:
             self.fail(f"{node.value}() needs a value with a fixed number of decimals; round it first",
                       node.args[0])
 
-    def result_den(self, node):
-        name = node.value
-        if name in ("round", "year", "days_between", "count"):
-            return 1
-        if name == "round1":
-            return 10
-        if name in ("sum", "min", "max"):
+    def result_den(self, node, function):
+        if function.den == "arg":
             return node.args[0].den
-        if name == "mean":
+        if function.den != "common":
+            return function.den
+        if node.kind != "num":
             return None
-        if node.kind == "num":
-            values = node.args[1:] if name == "if" else node.args
-            dens = {a.den for a in values}
-            if None in dens:
-                return None
-            result = 1
-            for den in dens:
-                result = _lcm(result, den)
-            return result
-        return None
+        values = node.args[1:] if node.value == "if" else node.args
+        dens = {a.den for a in values}
+        if None in dens:
+            return None
+        result = 1
+        for den in dens:
+            result = _lcm(result, den)
+        return result
 
 
 def _expand(kinds, count):

@@ -117,10 +117,9 @@ def chart_data(outcome) -> dict[str, pd.DataFrame]:
     bev["omschrijving"] = bev["regel"].map({r: omschrijving(outcome, r) for r in bev["regel"].unique()})
     data["bevindingen"] = _count(bev, ["school", "label", "ernst", "omschrijving"])
 
-    ctx = outcome.context
+    ctx, rollen = outcome.context, outcome.ruleset.rollen   # derived values through the roles
     n_k, n_v = ctx.kandidaat.n, ctx.vak.n
-    ce_gem = number_values(ctx.kandidaat.values["ce_gemiddelde"], n_k) if "ce_gemiddelde" in ctx.kandidaat.values \
-        else np.full(n_k, np.nan)
+    ce_gem = number_values(ctx.kandidaat.values[rollen["gemiddelde_ce"]], n_k)
     ce = pd.DataFrame({"school": school.to_numpy(), "leerweg": leerweg.to_numpy(), "ce": ce_gem}).dropna()
     ce["klasse"] = np.floor(ce["ce"] * 4) / 4  # classes of 0,25
     data["ce_gemiddelde"] = _count(ce, ["school", "leerweg", "klasse"])
@@ -128,13 +127,13 @@ def chart_data(outcome) -> dict[str, pd.DataFrame]:
     rows_k = np.asarray(ctx.k)
     vak_school, vak_leerweg = school.to_numpy()[rows_k], leerweg.to_numpy()[rows_k]
     values = ctx.vak.values
-    eind = number_values(values["eindcijfer_berekend"], n_v) if "eindcijfer_berekend" in values else np.full(n_v, np.nan)
+    eind = number_values(values[rollen["eindcijfer"]], n_v)
     ec = pd.DataFrame({"school": vak_school, "leerweg": vak_leerweg, "cijfer": eind}).dropna()
     ec["cijfer"] = ec["cijfer"].round().astype(int)
     data["eindcijfers"] = _count(ec, ["school", "leerweg", "cijfer"])
 
-    if {"se_cijfer", "ce_hoogste", "vakcode"} <= set(values):
-        se, ce_h = number_values(values["se_cijfer"], n_v), number_values(values["ce_hoogste"], n_v)
+    if {"se_cijfer", rollen["ce_cijfer"], "vakcode"} <= set(values):
+        se, ce_h = number_values(values["se_cijfer"], n_v), number_values(values[rollen["ce_cijfer"]], n_v)
         names = np.broadcast_to(np.asarray(values["vaknaam"].val, dtype=object), n_v) if "vaknaam" in values \
             else np.full(n_v, "")
         codes = np.broadcast_to(np.asarray(values["vakcode"].val, dtype=object), n_v)

@@ -13,7 +13,7 @@ import numpy as np
 
 from examenbron.engine.evaluation.check import read_names
 from examenbron.engine.evaluation.decide import STATUS_NAMES
-from examenbron.engine.outputs.texts import fill, name_values, number_text, value_texts
+from examenbron.engine.outputs.texts import fill, name_values, value_texts
 
 STATUS_TEXT = {"gehaald": "gehaald", "niet gehaald": "NIET GEHAALD", "onbepaald": "onbepaald (gegevens ontbreken)"}
 LEEG = "onbekend"
@@ -49,7 +49,7 @@ def explain_many(outcome, ids) -> list[str]:
                      f"{k['opleidingscode']} ({k['leerweg'] or 'leerweg onbekend'}), examenjaar {k['examenjaar']}",
                      f"Schooljaar {outcome.schooljaar}, regelset {rs.metadata.get('status') or ''} "
                      f"versie {str(rs.versie)[:12]}", ""]
-    for pos, lines in enumerate(_vakken(ctx, ids)):
+    for pos, lines in enumerate(_vakken(ctx, rs.rollen, ids)):
         out[pos] += lines
     relevant = _relevant_names(rs)
     values = ctx.kandidaat.values
@@ -133,8 +133,8 @@ def _relevant_names(rs):
     return for_leerweg
 
 
-def _vakken(ctx, ids) -> list[list[str]]:
-    """The vak table of each candidate."""
+def _vakken(ctx, rollen: dict, ids) -> list[list[str]]:
+    """The vak table of each candidate; computed values are read through the rule set's roles."""
     starts, counts = np.asarray(ctx.starts)[ids], np.asarray(ctx.counts)[ids]
     rows = np.concatenate([np.arange(s, s + c) for s, c in zip(starts, counts)]) if len(ids) else np.zeros(0, int)
     vak = ctx.vak.values
@@ -144,7 +144,7 @@ def _vakken(ctx, ids) -> list[list[str]]:
 
     codes, names, se = col("vakcode"), col("vaknaam"), col("se_cijfer")
     ce = (col("ce1"), col("ce2"), col("ce3"))
-    beoordeling, gemeld, berekend = col("se_beoordeling"), col("eindcijfer"), col("eindcijfer_berekend")
+    beoordeling, gemeld, berekend = col("se_beoordeling"), col("eindcijfer"), col(rollen["eindcijfer"])
     header = (f"  {'vak':<6} {'naam':<{NAAM_BREEDTE}} {'SE':>5} {'CE1':>5} {'CE2':>5} {'CE3':>5} {'gemeld':>6} "
               f"{'berekend':>8}  telt mee als")
     out, at = [], 0
@@ -156,9 +156,9 @@ def _vakken(ctx, ids) -> list[list[str]]:
             name_lines = textwrap.wrap(names[i] if names[i] != "leeg" else LEEG, NAAM_BREEDTE) or [""]
             lines.append(f"  {codes[i]:<6} {name_lines[0]:<{NAAM_BREEDTE}} {se_text:>5} "
                          + " ".join(f"{_dash(c[i]):>5}" for c in ce)
-                         + f" {_dash(gemeld[i]):>6} {_dash(berekend[i]):>8}  {_role(vak, r)}")
+                         + f" {_dash(gemeld[i]):>6} {_dash(berekend[i]):>8}  {_role(vak, rollen, r)}")
             lines += [f"  {'':<6} {more}" for more in name_lines[1:]]
-            how = _how(vak, r)
+            how = _how(vak, rollen, r)
             if how:
                 lines.append(f"  {'':<6} {how}")
         out.append(lines)
@@ -178,9 +178,9 @@ def _flag(vak, name, r) -> bool:
 DEEL_TEXT = {"G": "gemeenschappelijk deel", "P": "profieldeel", "V": "vrije deel"}
 
 
-def _role(vak, r) -> str:
+def _role(vak, rollen: dict, r) -> str:
     """How the vak counts, and which onderdeel of the exam it fills (samenstelling)."""
-    role = _counts_as(vak, r)
+    role = _counts_as(vak, rollen, r)
     onderdeel = vak.get("samenstelling_onderdeel")
     if onderdeel is not None and not np.asarray(onderdeel.null)[r]:
         deel = DEEL_TEXT.get(vak["examendeel_afgeleid"].val[r], "")
@@ -190,24 +190,25 @@ def _role(vak, r) -> str:
     return role
 
 
-def _counts_as(vak, r) -> str:
-    if not _flag(vak, "in_uitslag", r):
+def _counts_as(vak, rollen: dict, r) -> str:
+    if not _flag(vak, rollen["telt_mee"], r):
         return "niet in de uitslag (diplomavak N of weggelaten)"
-    if _flag(vak, "is_combi", r):
+    if _flag(vak, rollen["combinatieonderdeel"], r):
         return "onderdeel combinatiecijfer"
-    if _flag(vak, "telt_als_vak", r):
+    if _flag(vak, rollen["eigen_eindcijfer"], r):
         return "eigen eindcijfer"
     return "voldoende/goed-vak" if vak["beoordelingswijze"].val[r] == "VGO" else "-"
 
 
-def _how(vak, r) -> str:
-    """The eindcijfer computation written out: (SE + CE) / 2 = x, afgerond y."""
-    if "ce_hoogste" not in vak or np.asarray(vak["se_cijfer"].null)[r] or np.asarray(vak["ce_hoogste"].null)[r]:
+def _how(vak, rollen: dict, r) -> str:
+    """Where the computed eindcijfer comes from: the SE and CE it is computed from, and the derivation."""
+    ce, eindcijfer = vak.get(rollen["ce_cijfer"]), vak.get(rollen["eindcijfer"])
+    if any(v is None or np.asarray(v.null)[r] for v in (vak["se_cijfer"], ce, eindcijfer)):
         return ""
-    se, ce = int(vak["se_cijfer"].val[r]), int(vak["ce_hoogste"].val[r])
-    total = number_text(se + ce, 20)
-    rounded = (se + ce + 10) // 20
-    return f"eindcijfer = (SE {number_text(se, 10)} + CE {number_text(ce, 10)}) / 2 = {total}, afgerond {rounded}"
+    row = np.array([r])
+    return (f"eindcijfer {value_texts(eindcijfer, row, rollen['eindcijfer'])[0]} uit SE "
+            f"{value_texts(vak['se_cijfer'], row, 'se_cijfer')[0]} en CE {value_texts(ce, row, rollen['ce_cijfer'])[0]} "
+            f"(afleiding {rollen['eindcijfer']})")
 
 
 def _verdict(k, decision, exam_id, rs) -> str:

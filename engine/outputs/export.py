@@ -42,6 +42,7 @@ _KEY = ("brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar")
 _EXAM_COLUMNS = tuple(dict.fromkeys(("exam_id",) + EXAM_FIELDS + _KEY))
 _VAK_COLUMNS = ("exam_id", "bron_rij", "vakcode", "diplomavak", "combinatiecijfer_vak", "examendeel",
                 "se_beoordeling", "se_cijfer", "ce1", "ce2", "ce3", "eindcijfer", "certificaat")
+TIJDVAK_ROLES = ("eindcijfer1", "eindcijfer2", "eindcijfer3")  # roles (engine.rulesets.roles) = XML fields
 _UNSAFE = re.compile(r"[^0-9A-Za-z-]")
 _MAX_ERRORS_SHOWN = 20
 _WRITERS = 8
@@ -71,12 +72,14 @@ class ExportSummary:
         return 0 if self.blocked == 0 else 1
 
 
-def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, input_sha256,
+def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, input_sha256, eindcijfers,
                    alles_of_niets=False, kandidaten=None, voortgang=None) -> ExportSummary:
     """Write the messages of all unblocked candidate exams, then remove stale files, then the manifest.
 
     ``findings`` is the findings table (engine.outputs.findings); its afkeur rows, together with those of
     ``results.findings``, block their exam (rows without exam_id block every exam).
+    ``eindcijfers`` holds the eindcijfer per tijdvak (columns ``TIJDVAK_ROLES``, whole grades, indexed
+    like ``results.vakken``) as the rule set computes them (engine.pipeline.vak_roles).
     ``kandidaten`` (optional, indexed by exam_id) supplies ``leerweg`` for the totals.
     ``voortgang`` (optional) is called with the number of candidate exams handled so far.
     A message the XSD refuses blocks its candidate (``ExportSummary.refused`` names it); the others
@@ -100,7 +103,7 @@ def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, i
         return ExportSummary(out, n, len(exported), n - len(exported), written=0, unchanged=0, removed=0,
                              nothing_written=True)
 
-    rows, starts, ends = _vak_rows(vakken, exam_ids)
+    rows, starts, ends = _vak_rows(vakken.assign(**{c: eindcijfers[c] for c in TIJDVAK_ROLES}), exam_ids)
     exam_rows = list(zip(*(ex[c] for c in EXAM_FIELDS)))
     _make_out_dir(out)
     with _export_lock(out):
@@ -264,11 +267,9 @@ def _values(series: pd.Series) -> list:
 
 
 def _vak_rows(vakken, exam_ids):
-    """Column lists of the vakken, ordered by exam, vakcode and row, with derived eindcijfers
-    (integer tenths, half up: (se + ce + 10) // 20), and each exam's [start, end) slice."""
+    """Column lists of the vakken, ordered by exam, vakcode and row, and each exam's [start, end) slice."""
     vk = vakken.sort_values(["exam_id", "vakcode", "bron_rij"], kind="stable", na_position="last")
-    derived = {f"eindcijfer{t}": (vk["se_cijfer"] + vk[f"ce{t}"] + 10) // 20 for t in (1, 2, 3)}
-    cols = [_values(derived[c] if c in derived else vk[c]) for c in VAK_FIELDS]
+    cols = [_values(vk[c]) for c in VAK_FIELDS]
     vk_ids = vk["exam_id"].to_numpy(dtype=np.int64)
     return cols, np.searchsorted(vk_ids, exam_ids, "left"), np.searchsorted(vk_ids, exam_ids, "right")
 

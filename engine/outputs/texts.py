@@ -9,7 +9,7 @@ from fractions import Fraction
 import numpy as np
 
 from examenbron.engine.inputs.columns import mask_bsn
-from examenbron.engine.evaluation.evaluate import Value
+from examenbron.engine.language.values import Value
 from examenbron.engine.language.symbols import PERSONAL
 
 

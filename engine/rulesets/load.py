@@ -15,6 +15,7 @@ from pathlib import Path
 
 from examenbron.engine.language import expr
 from examenbron.engine.rulesets import overlay
+from examenbron.engine.rulesets import roles as rule_roles
 from examenbron.engine.rulesets import schema as rule_schema
 from examenbron.engine.rulesets import yamlsource
 from examenbron.engine.errors import CodeTableError, RuleError, RuleErrors
@@ -149,6 +150,7 @@ class RuleSet:
     examenjaar: int = 0
     sections: dict = field(default_factory=dict)  # every resolved section, as read (any future one too)
     origins: dict = field(default_factory=dict)   # (section, id or naam) -> overlay.Entry it came from
+    rollen: dict = field(default_factory=dict)   # role (engine.rulesets.roles) -> derivation name
 
     @property
     def naam(self) -> str:
@@ -223,6 +225,7 @@ class _Builder:
         for name, value in rs.parameters.items():
             rs.symbols[name] = expr.Symbol(name, _value_kind(value), None, 1, value)
         self.derivations(rs)
+        self.roles(rs)
         self.rules(rs)
         self.raise_errors()
         rs.testgevallen = [item for item, _ in self.sections.get("testgevallen", [])]
@@ -263,6 +266,15 @@ class _Builder:
                 self.errors.append(entry.where.error(f"parameter {name!r} has the name of a column"))
                 continue
             rs.parameters[name] = entry.value["waarde"]
+
+    def roles(self, rs: RuleSet):
+        entries = self.resolved.mappings.get("rollen")
+        declared = None if entries is None else {role: (e.value, e.where) for role, e in entries.items()}
+        if any(str(name) in self.failed for name, _ in (declared or {}).values()):
+            return  # the derivation a role names is already reported
+        rs.rollen, errors = rule_roles.check(declared, {d.naam: d for d in rs.derivations}, rs.parameters,
+                                             _display(self.folder / "regelset.yaml", self.root.parent))
+        self.errors.extend(errors)
 
     # -- expressions ---------------------------------------------------------------------------
     def expression(self, item, key, symbols, *, level, condition):

@@ -3,12 +3,15 @@
 Each case is one candidate: it is written as canonical text columns, read by the normaliser and
 validated by the same pipeline as a results file, so a test exercises reading, derivations,
 checks and the uitslag together. Used by `examenbron rules test` and by pytest.
+
+A vak without `eindcijfer` gets the one the rule set computes (role `eindcijfer`), so cases stay
+short: only the derivations that role needs are evaluated before the one pipeline run.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
@@ -17,7 +20,7 @@ import pandas as pd
 from examenbron.engine.inputs import codetables
 from examenbron.engine import pipeline
 from examenbron.engine.inputs.columns import REQUIRED_COLUMNS
-from examenbron.engine.evaluation.decide import STATUS_NAMES
+from examenbron.engine.evaluation.backends import STATUS_NAMES
 from examenbron.engine.inputs.normalise import normalise
 from examenbron.engine.inputs.read import RawTable
 from examenbron.engine.outputs.texts import number_text
@@ -65,48 +68,37 @@ def _text(value) -> str:
     return str(value)
 
 
-def case_table(case: dict, examenjaar: int, leerlingnummer: str, eindcijfers=None) -> RawTable:
+def case_table(case: dict, examenjaar: int, leerlingnummer: str) -> RawTable:
     """The canonical results table of one test case."""
     kandidaat = {**DEFAULTS, "leerlingnummer": leerlingnummer, "opleidingscode": case["opleidingscode"],
                  "examenjaar": examenjaar, **(case.get("kandidaat") or {})}
     if kandidaat.get("uitslag") in ("G", "A", "D") and "datum_uitslag" not in kandidaat:
         kandidaat["datum_uitslag"] = datetime.date(examenjaar, 6, 15)
-    rows = []
-    for i, vak in enumerate(case["vakken"]):
-        row = {**kandidaat, **vak}
-        if "eindcijfer" not in vak and eindcijfers is not None:
-            row["eindcijfer"] = eindcijfers[i]
-        rows.append(row)
+    rows = [{**kandidaat, **vak} for vak in case["vakken"]]
     columns = sorted({c for row in rows for c in row} | set(REQUIRED_COLUMNS))
     data = [pd.Categorical([_text(row.get(c)) for row in rows]) for c in columns]
     return RawTable(f"test {case['naam']!r}", columns, data, np.arange(2, len(rows) + 2, dtype="int64"))
 
 
-def _computed_eindcijfers(outcome, n_rows: int) -> list:
-    """The rule set's eindcijfer_berekend per case row (None where it has none)."""
-    result = [None] * n_rows
-    value = outcome.context.vak.values.get("eindcijfer_berekend")
-    if value is None:
-        return result
-    rows = outcome.context.vakken_frame["bron_rij"].to_numpy() - 2
-    den = np.broadcast_to(value.den, len(rows))
-    for pos, row in enumerate(rows.tolist()):
-        if not value.null[pos]:
-            result[row] = Fraction(int(value.val[pos]), int(den[pos]))
-    return result
+def with_computed_eindcijfers(results, ruleset, tables, peildatum, bron_rijen):
+    """`results` with the eindcijfer of the vak rows `bron_rijen` set to the one the rule set
+    computes (role `eindcijfer`, a whole number by UB WVO 2020 art. 3.37; stored in tenths)."""
+    computed = pipeline.derive_vak_roles(results, ruleset, tables, ["eindcijfer"], peildatum=peildatum, scale=10)
+    vakken = results.vakken.copy()
+    fill = vakken["bron_rij"].isin(list(bron_rijen)).to_numpy()
+    vakken.loc[fill, "eindcijfer"] = computed["eindcijfer"].reindex(vakken.index[fill]).to_numpy()
+    return replace(results, vakken=vakken)
 
 
 def run_case(case: dict, ruleset, tables, index: int) -> CaseResult:
-    """Validate one case and compare with its `verwacht`."""
+    """Validate one case (one pipeline run) and compare with its `verwacht`."""
     examenjaar = int(ruleset.schooljaar[-4:])
     peildatum = case.get("peildatum") or datetime.date(examenjaar, 6, 20)
-    number = f"T{index:04d}"
-    # A vak without `eindcijfer` gets the one the rule set computes, so cases stay short; give it to
-    # test a wrong eindcijfer.
-    first = pipeline.run(normalise(case_table(case, examenjaar, number)), ruleset, tables, peildatum=peildatum)
-    eindcijfers = _computed_eindcijfers(first, len(case["vakken"]))
-    outcome = pipeline.run(normalise(case_table(case, examenjaar, number, eindcijfers)), ruleset, tables,
-                           peildatum=peildatum)
+    results = normalise(case_table(case, examenjaar, f"T{index:04d}"))
+    without = [row for row, vak in enumerate(case["vakken"], start=2) if "eindcijfer" not in vak]
+    if without:
+        results = with_computed_eindcijfers(results, ruleset, tables, peildatum, without)
+    outcome = pipeline.run(results, ruleset, tables, peildatum=peildatum)
     where = getattr(case, "where", None)
     result = CaseResult(case["naam"], where.file if where else "", where.line if where else 0, outcome=outcome)
     _compare(case["verwacht"], outcome, result)

@@ -50,10 +50,10 @@ PARAMETER = {
     "grondslag": Field(TEXT),
 }
 AFLEIDING = {
-    "naam": Field(TEXT, True, pattern=NAME_PATTERN, example="ce_gemiddelde"),
+    "naam": Field(TEXT, True, pattern=NAME_PATTERN, example="gemiddelde_ce"),
     "niveau": Field(TEXT, True, choices=("vak", "kandidaat")),
     "omschrijving": Field(TEXT, True),
-    "formule": Field((str, int, Fraction, bool), True, example="round((se_cijfer + ce_hoogste) / 2)"),
+    "formule": Field((str, int, Fraction, bool), True, example="round((se_cijfer + ce1) / 2)"),
     "leerwegen": Field(list, item_kind=TEXT),
     "grondslag": Field(TEXT),
 }
@@ -83,7 +83,7 @@ WEGLATEN = {
     "id": Field(TEXT, True, pattern=ID_PATTERN),
     "omschrijving": Field(TEXT, True),
     "leerwegen": Field(list, item_kind=TEXT),
-    "vak_mag_vervallen": Field(TEXT, True, example="in_uitslag and kernvak is null"),
+    "vak_mag_vervallen": Field(TEXT, True, example="diplomavak and kernvak is null"),
     "grondslag": Field(TEXT, True),
     "meerdere": Field(bool),
 }
@@ -142,6 +142,7 @@ SECTIONS = {
     "samenstelling": ("mapping", SAMENSTELLING),
     "onderdelen": ("list", ONDERDEEL),
     "testgevallen": ("list", TESTGEVAL),
+    "rollen": ("rollen", None),
 }
 _KIND_NAMES = {str: "text", datetime.date: "a date (YYYY-MM-DD)", int: "a whole number",
                Fraction: "a number", bool: "true/false", list: "a list", dict: "a mapping"}
@@ -154,7 +155,7 @@ def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
         return [data.where.error("a rule file must be a mapping with 'omschrijving' and sections")]
     allowed = {"omschrijving", "vervallen"} | (TEST_SECTIONS if in_tests else set(SECTIONS) - TEST_SECTIONS)
     if not is_regelset:
-        allowed.discard("regelset")
+        allowed -= {"regelset", "rollen"}
     for key in data:
         if key not in allowed:
             errors.append(data.key_where[key].error(_unknown(key, allowed, "section")))
@@ -182,6 +183,8 @@ def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
         elif shape == "names":
             if not isinstance(value, list) or any(not isinstance(v, (str, int)) or isinstance(v, bool) for v in value):
                 errors.append(where.error(f"'{section}' must be a list of rule ids or names, e.g. [BRON-206]"))
+        elif shape == "rollen":
+            errors.extend(_check_roles(value, where))
         else:
             if not isinstance(value, dict):
                 errors.append(where.error("'parameters' must map each parameter name to its waarde and omschrijving"))
@@ -192,6 +195,15 @@ def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
                         f"parameter name {name!r} must be lower case letters, digits and '_'"))
                 errors.extend(_check_mapping(spec, value.value_where[name], fields, f"parameter {name}"))
     return errors
+
+
+def _check_roles(value, where) -> list:
+    """`rollen` maps each role name to the name of a derivation (checked against both in load)."""
+    if not isinstance(value, dict):
+        return [where.error("'rollen' moet elke rol aan de naam van een afleiding koppelen, "
+                            "bijvoorbeeld rollen: {eindcijfer: <naam van de afleiding>}")]
+    return [value.value_where[role].error(f"rol {role!r}: de naam van een afleiding verwacht, niet {name!r}")
+            for role, name in value.items() if not isinstance(name, str) or not re.match(NAME_PATTERN, name)]
 
 
 def entry_errors(section: str, value, where) -> list:

@@ -1,0 +1,69 @@
+"""The evaluator seam (engine.evaluation.backends): a third evaluator is one module plus one registry line."""
+
+import datetime
+import sys
+import types
+
+from examenbron.engine import pipeline
+from examenbron.engine.evaluation import backends
+from examenbron.engine.evaluation.evaluate import EVALUATOR as VECTORISED
+from examenbron.engine.inputs import codetables
+from examenbron.engine.inputs.normalise import load_results
+from examenbron.engine.rulesets import load as rules
+
+EXAMPLE = "examples/resultaten-2024-2025.csv"
+
+
+class Recording:
+    """A third evaluator: the vectorised one, recording what it is asked."""
+
+    def __init__(self):
+        self.asked = set()
+
+    def derive(self, ctx, derivations):
+        self.asked.add("derive")
+        return VECTORISED.derive(ctx, derivations)
+
+    def failing(self, ctx, rules_):
+        self.asked.add("failing")
+        return VECTORISED.failing(ctx, rules_)
+
+    def statuses(self, ctx, voorwaarden):
+        self.asked.add("statuses")
+        return VECTORISED.statuses(ctx, voorwaarden)
+
+    def selects(self, ctx, condition, level):
+        self.asked.add("selects")
+        return VECTORISED.selects(ctx, condition, level)
+
+
+def test_a_registered_evaluator_evaluates_every_kind_of_rule(monkeypatch):
+    module = types.ModuleType("recording_evaluator")
+    module.EVALUATOR = Recording()
+    monkeypatch.setitem(sys.modules, "recording_evaluator", module)
+    monkeypatch.setitem(backends.EVALUATORS, "recording", "recording_evaluator")
+    results = load_results(EXAMPLE)
+    ruleset, tables = rules.load("2024-2025"), codetables.load("2024-2025")
+    day = datetime.date(2025, 6, 20)
+    recorded = pipeline.run(results, ruleset, tables, peildatum=day, backend="recording")
+    plain = pipeline.run(results, ruleset, tables, peildatum=day)
+    # derivations, checks, voorwaarden and the weglaatregels (leave-out search) all went through it
+    assert module.EVALUATOR.asked == {"derive", "failing", "statuses", "selects"}
+    assert recorded.findings.equals(plain.findings)
+    assert recorded.kandidaten.equals(plain.kandidaten)
+
+
+def test_the_steps_do_not_change_the_context_they_are_given():
+    results = load_results(EXAMPLE)
+    ruleset, tables = rules.load("2024-2025"), codetables.load("2024-2025")
+    outcome = pipeline.run(results, ruleset, tables, peildatum=datetime.date(2025, 6, 20))
+    from examenbron.engine.evaluation.prepare import prepare
+    context = prepare(results, tables, datetime.date(2025, 6, 20), ruleset.parameters)
+    before = set(context.kandidaat.values) | set(context.vak.values)
+    kandidaat, vak = VECTORISED.derive(context, ruleset.derivations)
+    assert set(context.kandidaat.values) | set(context.vak.values) == before
+    made = set()
+    for derivation in ruleset.derivations:  # a step (samenstelling) makes its declared outputs
+        made |= set(getattr(derivation, "outputs", None) or {derivation.naam})
+    assert made == set(kandidaat) | set(vak)
+    assert "uitslag_berekend" in outcome.context.kandidaat.values
