@@ -155,12 +155,14 @@ def w_read_arrow(path: str) -> None:
 
 def w_export(path: str, schooljaar: str, peildatum: str, out: str) -> None:
     import datetime
-    from examenbron.engine.outputs.export import export_results
+    from examenbron.engine.outputs.export import TIJDVAK_ROLES, export_results
+    from examenbron.engine.pipeline import vak_roles
     import examenbron
     outcome = examenbron.validate(path, schooljaar=schooljaar, peildatum=datetime.date.fromisoformat(peildatum))
     start = time.perf_counter()
     summary = export_results(outcome.results, outcome.findings, out_dir=out, schooljaar=outcome.schooljaar,
                              regelset_versie=outcome.ruleset.versie, input_sha256="bench",
+                             eindcijfers=vak_roles(outcome.context, outcome.ruleset, TIJDVAK_ROLES),
                              kandidaten=outcome.kandidaten.set_index("exam_id"))
     _emit(seconds=time.perf_counter() - start, written=summary.written)
 
