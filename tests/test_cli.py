@@ -2,6 +2,7 @@
 
 import json
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -43,13 +44,15 @@ def test_json_output_has_stable_keys_and_masks_bsn(runner, tmp_path):
 
 def test_csv_output_is_the_findings_table(runner):
     result = runner.invoke(main, ["validate", EXAMPLE, "--format", "csv", "--peildatum", "2025-06-20"])
+    assert result.exit_code == 1, result.output
     header = result.output.splitlines()[0]
     assert header.startswith("\ufeffschooljaar;regel;code;ernst;brin")  # BOM: Excel reads it as UTF-8
 
 
 def test_html_report_opens(runner, tmp_path):
     out = tmp_path / "r.html"
-    runner.invoke(main, ["validate", EXAMPLE, "--format", "html", "-o", str(out), "--peildatum", "2025-06-20"])
+    result = runner.invoke(main, ["validate", EXAMPLE, "--format", "html", "-o", str(out), "--peildatum", "2025-06-20"])
+    assert result.exit_code == 1, result.output
     assert "<table>" in out.read_text(encoding="utf-8")
 
 
@@ -102,11 +105,25 @@ def test_voorbeeld_is_deterministic(runner, tmp_path):
     assert a.read_bytes() == b.read_bytes()
 
 
+def _command_paths(group, prefix=()):
+    """Every command of the click group, as the words a user types (groups included)."""
+    for name, command in sorted(group.commands.items()):
+        yield prefix + (name,)
+        if isinstance(command, click.Group):
+            yield from _command_paths(command, prefix + (name,))
+
+
 def test_every_command_has_help(runner):
-    for args in (["validate"], ["explain"], ["export"], ["rules", "lint"], ["rules", "test"],
-                 ["codetables", "show"], ["codetables", "diff"], ["voorbeeld"]):
-        result = runner.invoke(main, args + ["--help"])
-        assert result.exit_code == 0 and "Gebruik:" in result.output
+    paths = list(_command_paths(main))
+    assert ("rules", "lint") in paths and ("voorbeeld",) in paths  # the walk reaches nested commands
+    for path in [()] + paths:
+        result = runner.invoke(main, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Gebruik:" in result.output and "Traceback" not in result.output
+        command = main
+        for name in path:
+            command = command.commands[name]
+        assert command.help, f"{' '.join(path)} has no help text"
 
 
 def test_export_writes_only_unblocked_candidates(runner, tmp_path):
@@ -115,8 +132,9 @@ def test_export_writes_only_unblocked_candidates(runner, tmp_path):
     assert result.exit_code == 1, result.output
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     messages = sorted(p.name for p in out.glob("*.xml"))
-    validated = json.loads(runner.invoke(main, ["validate", EXAMPLE, "--format", "json",
-                                                "--peildatum", "2025-06-20"]).output)
+    validation = runner.invoke(main, ["validate", EXAMPLE, "--format", "json", "--peildatum", "2025-06-20"])
+    assert validation.exit_code == 1, validation.output
+    validated = json.loads(validation.output)
     blocked = {f["leerlingnummer"] for f in validated["bevindingen"] if f["ernst"] == "afkeur"}
     assert len(messages) == 300 - len(blocked)
     assert not any(f"_{nummer}_" in name for name in messages for nummer in blocked)
