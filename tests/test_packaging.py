@@ -10,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOT_SHIPPED = ("tests", "docs", "examples", "bench", "tools")
+BUILD_OUTPUT = ("build", "dist", ".git")  # left by a local `pip install .`; not part of the source
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def wheel(tmp_path_factory):
 def _source_files(pattern: str) -> set:
     """Files below the repository root matching `pattern`, as they appear in the wheel."""
     return {"examenbron/" + p.relative_to(ROOT).as_posix() for p in ROOT.glob(pattern)
-            if p.relative_to(ROOT).parts[0] not in NOT_SHIPPED and "__pycache__" not in p.parts}
+            if p.relative_to(ROOT).parts[0] not in NOT_SHIPPED + BUILD_OUTPUT and "__pycache__" not in p.parts}
 
 
 @pytest.mark.slow
