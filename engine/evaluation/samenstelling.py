@@ -346,7 +346,7 @@ def _refillable(masks, group_bits, local, owners, surplus) -> set:
 
 def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen, known) -> tuple[dict, dict]:
     """Scatter the per-pattern results to the vak rows and candidates of `ctx`: (kandidaat, vak) values."""
-    n, m = ctx.kandidaat.n, ctx.vak.n
+    n = ctx.kandidaat.n
     width = max((len(r.onderdeel) for r in solved), default=0)
     table = np.full((len(solved) + 1, max(width, 1)), -1, dtype=np.int64)
     kern = np.zeros_like(table, dtype=bool)
