@@ -123,8 +123,9 @@ def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, s
         # Of several ways to pass, name the one that leaves out the fewest vakken, then the lowest
         # eindcijfers (then the first in the file): the one a school would choose.
         size = np.bincount(dropped[0], minlength=len(owners))[passing]
-        grades = np.bincount(dropped[0], weights=_grade_key(grade, dropped[1]).astype(float),
-                             minlength=len(owners))[passing]
+        grades = np.zeros(len(owners), dtype="int64")   # exact integer sums; an empty grade counts as 10**12
+        np.add.at(grades, dropped[0], np.minimum(_grade_key(grade, dropped[1]), 10 ** 12))
+        grades = grades[passing]
         first_row = np.full(len(owners), np.iinfo("int64").max)
         np.minimum.at(first_row, dropped[0], dropped[1])
         order = np.lexsort((first_row[passing], grades, size, owners[passing]))

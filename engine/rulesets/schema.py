@@ -88,8 +88,8 @@ WEGLATEN = {
     "meerdere": Field(bool),
 }
 SAMENSTELLING = {
-    "meedoen": Field(TEXT, example="in_uitslag"),
-    "voorkeur": Field(TEXT, example="eindcijfer_uitslag"),
+    "meedoen": Field(TEXT, example="diplomavak"),
+    "voorkeur": Field(TEXT, example="eindcijfer"),
     "gemeld_examendeel": Field(TEXT, example="examendeel"),
 }
 ONDERDEEL = {
