@@ -113,6 +113,12 @@ class _Slot:
     deel: str = ""         # examendeel letter (havo/vwo): G gemeenschappelijk, P profiel, V vrij
     boost: float = 0.0     # shift of the grade mean (practical vakken score higher)
     telt: bool = True      # counts in the uitslag (False: the rekentoets of 2018-2019)
+    vult: tuple = ()       # further vakcodes that may fill the slot in law (drawn elsewhere, not here)
+
+    @property
+    def toegelaten(self) -> set:
+        """Every vakcode that may fill this slot (what the oracle's completeness check uses)."""
+        return set(self.pool) | set(self.vult)
 
 
 @dataclass(frozen=True)
@@ -159,14 +165,17 @@ def _profielen_zonder_rekentoets(j: Jaar) -> list[_Profiel]:
             "NT": ("0", 0.18, nt + [_s(WISD, BIOL, INF, NLT, deel="P", weights=(0.4, 0.4, 0.1, 0.1))]),
             "NG": ("1", 0.25, [_s(WISA, WISB, **wis_ab)] + ng + [_s(NAT, AK, NLT, deel="P", weights=(0.5, 0.3, 0.2))]),
             "EM": ("2", 0.33, [_s(WISA, WISB, **{**wis_ab, "weights": (0.75, 0.25)})] + em
-                   + [_s(AK, FATL, DUTL, MAW, deel="P")]),
+                   + [_s(AK, FATL, DUTL, MAW, deel="P", vult=(SPTL,))]),
             # C&M (profielen.md §2.3): vwo wiskunde, geschiedenis, a cultureel vak (a language or
             # filosofie) and a maatschappelijk vak; havo geschiedenis, a language, a cultureel vak
             # and a maatschappelijk vak, wiskunde only as an extra vak.
             "CM": ("3", 0.12, ([_s(WISA, WISC, kern=True, deel="P")] if lw == "VWO"
                                else [_s(WISA, kern=True, extra=True, p=0.4, deel="V"), _s(FATL, DUTL, SPTL, deel="P")])
                    + [_s(GES, deel="P"), _s(FATL, DUTL, SPTL, FI, deel="P"), _s(AK, ECON, MAW, deel="P")]),
-            "NTNG": ("4", 0.12, nt + [_s(BIOL, deel="P"), _s(WISD, NLT, INF, AK, deel="P")]),
+            # N&T+N&G: biologie is the N&T profielkeuzevak and natuurkunde the N&G one, so wiskunde B,
+            # natuurkunde, scheikunde and biologie fill both profieldelen (a vak counts for both: the
+            # candidate has one scheikunde); the fourth vak is on top of that (it may fill the vrije deel)
+            "NTNG": ("4", 0.12, nt + [_s(BIOL, deel="P"), _s(WISD, NLT, INF, AK, deel="P", extra=True)]),
         }
         varianten = ((("1", 0.7 * share), ("2", 0.3 * share)) if lw == "VWO" else (("3", share),))
         for digit, vshare in varianten:
@@ -337,7 +346,12 @@ class _Oracle:
         self.comp = np.array([s.comp for s in slots])
         self.pv = np.array([s.pv for s in slots])
         self.telt = np.array([s.telt for s in slots])
-        self._required = {k for k, s in enumerate(slots) if s.p == 1.0 and not s.extra and s.telt}
+        # havo/vwo: the vrije deel is no slot of its own but "at least one more vak" (checked by count
+        # in _complete), so a wiskunde A in havo C&M or a fifth N&T+N&G vak can fill it
+        self._required = {k for k, s in enumerate(slots)
+                          if s.p == 1.0 and not s.extra and s.telt and s.deel != "V"}
+        self._vrij = any(s.deel == "V" for s in slots)
+        self._counted = np.array([s.telt and s.kind != "vg" and not s.comp for s in slots])
         self._groups = _pool_groups(slots)
         size = {k: len(g) for g in self._groups for k in g}
         # slots that may be left out when another vak can take their place: optional and extra
@@ -459,10 +473,15 @@ class _Oracle:
 
     def _complete(self, drop: np.ndarray) -> np.ndarray:
         """True where the vakken left after `drop` fill every required slot (Hall's condition per
-        group of slots with overlapping pools; codes of one candidate are distinct)."""
+        group of slots with overlapping pools; codes of one candidate are distinct) and, in havo/vwo,
+        leave at least one more vak for the vrije deel (EB VO art. 11-13: at least one vak of 440/320
+        hours; every vak the generator draws there has that study load)."""
         b = self.b
         left = b.present & ~drop
         ok = np.ones(len(b.idx), dtype=bool)
+        if self._vrij:
+            need = sum(1 for k in self._required if self._counted[k])
+            ok &= (left & self._counted).sum(axis=1) >= need + 1
         for group in self._groups:
             need = [k for k in group if k in self._required]
             if len(group) == 1:
@@ -470,7 +489,7 @@ class _Oracle:
                 continue
             for r in range(1, len(need) + 1):
                 for subset in itertools.combinations(need, r):
-                    codes = np.array(sorted(set().union(*(self.b.prof.slots[k].pool for k in subset))))
+                    codes = np.array(sorted(set().union(*(self.b.prof.slots[k].toegelaten for k in subset))))
                     supply = (left[:, group] & np.isin(b.code[:, group], codes)).sum(axis=1)
                     ok &= supply >= r
         return ok
@@ -483,8 +502,8 @@ def _pool_groups(slots) -> list:
     for k, slot in enumerate(slots):
         if not slot.telt or slot.kind == "vg":
             continue
-        pool = set(slot.pool)
-        joined = [g for g in groups if pool & set().union(*(slots[j].pool for j in g))]
+        pool = slot.toegelaten
+        joined = [g for g in groups if pool & set().union(*(slots[j].toegelaten for j in g))]
         groups = [g for g in groups if g not in joined] + [sorted([k] + [j for g in joined for j in g])]
     return groups
 
