@@ -43,7 +43,7 @@ def test_rules_and_oracle_agree_on_every_generated_candidate(schooljaar):
                           + differ[["leerlingnummer", "opleidingscode", "uitslag_school", "uitslag_berekend",
                                     "voorwaarden_niet_gehaald", "weglaten_vak"]].head(20).to_string())
     assert (oracle == "afgewezen").sum() > 0.01 * len(decided)   # the comparison covers both outcomes
-    afkeur = outcome.findings[outcome.findings["ernst"] == "afkeur"]
+    afkeur = outcome.bevindingen[outcome.bevindingen["ernst"] == "afkeur"]
     assert afkeur.empty, afkeur[["leerlingnummer", "code", "melding"]].head(20).to_string()
 
 
