@@ -130,3 +130,31 @@ def test_canonical_patterns_give_the_same_result_as_the_plain_matching(tmp_path,
         assert np.array_equal(a.null, b.null) and np.array_equal(a.val[~a.null], b.val[~b.null]), name
     for column in ("uitslag_berekend", "weglaten_vak", "cum_laude"):
         assert fast.kandidaten[column].equals(plain.kandidaten[column]), column
+
+
+def test_onderdeel_needs_an_examendeel_unless_it_is_apart(rule_root):
+    errors = lint_errors(rule_root, "samenstelling/havo-vwo.yaml", "profielen: [NT], examendeel: P, vakken: [\"1023\"]",
+                         "profielen: [NT], vakken: [\"1023\"]")
+    assert any("geef 'examendeel' op" in e and "samenstelling/havo-vwo.yaml:" in e for e in errors)
+    errors = lint_errors(rule_root, "samenstelling/vmbo.yaml", "    apart: true\n", "")
+    assert any("'vakken die geen moderne taal zijn in profieldeel en vrije deel'" in e and "geef 'examendeel' op" in e for e in errors)
+
+
+def test_tl_requirement_on_languages_decides_which_vak_is_extra(year):
+    """Economie, Frans, Duits, Spaans and wiskunde: wiskunde (the lowest) fills the vrije deel, because
+    profieldeel and vrije deel need two vakken that are no modern language; a language is the extra vak."""
+    grades = {"0011": 6.3, "0071": 6.3, "0322": 7, "0233": 6.3, "0053": 7.3, "0063": 7.3, "0081": 7.3, "0153": 5.8}
+    vakken = [{"vakcode": c, "se_cijfer": g} if c == "0322" else {"vakcode": c, "se_cijfer": g, "ce1": 6.1}
+              for c, g in grades.items()]
+    vakken += [{"vakcode": "0353", "se_beoordeling": "V"}, {"vakcode": "0416", "se_beoordeling": "V"}]
+    ctx = outcome_of(year, "0472", vakken, werkstuk_beoordeling="V").context
+    assert ctx.kandidaat.values["samenstelling_volledig"].val[0]
+    codes = list(grades) + ["0353", "0416"]
+    extra = dict(zip(codes, ctx.vak.values["is_extra"].val))
+    delen = dict(zip(codes, ctx.vak.values["examendeel_afgeleid"].val))
+    assert not extra["0153"] and delen["0153"] in ("P", "V")
+    assert sum(extra[c] for c in ("0053", "0063", "0081")) == 1
+    without = [v for v in vakken if v["vakcode"] != "0153"]
+    ctx = outcome_of(year, "0472", without, werkstuk_beoordeling="V").context
+    assert not ctx.kandidaat.values["samenstelling_volledig"].val[0]
+    assert "vakken die geen moderne taal zijn in profieldeel en vrije deel (1 van 2)" in ctx.kandidaat.values["samenstelling_ontbreekt"].val[0]

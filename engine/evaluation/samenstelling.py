@@ -22,7 +22,12 @@ How a candidate is matched (an exact bipartite matching with capacities, Kuhn's 
 - a vak left over that may fill an onderdeel with `meer_tellen_mee` belongs there (keuzevakken);
   every other vak left over is an extra vak;
 - a vak `kan_vervallen` when the remainder without it still fills every onderdeel (an extra vak, or
-  one whose onderdeel another left-over vak can take over, possibly along a chain).
+  one whose onderdeel another left-over vak can take over, possibly along a chain);
+- onderdelen marked `apart` are a requirement on vakken that already fill other onderdelen (vmbo TL:
+  profieldeel and vrije deel hold at least two vakken that are no modern language). They form a
+  matching of their own, solved first; its vakken are then offered first to the main matching, so
+  that the exam reported (examendeel, extra vakken) is one that meets the requirement where it can.
+  An apart onderdeel never gives a vak its examendeel.
 
 Vectorised as far as the problem allows: admissibility is evaluated per onderdeel over all vak rows,
 candidates are reduced to their pattern (composition + admissibility of their vakken in preference
@@ -49,6 +54,7 @@ class _Composition:
     """The onderdelen of one opleiding: indices into the step's list, per matching group."""
 
     groups: tuple          # (tuple of onderdeel indices, ...); group 0 holds gemeenschappelijk + vrij
+    apart: bool = False    # the last group holds the `apart` onderdelen
 
 
 def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
@@ -118,21 +124,27 @@ def _composition(onderdelen, leerweg, profiel, opleiding):
     """The onderdelen of one opleiding, or None when its profiel has no profieldeel in the rules."""
     if not leerweg or not profiel:
         return None
+    parts = profiel.split("+")
     fits = [j for j, o in enumerate(onderdelen)
             if leerweg in o.leerwegen and (o.opleidingen is None or opleiding in o.opleidingen)]
+    apart = tuple(j for j in fits if onderdelen[j].apart
+                  and (onderdelen[j].profielen is None or set(parts) & set(onderdelen[j].profielen)))
+    fits = [j for j in fits if not onderdelen[j].apart]
     common = tuple(j for j in fits if onderdelen[j].profielen is None)
     groups = []
-    for part in profiel.split("+"):
+    for part in parts:
         own = tuple(j for j in fits if onderdelen[j].profielen is not None and part in onderdelen[j].profielen)
         if not own:
             return None
         groups.append(own)
     groups[0] = common + groups[0]
     # gemeenschappelijk deel, then profieldeel, then vrije deel: a vak takes the first free onderdeel
-    groups = [tuple(sorted(g, key=lambda j: (DELEN.index(onderdelen[j].examendeel), j))) for g in groups]
+    groups = [tuple(sorted(g, key=lambda j: (_rank(onderdelen[j]), j))) for g in groups]
+    if apart:
+        groups.append(apart)
     if sum(len(g) for g in groups) > MAX_PLAATSEN:
         raise ValueError(f"te veel onderdelen voor één opleiding ({leerweg} {profiel})")
-    return _Composition(tuple(groups))
+    return _Composition(tuple(groups), bool(apart))
 
 
 def _admissible(ctx: Context, onderdelen, meedoen: np.ndarray, evaluate) -> np.ndarray:
@@ -156,6 +168,11 @@ def _admissible(ctx: Context, onderdelen, meedoen: np.ndarray, evaluate) -> np.n
 
 
 DELEN = ("G", "P", "V")
+
+
+def _rank(onderdeel) -> int:
+    """Position of the onderdeel's examendeel in G, P, V (an apart onderdeel without one: last)."""
+    return DELEN.index(onderdeel.examendeel) if onderdeel.examendeel in DELEN else len(DELEN)
 
 
 def _canonical(masks, reported, comp_of_cand, compositions, onderdelen):
@@ -240,29 +257,41 @@ def _solve(comp: _Composition, onderdelen, masks: np.ndarray, reported: np.ndarr
     A vak tries the onderdelen of the examendeel the school reported for it first.
     """
     plaatsen = [j for group in comp.groups for j in group]
+    offsets = np.cumsum([0] + [len(group) for group in comp.groups]).tolist()
+    main = len(comp.groups) - comp.apart          # the profiel groups; an apart group comes last
     length = len(masks)
     onderdeel, kernvak = [-1] * length, [False] * length
     removable = [True] * length
-    volledig, ontbreekt, offset = True, [], 0
-    for g, group in enumerate(comp.groups):
+    volledig, ontbreekt, first = True, {}, set()
+    for g in ([main] if comp.apart else []) + list(range(main)):
+        group, offset = comp.groups[g], offsets[g]
+        is_apart = g == main
         local = range(offset, offset + len(group))
         group_bits = sum(1 << s for s in local)
         spec = [onderdelen[plaatsen[s]] for s in local]
-        # a further profiel first takes vakken the first matching left over (each counts somewhere)
-        # and the first matching first takes vakken no further profiel can use
-        later = sum(1 << s for s in range(offset + len(group), len(plaatsen)))
-        order = sorted(range(length), key=lambda i: (onderdeel[i] >= 0) if g else bool(int(masks[i]) & later))
+        # the apart requirement takes the best vakken; the first matching first takes the vakken that
+        # meet it, then vakken no further profiel can use; a further profiel first takes vakken the
+        # first matching left over (each counts somewhere)
+        later = sum(1 << s for s in range(offset + len(group), offsets[main]))
+        if is_apart:
+            order = range(length)
+        elif g == 0:
+            order = sorted(range(length), key=lambda i: (i not in first, bool(int(masks[i]) & later)))
+        else:
+            order = sorted(range(length), key=lambda i: onderdeel[i] >= 0)
         owners, surplus = _kuhn([int(x) & group_bits for x in masks], reported, local, spec, offset, order)
         for s in local:
             o = onderdelen[plaatsen[s]]
             filled = len(owners[s]) + len(surplus[s])
             if filled < o.aantal:
                 volledig = False
-                ontbreekt.append(o.naam if o.aantal == 1 else f"{o.naam} ({filled} van {o.aantal})")
+                ontbreekt.setdefault(g, []).append(o.naam if o.aantal == 1 else f"{o.naam} ({filled} van {o.aantal})")
             for i in owners[s] + surplus[s]:
+                if is_apart:
+                    first.add(i)
                 # a vak in the vrije deel of the first profiel that also fills a further profieldeel
                 # is reported as profieldeel, as schools register a combined profiel
-                if onderdeel[i] < 0 or (g > 0 and onderdelen[onderdeel[i]].examendeel == "V"):
+                elif onderdeel[i] < 0 or (g > 0 and onderdelen[onderdeel[i]].examendeel == "V"):
                     onderdeel[i] = plaatsen[s]
                 kernvak[i] |= o.kernvak
         refill = _refillable(masks, group_bits, local, owners, surplus)
@@ -270,9 +299,9 @@ def _solve(comp: _Composition, onderdelen, masks: np.ndarray, reported: np.ndarr
             if s not in refill:
                 for i in owners[s]:
                     removable[i] = False
-        offset += len(group)
     kan = tuple(volledig and removable[i] for i in range(length))
-    return _Result(tuple(onderdeel), tuple(kernvak), kan, volledig, ", ".join(ontbreekt))
+    return _Result(tuple(onderdeel), tuple(kernvak), kan, volledig,
+                   ", ".join(naam for g in sorted(ontbreekt) for naam in ontbreekt[g]))
 
 
 def _kuhn(masks, reported, local, spec, offset, order):
@@ -287,7 +316,7 @@ def _kuhn(masks, reported, local, spec, offset, order):
     owners = {s: [] for s in local}
     surplus = {s: [] for s in local}
     full = [[s for s in local if mask >> s & 1] for mask in masks]
-    own = [[s for s in slots if DELEN.index(spec[s - offset].examendeel) + 1 == int(want)]
+    own = [[s for s in slots if _rank(spec[s - offset]) + 1 == int(want)]
            for slots, want in zip(full, reported)]
     adjacency = own
 

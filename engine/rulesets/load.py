@@ -87,13 +87,14 @@ class Onderdeel:
     id: str
     naam: str
     leerwegen: tuple
-    examendeel: str
+    examendeel: str                   # G, P or V; "" for an apart onderdeel
     vakken: frozenset | None          # admissible vakcodes (None: any vak that meets `waar`)
     behalve: frozenset
     waar: expr.Node | None
     aantal: int = 1
     meer_tellen_mee: bool = False     # further admissible vakken also belong here (not extra)
     kernvak: bool = False
+    apart: bool = False               # a requirement on vakken that also fill other onderdelen
     profielen: tuple | None = None
     opleidingen: frozenset | None = None
     geverifieerd: bool = True
@@ -480,11 +481,12 @@ class _Builder:
             if tables is not None:
                 self.lint_onderdeel(item, leerwegen, tables)
             onderdelen.append(Onderdeel(
-                id=item["id"], naam=item["naam"], leerwegen=leerwegen, examendeel=item["examendeel"],
+                id=item["id"], naam=item["naam"], leerwegen=leerwegen, examendeel=item.get("examendeel", ""),
                 vakken=frozenset(map(str, item["vakken"])) if "vakken" in item else None,
                 behalve=frozenset(map(str, item.get("behalve", ()))), waar=waar,
                 aantal=item.get("aantal", 1), meer_tellen_mee=item.get("meer_tellen_mee", False),
-                kernvak=item.get("kernvak", False), profielen=_tuple(item.get("profielen")),
+                kernvak=item.get("kernvak", False), apart=item.get("apart", False),
+                profielen=_tuple(item.get("profielen")),
                 opleidingen=frozenset(map(str, item["opleidingen"])) if "opleidingen" in item else None,
                 geverifieerd=item.get("geverifieerd", True), file=item.where.file, line=item.where.line))
         if not ok:

@@ -98,13 +98,14 @@ ONDERDEEL = {
     "leerwegen": Field(list, True, item_kind=TEXT),
     "profielen": Field(list, item_kind=TEXT),
     "opleidingen": Field(list, item_kind=TEXT),
-    "examendeel": Field(TEXT, True, choices=("G", "P", "V")),
+    "examendeel": Field(TEXT, choices=("G", "P", "V")),
     "vakken": Field(list, item_kind=TEXT),
     "waar": Field(TEXT, example='beroepsgericht == "keuzevak"'),
     "behalve": Field(list, item_kind=TEXT),
     "aantal": Field(int),
     "meer_tellen_mee": Field(bool),
     "kernvak": Field(bool),
+    "apart": Field(bool),
     "geverifieerd": Field(bool),
     "toelichting": Field(TEXT),
 }
@@ -288,6 +289,9 @@ def _check_onderdeel(item, where) -> list:
     if isinstance(item, dict) and "vakken" not in item and "waar" not in item:
         errors.append(where.error(f"onderdeel {item.get('naam', '')!r}: geef 'vakken' (vakcodes) of "
                                   "'waar' (een voorwaarde op de vakkentabel) op"))
+    if isinstance(item, dict) and "examendeel" not in item and item.get("apart") is not True:
+        errors.append(where.error(f"onderdeel {item.get('naam', '')!r}: geef 'examendeel' op (G, P of V); "
+                                  "alleen een onderdeel met 'apart: true' heeft er geen"))
     if isinstance(item, dict) and isinstance(item.get("aantal"), int) and item["aantal"] < 1:
         errors.append(item.value_where["aantal"].error(f"onderdeel {item.get('naam', '')!r}: aantal moet minstens 1 zijn"))
     return errors

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,8 @@ _VMBO_PROFIELEN = (
     ("DP", "69", 1900, tuple(range(1901, 1911)), ((WI, BI, EC, NASK1), (WI, BI, EC, NASK1)), 0.08),
 )
 _VMBO_VRIJ = (WI, NASK1, BI, EC, GS, AK, FA, DU, SP, MAK)
+_VMBO_TALEN = (FA, DU, SP)           # the modern languages the generator draws outside the gemeenschappelijk deel
+_VMBO_GEM_CIJFER = (NE, EN, ML)      # graded vakken of the gemeenschappelijk deel
 
 LEERWEG_SHARES = {"VWO": 0.20, "HAVO": 0.25, "VMBO-TL": 0.22, "VMBO-GL": 0.05, "VMBO-KB": 0.15,
                   "VMBO-BB": 0.13}
@@ -130,6 +132,7 @@ class _Profiel:
     comb: str              # "" | "havo/vwo" | "keuze" (BB/KB) | "gl"
     werkstuk: str          # "" | "cijfer" (havo/vwo) | "vg" (GL/TL)
     niveau: float = 0.0
+    geen_taal: int = 0     # TL: profieldeel and vrije deel hold at least this many vakken that are no language
 
 
 def _s(*pool, **kw) -> _Slot:
@@ -143,8 +146,7 @@ def _profielen(j: Jaar) -> list[_Profiel]:
     if not j.rekentoets:
         return out
     rekentoets = _s(REKENTOETS, kind="se", telt=False)
-    return [_Profiel(p.leerweg, p.codes, p.share, p.slots + (rekentoets,), p.comb, p.werkstuk, p.niveau)
-            for p in out]
+    return [replace(p, slots=p.slots + (rekentoets,)) for p in out]
 
 
 def _profielen_zonder_rekentoets(j: Jaar) -> list[_Profiel]:
@@ -197,7 +199,9 @@ def _profielen_zonder_rekentoets(j: Jaar) -> list[_Profiel]:
     )
     for code, share, profiel, pool in tl_profielen:
         slots = vmbo_gem + profiel + [_s(*pool), _s(*pool), _s(*pool, extra=True, p=0.12)]
-        out.append(_Profiel("VMBO-TL", (code,), LEERWEG_SHARES["VMBO-TL"] * share, tuple(slots), "", "vg", 0.15))
+        # EB VO art. 22 lid 1 c (2015): profieldeel and vrije deel hold two vakken that are no modern language
+        out.append(_Profiel("VMBO-TL", (code,), LEERWEG_SHARES["VMBO-TL"] * share, tuple(slots), "", "vg", 0.15,
+                            geen_taal=2))
     for lw, digit in (("VMBO-BB", 1), ("VMBO-KB", 2), ("VMBO-GL", 3)):
         for _, prefix, pvak, keuze, (alg1, alg2), share in _VMBO_PROFIELEN:
             gl = lw == "VMBO-GL"
@@ -242,6 +246,24 @@ def _draw_codes(rng, n: int, slots) -> np.ndarray:
     return codes
 
 
+def _genoeg_geen_taal(code: np.ndarray, slots, minimum: int) -> np.ndarray:
+    """Exams whose profieldeel and vrije deel hold fewer than `minimum` vakken that are no language get
+    their last language vakken replaced by the first vak of the slot's pool that is no language and
+    not taken yet (deterministic, no random draw, so other candidates stay as they are)."""
+    code = code.copy()
+    cols = [k for k, s in enumerate(slots) if s.p == 1.0 and not s.extra and s.telt and s.kind != "vg"
+            and not set(s.pool) & set(_VMBO_GEM_CIJFER)]
+    for k in reversed(cols):
+        short = (~np.isin(code[:, cols], _VMBO_TALEN)).sum(axis=1) < minimum
+        swap = short & np.isin(code[:, k], _VMBO_TALEN)
+        pool = np.array([c for c in slots[k].pool if c not in _VMBO_TALEN], dtype=np.int64)
+        if not swap.any() or not len(pool):
+            continue
+        free = ~(code[:, :, None] == pool[None, None, :]).any(axis=1)
+        code[swap, k] = pool[np.argmax(free, axis=1)[swap]]
+    return code
+
+
 def _clip10(x) -> np.ndarray:
     """Round a float grade array to integer tenths in 10..100."""
     return np.clip(np.rint(x * 10), 10, 100).astype(np.int64)
@@ -280,6 +302,8 @@ def _grades(rng, prof: _Profiel, j: Jaar, idx: np.ndarray) -> _Block:
     S = len(slots)
     rows = np.arange(n)
     code = _draw_codes(rng, n, slots)
+    if prof.geen_taal:
+        code = _genoeg_geen_taal(code, slots, prof.geen_taal)
     present = rng.random((n, S)) < np.array([s.p for s in slots])
     kind = np.broadcast_to(np.array([_KIND[s.kind] for s in slots]), (n, S))
     kind = np.where((kind == CE) & np.isin(code, _SE_ONLY_HV) & (prof.leerweg in ("HAVO", "VWO")), SE, kind)
@@ -352,6 +376,7 @@ class _Oracle:
                           if s.p == 1.0 and not s.extra and s.telt and s.deel != "V"}
         self._vrij = any(s.deel == "V" for s in slots)
         self._counted = np.array([s.telt and s.kind != "vg" and not s.comp for s in slots])
+        self._geen_taal = self._counted & ~np.isin(b.code, _VMBO_TALEN + _VMBO_GEM_CIJFER)
         self._groups = _pool_groups(slots)
         size = {k: len(g) for g in self._groups for k in g}
         # slots that may be left out when another vak can take their place: optional and extra
@@ -475,13 +500,16 @@ class _Oracle:
         """True where the vakken left after `drop` fill every required slot (Hall's condition per
         group of slots with overlapping pools; codes of one candidate are distinct) and, in havo/vwo,
         leave at least one more vak for the vrije deel (EB VO art. 11-13: at least one vak of 440/320
-        hours; every vak the generator draws there has that study load)."""
+        hours; every vak the generator draws there has that study load); in TL, profieldeel and vrije
+        deel keep two vakken that are no modern language (EB VO art. 22 lid 1 c, 2015 text)."""
         b = self.b
         left = b.present & ~drop
         ok = np.ones(len(b.idx), dtype=bool)
         if self._vrij:
             need = sum(1 for k in self._required if self._counted[k])
             ok &= (left & self._counted).sum(axis=1) >= need + 1
+        if b.prof.geen_taal:   # TL: any vak that is no language can take a place in the vrije deel
+            ok &= (left & self._geen_taal).sum(axis=1) >= b.prof.geen_taal
         for group in self._groups:
             need = [k for k in group if k in self._required]
             if len(group) == 1:
