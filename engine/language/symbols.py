@@ -1,34 +1,13 @@
 """The names rule expressions may read before any derivation: input columns, code-table
 attributes joined by the engine, and the engine's own per-run values."""
 
+from examenbron.engine.inputs.columns import COLUMNS
 from examenbron.engine.language.expr import Symbol
 
-# Canonical input columns (docs/datamodel.md §1). Grades are tenths (den 10).
-INPUT_COLUMNS = {
-    # exam level
-    "brin": ("str", "kandidaat", 1), "vestiging": ("str", "kandidaat", 1),
-    "leerlingnummer": ("str", "kandidaat", 1), "bsn": ("str", "kandidaat", 1),
-    "onderwijsnummer": ("str", "kandidaat", 1), "opleidingscode": ("str", "kandidaat", 1),
-    "examenjaar": ("num", "kandidaat", 1), "uitslag": ("str", "kandidaat", 1),
-    "datum_uitslag": ("date", "kandidaat", 1), "onderwijsaanbieder": ("str", "kandidaat", 1),
-    "werkstuk_titel": ("str", "kandidaat", 1), "werkstuk_cijfer": ("num", "kandidaat", 10),
-    "werkstuk_beoordeling": ("str", "kandidaat", 1), "combinatiecijfer": ("num", "kandidaat", 10),
-    "geboortedatum": ("date", "kandidaat", 1),
-    # vak level
-    "vakcode": ("str", "vak", 1), "se_cijfer": ("num", "vak", 10), "se_beoordeling": ("str", "vak", 1),
-    "ce1": ("num", "vak", 10), "ce2": ("num", "vak", 10), "ce3": ("num", "vak", 10),
-    "eindcijfer": ("num", "vak", 10), "diplomavak": ("bool", "vak", 1),
-    "combinatiecijfer_vak": ("bool", "vak", 1), "examendeel": ("str", "vak", 1),
-    "certificaat": ("bool", "vak", 1),
-}
-
-OPTIONAL_COLUMNS = frozenset({
-    "onderwijsaanbieder", "werkstuk_titel", "werkstuk_cijfer", "werkstuk_beoordeling",
-    "combinatiecijfer", "geboortedatum", "diplomavak", "combinatiecijfer_vak", "examendeel",
-    "certificaat",
-})
+# Canonical input columns (engine.inputs.columns). Grades are tenths (den 10).
+INPUT_COLUMNS = {c.naam: (c.type, c.niveau, c.den) for c in COLUMNS.values()}
 # Absent optional columns with a default (diplomavak J) do not make a rule skip.
-SKIPPABLE_COLUMNS = OPTIONAL_COLUMNS - {"diplomavak"}
+SKIPPABLE_COLUMNS = frozenset(c.naam for c in COLUMNS.values() if not c.verplicht and c.standaard is None)
 
 # Joined from the school year's code tables by engine.evaluation.prepare (docs/datamodel.md §2).
 CODETABLE_COLUMNS = {
@@ -69,9 +48,6 @@ UITSLAG_COLUMNS = {
     "weglaten_vak": ("str", "kandidaat", 1),
     "weglaten_regel": ("str", "kandidaat", 1),
 }
-
-LEERWEGEN = ("VWO", "HAVO", "VMBO-TL", "VMBO-GL", "VMBO-KB", "VMBO-BB")
-PERSONAL = frozenset({"bsn", "onderwijsnummer"})
 
 
 def base_symbols(*, after_uitslag: bool = False) -> dict[str, Symbol]:

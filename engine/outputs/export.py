@@ -23,7 +23,7 @@ import pandas as pd
 
 from examenbron.engine.outputs.bron_xml import (EXAM_FIELDS, NAMESPACE, SCHEMA_FILE, SCHEMA_VERSION, VAK_FIELDS, InvalidMessage,
                              build_message)
-from examenbron.engine.inputs.columns import mask_bsn
+from examenbron.engine.inputs.columns import EXAM_KEY, VAK_COLUMNS, mask_bsn
 from examenbron.engine.errors import ExamenbronError
 
 try:
@@ -38,10 +38,9 @@ TMP_SUFFIX = ".tmp"
 ONBEKEND = "onbekend"
 XSD_CODE = "XSD"                 # the message did not validate: this candidate is refused, the rest goes
 KANDIDAAT_CODE = "KANDIDAAT"     # another exam of the same candidate has an afkeur
-_KEY = ("brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar")
+_KEY = EXAM_KEY
 _EXAM_COLUMNS = tuple(dict.fromkeys(("exam_id",) + EXAM_FIELDS + _KEY))
-_VAK_COLUMNS = ("exam_id", "bron_rij", "vakcode", "diplomavak", "combinatiecijfer_vak", "examendeel",
-                "se_beoordeling", "se_cijfer", "ce1", "ce2", "ce3", "eindcijfer", "certificaat")
+_VAK_COLUMNS = ("exam_id", "bron_rij") + VAK_COLUMNS
 TIJDVAK_ROLES = ("eindcijfer1", "eindcijfer2", "eindcijfer3")  # roles (engine.rulesets.roles) = XML fields
 _UNSAFE = re.compile(r"[^0-9A-Za-z-]")
 _MAX_ERRORS_SHOWN = 20
