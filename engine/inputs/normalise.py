@@ -29,20 +29,21 @@ from examenbron.engine.inputs.read import (
 )
 from examenbron.engine.vocabulary import AFKEUR, schooljaar_of
 
-RULES = {
-    "INV-001": ("EB001", "cijfer is geen getal"),
-    "INV-002": ("EB002", "cijfer heeft meer dan één decimaal"),
-    "INV-003": ("EB003", "cijfer buiten bereik (1,0–10,0; hele cijfers 1–10)"),
-    "INV-004": ("EB004", "cijfer moet een heel getal zijn (eindcijfer, werkstuk_cijfer, combinatiecijfer)"),
-    "INV-005": ("EB005", "onbekende code (uitslag, beoordeling, J/N-kolom)"),
-    "INV-006": ("EB006", "ongeldige datum"),
-    "INV-007": ("EB007", "examenjaar is geen jaartal"),
-    "INV-008": ("EB008", "examenwaarde verschilt tussen rijen van één examen"),
-    "INV-009": ("EB009", "verplichte waarde ontbreekt (examensleutel of vakcode)"),
-    "INV-010": ("EB010", "ongeldige code (te veel cijfers of geen cijfers)"),
-    "INV-011": ("EB011", "waarde past niet in het BRON-bericht (te lang, spatie of verkeerde vorm)"),
-    "INV-012": ("EB012", "onleesbare cel (NUL-teken, ongeldige tekens, stuurteken, formule zonder uitkomst)"),
-}
+# Rule INV-0nn has signal code EB0nn; its description as docs/input-format.md lists it.
+RULES = {f"INV-{n:03d}": (f"EB{n:03d}", omschrijving) for n, omschrijving in enumerate((
+    "cijfer is geen getal",                                                      # INV-001
+    "cijfer heeft meer dan één decimaal",                                        # INV-002
+    "cijfer buiten bereik (1,0–10,0; hele cijfers 1–10)",                        # INV-003
+    "cijfer moet een heel getal zijn (eindcijfer, werkstuk_cijfer, combinatiecijfer)",  # INV-004
+    "onbekende code (uitslag, beoordeling, J/N-kolom)",                          # INV-005
+    "ongeldige datum",                                                           # INV-006
+    "examenjaar is geen jaartal",                                                # INV-007
+    "examenwaarde verschilt tussen rijen van één examen",                        # INV-008
+    "verplichte waarde ontbreekt (examensleutel of vakcode)",                    # INV-009
+    "ongeldige code (te veel cijfers of geen cijfers)",                          # INV-010
+    "waarde past niet in het BRON-bericht (te lang, spatie of verkeerde vorm)",  # INV-011
+    "onleesbare cel (NUL-teken, ongeldige tekens, stuurteken, formule zonder uitkomst)",  # INV-012
+), start=1)}
 GRONDSLAG = "Invoerformaat examenbron (docs/input-format.md)"
 
 _GRADE = re.compile(r"([0-9]+)(?:[.,]([0-9]+))?")

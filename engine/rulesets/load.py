@@ -17,7 +17,6 @@ from examenbron.engine.language import expr
 from examenbron.engine.rulesets import overlay
 from examenbron.engine.rulesets import roles as rule_roles
 from examenbron.engine.rulesets import schema as rule_schema
-from examenbron.engine.rulesets import yamlsource
 from examenbron.engine.errors import CodeTableError, RuleError, RuleErrors
 from examenbron.engine.inputs import codetables
 from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS, SKIPPABLE_COLUMNS, base_symbols
