@@ -1,6 +1,6 @@
-"""Normalise a raw results table into typed exam and vak frames plus findings (docs/datamodel.md §1).
+"""Normalise a raw results table into typed exam and vak frames plus bevindingen (docs/datamodel.md §1).
 
-A bad value becomes NA plus a finding (ernst ``afkeur``); the other candidates are unaffected.
+A bad value becomes NA plus a bevinding (ernst ``afkeur``); the other candidates are unaffected.
 The rules (RULES: INV-001… with codes EB001…) are a public contract for vendors, documented in
 docs/input-format.md; tests/test_normalise.py keeps that table and RULES in step.
 
@@ -22,7 +22,7 @@ from examenbron.engine.inputs.columns import (
     mask_bsn,
 )
 from examenbron.engine.errors import InputError
-from examenbron.engine.outputs.findings import empty_findings, make_findings
+from examenbron.engine.outputs.bevindingen import empty_bevindingen, make_bevindingen
 from examenbron.engine.inputs.read import (
     UNREADABLE, RawTable, check_mapping, did_you_mean, load_mapping, mask_numbers, normalise_header,
     read_table, table_from_frame,
@@ -64,7 +64,7 @@ class Results:
     source: str
     examens: pd.DataFrame
     vakken: pd.DataFrame
-    findings: pd.DataFrame
+    bevindingen: pd.DataFrame
     columns_present: frozenset
     sha256: str | None = None  # of the file's bytes as read (None for a DataFrame)
 
@@ -96,7 +96,7 @@ def normalise(raw: RawTable, mapping=None) -> Results:
         columns = {col: (codes[keep], parsed) for col, (codes, parsed) in columns.items()}
         bron_rij = bron_rij[keep]
     exam_id, first = _group_exams([columns[col] for col in EXAM_KEY])
-    found = _Findings()
+    found = _Bevindingen()
 
     exam_values = {}
     for col in EXAM_COLUMNS:
@@ -165,7 +165,7 @@ class _Parsed:
 
     text: np.ndarray      # stripped text
     values: object        # normalised values (ndarray or ExtensionArray), NA for empty or bad
-    bad: np.ndarray       # bool: this text is a finding
+    bad: np.ndarray       # bool: this text is a bevinding
     regel: np.ndarray     # rule id or None
     melding: np.ndarray   # Dutch message or None
 
@@ -251,7 +251,7 @@ def _typed(kind: str, values):
 
 
 def _shown(col: str, text: str) -> str:
-    """Text as it may appear in a finding: personal numbers masked."""
+    """Text as it may appear in a bevinding: personal numbers masked."""
     return mask_bsn(text) if col in PERSONAL_COLUMNS else text
 
 
@@ -261,7 +261,7 @@ def _described(text: str) -> str:
 
 
 def _empty(col: str):
-    """Value of an empty cell: the column's standaard (True for diplomavak, else NA), or a finding
+    """Value of an empty cell: the column's standaard (True for diplomavak, else NA), or a bevinding
     where a value is required."""
     if col in VALUE_REQUIRED:
         return None, ("INV-009", f"Kolom {col} is leeg; deze waarde is verplicht")
@@ -418,8 +418,8 @@ def _check_consistency(col, codes, first_codes, exam_id, first_bron_rij, parsed,
         found.add_inconsistent(col, rows, first_bron_rij[exam_id[rows]], parsed.text[own], parsed.text[theirs])
 
 
-class _Findings:
-    """Collects findings as row positions plus per-row texts; frame() materialises them."""
+class _Bevindingen:
+    """Collects bevindingen as row positions plus per-row texts; frame() materialises them."""
 
     def __init__(self):
         self.parts = []
@@ -438,7 +438,7 @@ class _Findings:
 
     def frame(self, examens: pd.DataFrame, vakken: pd.DataFrame) -> pd.DataFrame:
         if not self.parts:
-            return empty_findings()
+            return empty_bevindingen()
         rows = np.concatenate([p[1] for p in self.parts])
         order = np.concatenate([np.full(len(p[1]), ALL_COLUMNS.index(p[0])) for p in self.parts])
         sort = np.lexsort((order, rows))
@@ -449,7 +449,7 @@ class _Findings:
         exam = examens.iloc[exam_id]
         jaar = exam["examenjaar"]
         is_vak = np.isin(kolom, VAK_COLUMNS)
-        return make_findings(
+        return make_bevindingen(
             schooljaar=[schooljaar_of(j) if j is not pd.NA else None for j in jaar],
             regel=regel,
             code=[RULES[r][0] for r in regel],
