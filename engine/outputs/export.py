@@ -25,6 +25,7 @@ from examenbron.engine.outputs.bron_xml import (EXAM_FIELDS, NAMESPACE, SCHEMA_F
                              build_message)
 from examenbron.engine.inputs.columns import EXAM_KEY, VAK_COLUMNS, mask_bsn
 from examenbron.engine.errors import ExamenbronError
+from examenbron.engine.vocabulary import AFKEUR
 
 try:
     import fcntl
@@ -187,7 +188,7 @@ def _blocking_codes(frames, exam_ids):
     for frame in frames:
         if frame is None or not len(frame):
             continue
-        afkeur = frame[frame["ernst"] == "afkeur"]
+        afkeur = frame[frame["ernst"] == AFKEUR]
         for eid, code, regel in zip(afkeur["exam_id"].tolist(), afkeur["code"].tolist(),
                                     afkeur["regel"].tolist()):
             label = next((str(v) for v in (code, regel) if v is not None and not pd.isna(v)), ONBEKEND)
