@@ -42,9 +42,11 @@ CODETABLE_COLUMNS = {
     "beroepsgericht": ("str", "vak", 1),
 }
 
-# Set by the engine itself: the peildatum of the run, and the uitslag step's results.
+# Set by the engine itself: the peildatum of the run, whether the code tables are DUO's official ones
+# for the school year (metadata `officieel`), and the uitslag step's results.
 ENGINE_COLUMNS = {
     "peildatum": ("date", "kandidaat", 1),
+    "codetabel_officieel": ("bool", "kandidaat", 1),
     "vak_dubbel": ("bool", "vak", 1),
     "weggelaten": ("bool", "vak", 1),
     "weglaatregel": ("str", "kandidaat", 1),
