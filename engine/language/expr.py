@@ -13,7 +13,7 @@ The grammar (see docs/rule-language.md for the table policy staff read):
     list       := '[' [atom (',' atom)*] ']'
 
 Conditions (voorwaarde, wanneer) may use comparisons, and/or/not, in, null tests and the
-condition functions; arithmetic and aggregates are only allowed in derivations (afleidingen),
+condition functions; arithmetic and aggregates are only allowed in afleidingen,
 so that a condition is always a comparison over named columns.
 """
 
@@ -73,7 +73,7 @@ class Node:
     level: str | None = None     # 'vak' or 'kandidaat' (None for constants)
 
     def names(self) -> set[str]:
-        """Every column, derivation or parameter name this expression reads."""
+        """Every column, afleiding or parameter name this expression reads."""
         found = {self.value} if self.op == "name" else set()
         for child in [*self.args, *self.kwargs.values()]:
             found |= child.names()
@@ -84,7 +84,7 @@ def tokenize(text: str) -> list[Token]:
     """Split rule text into tokens, rejecting anything outside the language."""
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(f"expression is longer than {MAX_EXPRESSION_LENGTH} characters; "
-                              "split it into named derivations", 0)
+                              "split it into named afleidingen", 0)
     tokens, pos = [], 0
     while pos < len(text):
         match = _TOKEN.match(text, pos)
@@ -292,7 +292,7 @@ def _check_depth(node: Node) -> None:
     while stack:
         current, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ExpressionError(f"expression has more than {MAX_DEPTH} levels; split it into named derivations",
+            raise ExpressionError(f"expression has more than {MAX_DEPTH} levels; split it into named afleidingen",
                                   current.pos)
         stack.extend((child, depth + 1) for child in [*current.args, *current.kwargs.values()])
 
@@ -342,11 +342,11 @@ def _backtracking(pattern: str) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Static checking: names, kinds, levels and the condition/derivation split.
+# Static checking: names, kinds, levels and the condition/afleiding split.
 
 @dataclass(frozen=True)
 class Symbol:
-    """A name an expression may read: a column, a derivation or a parameter."""
+    """A name an expression may read: a column, a afleiding or a parameter."""
 
     name: str
     kind: str                    # 'num','bool','str','date','list'
@@ -414,7 +414,7 @@ class _Checker:
         if node.value not in ("==", "!=") and left.kind not in ("num", "date"):
             self.fail(f"{node.value!r} compares numbers or dates, not {left.kind}", node)
         if self.condition and "arith" in (left.op, right.op):
-            self.fail("arithmetic is not allowed in a condition; put it in a named derivation "
+            self.fail("arithmetic is not allowed in a condition; put it in a named afleiding "
                       "(afleiding) and compare that", node)
         node.kind = "bool"
         node.level = _level(left, right)
@@ -461,7 +461,7 @@ class _Checker:
 
     def visit_arith(self, node, aggregate):
         if self.condition:
-            self.fail("arithmetic is not allowed in a condition; put it in a named derivation "
+            self.fail("arithmetic is not allowed in a condition; put it in a named afleiding "
                       "(afleiding) and compare that", node)
         left, right = (self.visit(a, aggregate) for a in node.args)
         for arg in (left, right):
@@ -474,7 +474,7 @@ class _Checker:
 
     def visit_neg(self, node, aggregate):
         if self.condition:
-            self.fail("arithmetic is not allowed in a condition; put it in a named derivation", node)
+            self.fail("arithmetic is not allowed in a condition; put it in a named afleiding", node)
         arg = self.visit(node.args[0], aggregate)
         if arg.kind != "num":
             self.fail("'-' needs a number", arg)
@@ -488,7 +488,7 @@ class _Checker:
             self.fail(f"unknown function {node.value!r}{hint}; known: {', '.join(sorted(FUNCTIONS))}", node)
         if self.condition and not function.in_condition:
             self.fail(f"function {node.value!r} is not allowed in a condition; compute it in a named "
-                      "derivation (afleiding)", node)
+                      "afleiding (afleiding)", node)
         if function.aggregate:
             self.check_aggregate(node, function.arguments)
         else:
@@ -530,7 +530,7 @@ class _Checker:
     def check_aggregate(self, node, kinds):
         if self.level != "kandidaat":
             self.fail(f"{node.value}() aggregates vak rows per candidate; use it in a candidate-level "
-                      "derivation", node)
+                      "afleiding", node)
         allowed = {"where", "strict"} if FUNCTIONS[node.value].strict else {"where"}
         if set(node.kwargs) - allowed:
             self.fail(f"{node.value}() only takes the named argument{'s' if len(allowed) > 1 else ''} "
