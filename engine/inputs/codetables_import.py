@@ -37,13 +37,10 @@ import yaml
 
 from examenbron.engine.errors import CodeTableError
 from examenbron.engine.inputs import codetables
+from examenbron.engine.vocabulary import SCHOOLSOORT_LEERWEGEN
 
 HAVOVWO_PROFIEL = ["NT", "NG", "EM", "CM", "NT+NG", "NT+EM", "NT+CM", "NG+CM", "NG+EM", "EM+CM"]
 VMBO_LEERWEG = {"BB": "VMBO-BB", "KB": "VMBO-KB", "GL": "VMBO-GL", "TL": "VMBO-TL"}
-SCHOOLSOORT_LEERWEGEN = {
-    "havo/vwo": ("HAVO", "VWO"),
-    "vmbo": ("VMBO-BB", "VMBO-KB", "VMBO-GL", "VMBO-TL"),
-}
 ATTRIBUTES = ["actueel", "kernvak", "heeft_ce", "beoordeling", "combinatiecijfer_component", "beroepsgericht"]
 CURATED_FILES = ("opleidingsklassen.csv", "vakattributen.csv", "duo_vakken.csv")
 
