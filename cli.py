@@ -12,13 +12,13 @@ import datetime
 import functools
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from examenbron import cli_dutch
 from examenbron.engine.evaluation.backends import EVALUATORS
+from examenbron.engine.outputs.files import atomic_write, check_target
 from examenbron.engine.vocabulary import AFKEUR, ATTENTIE
 
 cli_dutch.install()
@@ -71,7 +71,7 @@ def _debug() -> bool:
 def _error(message: str, soort: str, fmt) -> UserError:
     """The UserError for a failure; with --format json the error object also goes to standard output."""
     import json
-    from examenbron.engine.inputs.read import mask_numbers
+    from examenbron.engine.inputs.columns import mask_numbers
     message = mask_numbers(message)
     if fmt == "json":
         click.echo(json.dumps({"fout": {"soort": soort, "melding": message, "exitcode": 2}}, ensure_ascii=False))
@@ -177,35 +177,6 @@ def _streams(file, per_school, fmt) -> bool:
     return streams
 
 
-def check_output(path: Path) -> None:
-    """Refuse an output path that is not (or cannot become) a regular file in an existing folder.
-
-    A FIFO or device is never written to or replaced; a missing folder is not created silently.
-    """
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise UserError(f"{path}: is geen gewoon bestand (een map, koppeling, pipe of apparaat); kies een bestandsnaam")
-    if not path.parent.is_dir():
-        reason = "is een bestand, geen map" if path.parent.exists() else "bestaat niet"
-        raise UserError(f"{path}: de map {path.parent} {reason}")
-
-
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write text (UTF-8) or bytes to a new temporary file beside `path`, then rename: never a
-    half-written report. Refuses FIFOs, devices and missing folders (check_output)."""
-    check_output(path)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @click.group(cls=cli_dutch.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="examenbron")
 @click.option("--debug", is_flag=True, help="Toon bij een onverwachte fout de volledige traceback")
@@ -274,7 +245,7 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
     if fmt in ("text", "csv"):
         content = terminal_text(content)
     if output:
-        write_atomic(output, content)
+        atomic_write(output, content)
         click.echo(f"{output}: {aantal(len(outcome.bevindingen), 'bevinding', 'bevindingen')} voor "
                    f"{aantal(len(outcome.kandidaten), 'kandidaat', 'kandidaten')}", err=True)
     else:
@@ -331,12 +302,12 @@ def validate_archief(paden, werkers, scheduler, fmt, output, werkmap, mapping, p
         output.mkdir(parents=True, exist_ok=True)
         for name, table in (("bevindingen", archive.bevindingen_table(result)),
                             ("kandidaten", archive.kandidaten_table(result))):
-            write_atomic(output / f"{name}.parquet", table.to_parquet(index=False))
+            atomic_write(output / f"{name}.parquet", table.to_parquet(index=False))
     else:
         text = '{"rapporten": [\n' + ",\n".join(report.to_json(r, peildatum=day).rstrip("\n")
                                                  for r in result.reports) + "\n]}\n"
         if output:
-            write_atomic(output, text)
+            atomic_write(output, text)
         else:
             click.echo(text, nl=False)
     kandidaten = sum(len(r.kandidaten) for r in result.reports)
@@ -529,7 +500,7 @@ def voorbeeld(kandidaten, schooljaar, seed, fouten, output, regels, codetabellen
     """
     from examenbron.engine.rulesets.load import available_years
     from examenbron.engine.samples.generate import generate, write_csv
-    check_output(output)
+    check_target(output)
     years = available_years(regels)
     if schooljaar not in years:
         raise UserError(f"schooljaar {schooljaar!r} wordt niet ondersteund; er zijn regels voor "
