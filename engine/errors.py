@@ -4,6 +4,7 @@ The CLI turns the exceptions into messages and exit codes, never tracebacks.
 """
 
 import difflib
+import errno
 
 
 class ExamenbronError(Exception):
@@ -58,3 +59,15 @@ def did_you_mean(match: str | None, *, toelichting: str = "", form: str = "; {}"
 def suggestion(word: str, known, *, cutoff: float = 0.6, form: str = "; {}") -> str:
     """"; bedoelde u 'x'?" for the known name closest to `word`, "" when none is close."""
     return did_you_mean(closest(word, known, cutoff=cutoff), form=form)
+
+
+_OS_REASONS = {errno.ENOENT: "het bestand bestaat niet", errno.EACCES: "geen toestemming om het te lezen",
+               errno.EPERM: "geen toestemming", errno.EISDIR: "dit is een map, geen bestand",
+               errno.ENOSPC: "de schijf is vol", errno.EROFS: "de schijf is alleen-lezen"}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in Dutch (the system's own text only for a rare error)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "geen UTF-8-tekst"
+    return _OS_REASONS.get(exc.errno, f"systeemfout: {exc.strerror or exc}")

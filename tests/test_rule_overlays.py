@@ -140,7 +140,7 @@ def test_vervallen_of_an_unknown_id_suggests_the_near_one(root):
     overlay(root, "2030-2031", {"regelset.yaml": REGELSET + "vervallen: [BRON-2O6]\n"})
     [error] = errors_of("2030-2031", root)
     assert error.startswith("rules/2030-2031/regelset.yaml:4:")
-    assert "'BRON-2O6' komt niet voor in de basis; bedoel je 'BRON-206'?" in error
+    assert "'BRON-2O6' komt niet voor in de basis; bedoelde u 'BRON-206'?" in error
 
 
 def test_a_basis_cycle_and_a_missing_basis_are_errors(root):

@@ -104,7 +104,7 @@ def test_role_bound_to_an_unknown_derivation_suggests_the_name(rule_root):
     errors = lint_errors(rule_root)
     assert len(errors) == 1
     assert errors[0].startswith("rules/2024-2025/regelset.yaml:")
-    assert "rol 'telt_mee': 'in_uitslg' is geen afleiding; bedoelt u 'in_uitslag'?" in errors[0]
+    assert "rol 'telt_mee': 'in_uitslg' is geen afleiding; bedoelde u 'in_uitslag'?" in errors[0]
 
 
 def test_role_of_the_wrong_level_or_kind_is_refused(rule_root):
@@ -119,7 +119,7 @@ def test_role_of_the_wrong_level_or_kind_is_refused(rule_root):
 def test_missing_and_unknown_roles_are_named(rule_root):
     edit(rule_root, "regelset.yaml", "  uitslagcijfer: eindcijfer_uitslag\n", "  uitslagcijfr: eindcijfer_uitslag\n")
     errors = lint_errors(rule_root)
-    assert any("onbekende rol 'uitslagcijfr'; bedoelt u 'uitslagcijfer'?" in e for e in errors)
+    assert any("onbekende rol 'uitslagcijfr'; bedoelde u 'uitslagcijfer'?" in e for e in errors)
     assert any("rollen: niet gekoppeld: uitslagcijfer" in e for e in errors)
 
 
