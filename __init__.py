@@ -4,7 +4,7 @@ The public API for vendors who embed the validator (documented in docs/api.md)::
 
     import examenbron
     outcome = examenbron.validate("resultaten.csv")            # or a pandas DataFrame
-    outcome.findings, outcome.kandidaten                       # findings and one row per exam
+    outcome.bevindingen, outcome.kandidaten                       # bevindingen and one row per exam
 
 Everything under ``examenbron.engine`` is internal and may change between versions.
 """

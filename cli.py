@@ -1,7 +1,7 @@
 """examenbron command line: validate, explain, export, rules, codetables, voorbeeld.
 
 Commands are thin: they parse options, call engine/, and render. Heavy imports (pandas) happen
-inside the commands so that `--help` is instant. Exit codes: 0 clean, 1 afkeur findings or
+inside the commands so that `--help` is instant. Exit codes: 0 clean, 1 afkeur bevindingen or
 blocked candidates, 2 usage or input errors.
 """
 
@@ -264,7 +264,7 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
     else:
         outcome, day, standaard = _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, regels,
                                             codetabellen)
-    outcome = report.select_findings(outcome, _selectors(select), _selectors(ignore))
+    outcome = report.select_bevindingen(outcome, _selectors(select), _selectors(ignore))
     options = {"peildatum": day, "standaard_peildatum": standaard}
     if fmt == "html":
         options["bron_bestand"] = str(file)
@@ -274,7 +274,7 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
         content = terminal_text(content)
     if output:
         write_atomic(output, content)
-        click.echo(f"{output}: {aantal(len(outcome.findings), 'bevinding', 'bevindingen')} voor "
+        click.echo(f"{output}: {aantal(len(outcome.bevindingen), 'bevinding', 'bevindingen')} voor "
                    f"{aantal(len(outcome.kandidaten), 'kandidaat', 'kandidaten')}", err=True)
     else:
         click.echo(content, nl=False)
@@ -328,7 +328,7 @@ def validate_archief(paden, werkers, scheduler, fmt, output, werkmap, mapping, p
     from examenbron.engine.outputs import report
     if fmt == "parquet":
         output.mkdir(parents=True, exist_ok=True)
-        for name, table in (("bevindingen", archive.findings_table(result)),
+        for name, table in (("bevindingen", archive.bevindingen_table(result)),
                             ("kandidaten", archive.kandidaten_table(result))):
             write_atomic(output / f"{name}.parquet", table.to_parquet(index=False))
     else:
@@ -397,7 +397,7 @@ def export(file, schooljaar, mapping, sheet, peildatum, backend, stil, out_dir, 
     outcome, _, _ = _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, regels, codetabellen)
     digest = outcome.results.sha256
     with Voortgang(stil).balk("BRON-berichten schrijven", len(outcome.kandidaten)) as voortgang:
-        summary = export_results(outcome.results, outcome.findings, out_dir=out_dir, schooljaar=outcome.schooljaar,
+        summary = export_results(outcome.results, outcome.bevindingen, out_dir=out_dir, schooljaar=outcome.schooljaar,
                                  regelset_versie=outcome.ruleset.versie, input_sha256=digest,
                                  eindcijfers=vak_roles(outcome.context, outcome.ruleset, TIJDVAK_ROLES),
                                  alles_of_niets=alles_of_niets,
@@ -418,7 +418,7 @@ def export(file, schooljaar, mapping, sheet, peildatum, backend, stil, out_dir, 
 
 def _blocked_list(outcome, manifest: Path, nothing_written: bool, shown: int = 20) -> str:
     """The blocked candidates with their codes: the first `shown`, then where the rest is."""
-    f = outcome.findings
+    f = outcome.bevindingen
     afkeur = f[f["ernst"] == "afkeur"]
     label = afkeur["code"].where(afkeur["code"].notna() & (afkeur["code"] != ""), afkeur["regel"]).astype(str)
     codes = label.groupby(afkeur["exam_id"]).agg(lambda c: ", ".join(sorted(set(c))))

@@ -87,8 +87,8 @@ def rules_lint(schooljaar, alle, fmt, regels, codetabellen):
             failed = True
             report.append({"schooljaar": year, "fouten": [str(e) for e in exc.errors]})
             continue
-        report.append({"schooljaar": year, "basis": rs.basis, "controles": len(rs.checks),
-                       "voorwaarden": len(rs.voorwaarden), "afleidingen": len(rs.derivations),
+        report.append({"schooljaar": year, "basis": rs.basis, "controles": len(rs.controles),
+                       "voorwaarden": len(rs.voorwaarden), "afleidingen": len(rs.afleidingen),
                        "parameters": len(rs.parameters), "testgevallen": len(rs.testgevallen),
                        "versie": rs.versie, "fouten": []})
 

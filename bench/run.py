@@ -160,7 +160,7 @@ def w_export(path: str, schooljaar: str, peildatum: str, out: str) -> None:
     import examenbron
     outcome = examenbron.validate(path, schooljaar=schooljaar, peildatum=datetime.date.fromisoformat(peildatum))
     start = time.perf_counter()
-    summary = export_results(outcome.results, outcome.findings, out_dir=out, schooljaar=outcome.schooljaar,
+    summary = export_results(outcome.results, outcome.bevindingen, out_dir=out, schooljaar=outcome.schooljaar,
                              regelset_versie=outcome.ruleset.versie, input_sha256="bench",
                              eindcijfers=vak_roles(outcome.context, outcome.ruleset, TIJDVAK_ROLES),
                              kandidaten=outcome.kandidaten.set_index("exam_id"))
@@ -189,7 +189,7 @@ def w_phases(path: str, schooljaar: str, peildatum: str) -> None:
     phases["rapport (json)"] = time.perf_counter() - clock
     total = time.perf_counter() - start
     _emit(phases=phases, total=total, rows=len(results.vakken), kandidaten=len(results.examens),
-          bevindingen=len(outcome.findings), report_bytes=len(text.encode("utf-8")))
+          bevindingen=len(outcome.bevindingen), report_bytes=len(text.encode("utf-8")))
 
 
 def w_durable(path: str, schooljaar: str, peildatum: str) -> None:
@@ -223,10 +223,10 @@ def w_durable(path: str, schooljaar: str, peildatum: str) -> None:
         outcome = pipeline.run(results, ruleset, tables, peildatum=day, backend=backend)
         out[backend] = {"pipeline": time.perf_counter() - start,
                         "controleren": outcome.timings.get("controleren"),
-                        "bevindingen": len(outcome.findings)}
-        f = outcome.findings
+                        "bevindingen": len(outcome.bevindingen)}
+        f = outcome.bevindingen
         keys[backend] = sorted(zip(f["regel"].astype(str), f["exam_id"].astype(str), f["vakcode"].astype(str)))
-    out["same_findings"] = keys["pandas"] == keys["durable"]
+    out["same_bevindingen"] = keys["pandas"] == keys["durable"]
     _emit(**out)
 
 
@@ -498,7 +498,7 @@ def main(argv=None) -> int:
             print(f"  {thousands(n):>10} {growth[n]['seconds']:9.2f} {per[n] * 1e6:13.1f} {per[n] / middle - 1:+10.0%}")
         print()
     if phases:
-        print(f"findings: {thousands(phases[0]['bevindingen'])} for {thousands(phases[0]['kandidaten'])} candidates; "
+        print(f"bevindingen: {thousands(phases[0]['bevindingen'])} for {thousands(phases[0]['kandidaten'])} candidates; "
               f"json report {phases[0]['report_bytes'] / 1e6:.1f} MB")
     for label, reason in failures.items():
         print(f"FAILED {label}: {reason}")
@@ -511,7 +511,7 @@ def main(argv=None) -> int:
         print(f"ratio pandas-engine ÷ durable-engine throughput: {d / p:.1f}x  "
               f"(pipeline {p:.3f} s vs {d:.3f} s on {durable['rows']} rows; "
               f"checks only {durable['pandas']['controleren']:.3f} s vs {durable['durable']['controleren']:.3f} s; "
-              f"same findings: {'yes' if durable['same_findings'] else 'NO'})")
+              f"same bevindingen: {'yes' if durable['same_bevindingen'] else 'NO'})")
     else:
         print(f"durable: not available ({durable.get('reason')})")
     speedup = archive[1]["seconds"] / archive[2]["seconds"] if 1 in archive and 2 in archive else None

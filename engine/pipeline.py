@@ -1,6 +1,6 @@
 """The whole run for one results file: prepare → derive → check → decide → check the uitslag.
 
-Each step returns what it made; `run` reads as that one line. Returns an `Outcome`: the findings
+Each step returns what it made; `run` reads as that one line. Returns an `Outcome`: the bevindingen
 table, one row per candidate exam (`kandidaten`), the rules that were skipped and why, the
 decision and the final evaluation context (every input, derived and uitslag value; used by
 explain, the rule tests and export through the rule set's roles).
@@ -22,7 +22,7 @@ from examenbron.engine.evaluation.decide import Decision, decide, uitslag_values
 from examenbron.engine.evaluation.frames import Context
 from examenbron.engine.evaluation.prepare import prepare
 from examenbron.engine.language.values import to_series
-from examenbron.engine.outputs.findings import concat_findings
+from examenbron.engine.outputs.bevindingen import concat_bevindingen
 from examenbron.engine.outputs.texts import template_fields
 
 
@@ -33,9 +33,9 @@ class Outcome:
     schooljaar: str
     ruleset: object
     results: object
-    findings: pd.DataFrame
+    bevindingen: pd.DataFrame
     kandidaten: pd.DataFrame
-    skipped: list
+    overgeslagen_regels: list
     context: Context
     decision: Decision
     timings: dict = field(default_factory=dict)
@@ -91,15 +91,15 @@ def run(results, ruleset, tables, *, peildatum: datetime.date | None = None, bac
         timings[name] = now - clock
         clock = now
 
-    skipped = [{"regel": rule.id, "reden": reason} for rule in [*ruleset.checks, *ruleset.voorwaarden]
+    skipped = [{"regel": rule.id, "reden": reason} for rule in [*ruleset.controles, *ruleset.voorwaarden]
                if (reason := skip_reason(rule, ruleset, results.columns_present, peildatum))]
     skipped_ids = {item["regel"] for item in skipped}
     runs = _runnable(ruleset, skipped_ids)
     context = prepare(results, tables, peildatum, ruleset.parameters)
     lap("voorbereiden")
-    context = context.with_values(*engine.derive(context, ruleset.derivations)).with_personal(ruleset.derivations)
+    context = context.with_values(*engine.derive(context, ruleset.afleidingen)).with_personal(ruleset.afleidingen)
     lap("afleiden")
-    findings = check(engine, context, runs.invoer, schooljaar=ruleset.schooljaar, examens=results.examens)
+    bevindingen = check(engine, context, runs.invoer, schooljaar=ruleset.schooljaar, examens=results.examens)
     lap("controleren")
     # A voorwaarde that reads an absent optional column is neither met nor unmet: it is onbepaald
     # (uitslag onvolledig), never silently left out.
@@ -111,11 +111,11 @@ def run(results, ruleset, tables, *, peildatum: datetime.date | None = None, bac
     decision = decide(engine, context, replace(ruleset, voorwaarden=voorwaarden), onbepaalbaar=onbepaalbaar)
     context = context.with_values(uitslag_values(context, decision))
     lap("uitslag")
-    uitslag_findings = check(engine, context, runs.uitslag, schooljaar=ruleset.schooljaar, examens=results.examens)
-    findings = _all_findings(results, ruleset, findings, uitslag_findings)
+    uitslag_bevindingen = check(engine, context, runs.uitslag, schooljaar=ruleset.schooljaar, examens=results.examens)
+    bevindingen = _all_bevindingen(results, ruleset, bevindingen, uitslag_bevindingen)
     kandidaten = _kandidaten(context, results, decision, ruleset)
     lap("bevindingen")
-    return Outcome(ruleset.schooljaar, ruleset, results, findings, kandidaten, skipped, context, decision, timings)
+    return Outcome(ruleset.schooljaar, ruleset, results, bevindingen, kandidaten, skipped, context, decision, timings)
 
 
 @dataclass
@@ -127,16 +127,16 @@ class _Runnable:
 
 
 def _runnable(ruleset, skipped: set) -> _Runnable:
-    return _Runnable([r for r in ruleset.checks if r.fase == "invoer" and r.id not in skipped],
-                     [r for r in ruleset.checks if r.fase == "uitslag" and r.id not in skipped])
+    return _Runnable([r for r in ruleset.controles if r.fase == "invoer" and r.id not in skipped],
+                     [r for r in ruleset.controles if r.fase == "uitslag" and r.id not in skipped])
 
 
-def _all_findings(results, ruleset, *steps) -> pd.DataFrame:
-    """The reader's findings and those of the check steps, sorted by exam, source row and rule."""
-    parse_findings = results.findings.assign(schooljaar=ruleset.schooljaar)
-    findings = concat_findings([parse_findings, *steps])
-    findings = findings.sort_values(["exam_id", "bron_rij", "regel"], kind="stable", na_position="first")
-    return findings.reset_index(drop=True)
+def _all_bevindingen(results, ruleset, *steps) -> pd.DataFrame:
+    """The reader's bevindingen and those of the check steps, sorted by exam, source row and rule."""
+    parse_bevindingen = results.bevindingen.assign(schooljaar=ruleset.schooljaar)
+    bevindingen = concat_bevindingen([parse_bevindingen, *steps])
+    bevindingen = bevindingen.sort_values(["exam_id", "bron_rij", "regel"], kind="stable", na_position="first")
+    return bevindingen.reset_index(drop=True)
 
 
 def vak_roles(context: Context, ruleset, roles, *, scale: int = 1) -> pd.DataFrame:
@@ -151,14 +151,14 @@ def vak_roles(context: Context, ruleset, roles, *, scale: int = 1) -> pd.DataFra
 
 
 def derive_vak_roles(results, ruleset, tables, roles, *, peildatum: datetime.date, scale: int = 1) -> pd.DataFrame:
-    """`vak_roles` computed without a full run: only the derivations behind `roles` and those they read."""
+    """`vak_roles` computed without a full run: only the afleidingen behind `roles` and those they read."""
     context = prepare(results, tables, peildatum, ruleset.parameters)
     needed = {ruleset.rollen[role] for role in roles}
-    for derivation in reversed(ruleset.derivations):        # dependency order, so walk back once
-        if derivation.naam in needed:
-            for _, node, _ in derivation.variants:
+    for afleiding in reversed(ruleset.afleidingen):        # dependency order, so walk back once
+        if afleiding.naam in needed:
+            for _, node, _ in afleiding.variants:
                 needed |= node.names()
-    _, vak = evaluator("pandas").derive(context, [d for d in ruleset.derivations if d.naam in needed])
+    _, vak = evaluator("pandas").derive(context, [d for d in ruleset.afleidingen if d.naam in needed])
     return vak_roles(context.with_values(vak=vak), ruleset, roles, scale=scale)
 
 

@@ -1,6 +1,6 @@
 """A canonical, loader-independent form of a resolved rule set (used by the overlay snapshot test).
 
-Every rule, parameter, derivation, weglaatregel and test case becomes plain text keyed by its id or
+Every rule, parameter, afleiding, weglaatregel and test case becomes plain text keyed by its id or
 name, so two loaders (or a folder before and after a migration to overlays) can be compared entry by
 entry. Values are compared as the text the pipeline reads (2024 and "2024" are the same value).
 """
@@ -39,11 +39,11 @@ def entries(ruleset) -> dict:
         spec = specs.get(name, {})
         out[f"parameter:{name}"] = text({"waarde": value, **{k: spec.get(k) for k in ("omschrijving", "eenheid",
                                                                                         "grondslag")}})
-    for d in ruleset.derivations:
+    for d in ruleset.afleidingen:
         out[f"afleiding:{d.naam}"] = text({"niveau": d.niveau, "omschrijving": d.omschrijving,
                                           "grondslag": d.grondslag,
                                           "varianten": [[lw, src] for lw, _, src in d.variants]})
-    for rule in ruleset.checks + ruleset.voorwaarden:
+    for rule in ruleset.controles + ruleset.voorwaarden:
         out[f"{rule.soort}:{rule.id}"] = text({
             k: getattr(rule, k) for k in ("omschrijving", "niveau", "voorwaarde_tekst", "melding", "grondslag",
                                           "leerwegen", "opleidingen", "wanneer_tekst", "code", "ernst", "fase",

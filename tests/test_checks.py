@@ -1,4 +1,4 @@
-"""Finding details a user relies on, beyond the per-check cases in rules/<jaar>/tests/controles.yaml."""
+"""Bevinding details a user relies on, beyond the per-controle cases in rules/<jaar>/tests/controles.yaml."""
 
 import pytest
 
@@ -32,22 +32,22 @@ def test_could_have_passed_names_the_vak_to_leave_out(year):
     assert k["uitslag_berekend"] == "geslaagd"
     assert k["weglaten_vak"] == "1028 Scheikunde"
     assert k["weglaten_regel"] == "WEG-EXTRA-VAK"
-    codes = set(outcome.findings["code"])
+    codes = set(outcome.bevindingen["code"])
     assert "EB603" in codes and "EB602" not in codes
 
 
 def test_bsn_is_masked_in_messages_and_values(year):
     outcome = outcome_of(year, {"bsn": "123456789"}, HAVO)
-    finding = outcome.findings[outcome.findings["code"] == "EB102"].iloc[0]
-    assert "123456789" not in finding["melding"] + finding["waarde"]
-    assert "*****6789" in finding["melding"]
+    bevinding = outcome.bevindingen[outcome.bevindingen["code"] == "EB102"].iloc[0]
+    assert "123456789" not in bevinding["melding"] + bevinding["waarde"]
+    assert "*****6789" in bevinding["melding"]
 
 
-def test_finding_names_row_column_and_values(year):
+def test_bevinding_names_row_column_and_values(year):
     vakken = [({**v, "eindcijfer": 9} if v["vakcode"] == "1022" else v) for v in HAVO]
     outcome = outcome_of(year, {}, vakken)
-    finding = outcome.findings[outcome.findings["code"] == "EB301"].iloc[0]
-    assert finding["bron_rij"] == 8 and finding["vakcode"] == "1022"
-    assert finding["kolom"] == "eindcijfer, se_cijfer, ce1, ce2, ce3"
-    assert finding["waarde"] == "eindcijfer=9; eindcijfer_berekend=6; se_cijfer=6; ce1=6; ce2=leeg; ce3=leeg"
-    assert finding["melding"] == "Eindcijfer 9 van vak 1022 moet 6 zijn (SE 6, hoogste CE 6)"
+    bevinding = outcome.bevindingen[outcome.bevindingen["code"] == "EB301"].iloc[0]
+    assert bevinding["bron_rij"] == 8 and bevinding["vakcode"] == "1022"
+    assert bevinding["kolom"] == "eindcijfer, se_cijfer, ce1, ce2, ce3"
+    assert bevinding["waarde"] == "eindcijfer=9; eindcijfer_berekend=6; se_cijfer=6; ce1=6; ce2=leeg; ce3=leeg"
+    assert bevinding["melding"] == "Eindcijfer 9 van vak 1022 moet 6 zijn (SE 6, hoogste CE 6)"

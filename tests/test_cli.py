@@ -42,7 +42,7 @@ def test_json_output_has_stable_keys_and_masks_bsn(runner, tmp_path):
     assert not any(b in text for b in bsns)
 
 
-def test_csv_output_is_the_findings_table(runner):
+def test_csv_output_is_the_bevindingen_table(runner):
     result = runner.invoke(main, ["validate", EXAMPLE, "--format", "csv", "--peildatum", "2025-06-20"])
     assert result.exit_code == 1, result.output
     header = result.output.splitlines()[0]

@@ -1,4 +1,4 @@
-"""Differential tests: the durable-rules backend must report exactly the findings of the pandas engine.
+"""Differential tests: the durable-rules backend must report exactly the bevindingen of the pandas engine.
 
 A difference is a bug in one of the two compilers. Cases: every school year's rule test cases (all
 cases of a year and peildatum in one table, so a year costs one run per backend), generated files
@@ -53,22 +53,22 @@ def _rules(year):
     return rules.load(year, tests=True), codetables.load(year)
 
 
-def _sorted(findings: pd.DataFrame) -> pd.DataFrame:
-    frame = findings[COLUMNS].astype(str)
+def _sorted(bevindingen: pd.DataFrame) -> pd.DataFrame:
+    frame = bevindingen[COLUMNS].astype(str)
     return frame.sort_values(COLUMNS, kind="stable").reset_index(drop=True)
 
 
-def assert_same_findings(results, ruleset, tables, peildatum):
+def assert_same_bevindingen(results, ruleset, tables, peildatum):
     outcomes = {b: pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=b)
                 for b in ("pandas", "durable")}
     uitslag = {b: outcomes[b].kandidaten[["uitslag_berekend", "weglaten_vak", "voorwaarden_niet_gehaald",
                                           "voorwaarden_onbepaald"]] for b in outcomes}
     assert uitslag["pandas"].equals(uitslag["durable"]), "the engines decide a different uitslag"
-    expected, got = (_sorted(outcomes[b].findings) for b in ("pandas", "durable"))
+    expected, got = (_sorted(outcomes[b].bevindingen) for b in ("pandas", "durable"))
     if not expected.equals(got):
         diff = expected.merge(got, how="outer", indicator=True)
         diff = diff[diff["_merge"] != "both"].replace({"left_only": "pandas only", "right_only": "durable only"})
-        pytest.fail(f"{len(diff)} findings differ between the engines:\n{diff.to_string(max_rows=40)}")
+        pytest.fail(f"{len(diff)} bevindingen differ between the engines:\n{diff.to_string(max_rows=40)}")
     return outcomes["pandas"]
 
 
@@ -88,7 +88,7 @@ def _combined_table(cases, examenjaar) -> RawTable:
 
 
 @pytest.mark.parametrize("year", YEARS)
-def test_rule_cases_same_findings(year):
+def test_rule_cases_same_bevindingen(year):
     ruleset, tables = _rules(year)
     if not ruleset.testgevallen:
         pytest.skip(f"{year} has no rule test cases")
@@ -97,7 +97,7 @@ def test_rule_cases_same_findings(year):
     for i, case in enumerate(ruleset.testgevallen, start=1):
         by_day[case.get("peildatum") or datetime.date(examenjaar, 6, 20)].append((i, case))
     for day, cases in by_day.items():
-        outcome = assert_same_findings(normalise(_combined_table(cases, examenjaar)), ruleset, tables, day)
+        outcome = assert_same_bevindingen(normalise(_combined_table(cases, examenjaar)), ruleset, tables, day)
         assert len(outcome.kandidaten) == len(cases)
 
 
@@ -108,20 +108,20 @@ def _generated(tmp_path, kandidaten, year, seed):
 
 
 @pytest.mark.parametrize("year", GEN_YEARS)
-def test_generated_file_same_findings(tmp_path, year):
+def test_generated_file_same_bevindingen(tmp_path, year):
     examenjaar = int(year[-4:])
     results = _generated(tmp_path, 120, year, seed=7)
-    outcome = assert_same_findings(results, *_rules(year), datetime.date(examenjaar, 6, 20))
-    assert len(outcome.findings) > 0      # the planted errors are found
+    outcome = assert_same_bevindingen(results, *_rules(year), datetime.date(examenjaar, 6, 20))
+    assert len(outcome.bevindingen) > 0      # the planted errors are found
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10**6), kandidaten=st.integers(1, 40), year=st.sampled_from(GEN_YEARS),
        days=st.integers(-60, 60))
-def test_generated_files_same_findings_property(tmp_path, seed, kandidaten, year, days):
+def test_generated_files_same_bevindingen_property(tmp_path, seed, kandidaten, year, days):
     examenjaar = int(year[-4:])
     results = _generated(tmp_path, kandidaten, year, seed)
-    assert_same_findings(results, *_rules(year), datetime.date(examenjaar, 6, 20) + datetime.timedelta(days=days))
+    assert_same_bevindingen(results, *_rules(year), datetime.date(examenjaar, 6, 20) + datetime.timedelta(days=days))
 
 
 def test_cli_engine_durable_same_exit_code_and_count(tmp_path):
@@ -136,16 +136,14 @@ def test_cli_engine_durable_same_exit_code_and_count(tmp_path):
         assert result.exit_code in (0, 1), result.output
         outputs[engine] = (result.exit_code, result.output)
     assert outputs["pandas"][0] == outputs["durable"][0]
-    counts = {e: _findings_count(out) for e, (_, out) in outputs.items()}
+    counts = {e: _bevindingen_count(out) for e, (_, out) in outputs.items()}
     assert counts["pandas"] == counts["durable"] and counts["pandas"] > 0
 
 
-def _findings_count(text):
+def _bevindingen_count(text):
     data = json.loads(text)
-    for key in ("bevindingen", "findings"):
-        if key in data:
-            return len(data[key])
-    raise AssertionError(f"no findings list in the JSON report: {sorted(data)}")
+    assert "bevindingen" in data, f"no bevindingen list in the JSON report: {sorted(data)}"
+    return len(data["bevindingen"])
 
 
 def test_unavailable_engine_is_a_backend_error(monkeypatch):
@@ -168,26 +166,26 @@ def test_unavailable_engine_is_a_backend_error(monkeypatch):
 
 
 def test_identical_rows_are_not_merged_and_memory_is_released(tmp_path):
-    """Two byte-identical candidates each get their own finding; rulesets are deleted after a run."""
+    """Two byte-identical candidates each get their own bevinding; rulesets are deleted after a run."""
     frame = generate(1, "2024-2025", seed=5, fouten=False).frame
     frame = pd.concat([frame, frame], ignore_index=True)
-    frame["bsn"] = "123456780"              # fails the 11-proef: one ID-BSN finding per candidate
+    frame["bsn"] = "123456780"              # fails the 11-proef: one ID-BSN bevinding per candidate
     path = tmp_path / "dubbel.csv"
     write_csv(frame, path)
     results = load_results(path)
-    outcome = assert_same_findings(results, *_rules("2024-2025"), datetime.date(2025, 6, 20))
-    assert (outcome.findings["regel"] == "ID-BSN").sum() == len(results.examens)
+    outcome = assert_same_bevindingen(results, *_rules("2024-2025"), datetime.date(2025, 6, 20))
+    assert (outcome.bevindingen["regel"] == "ID-BSN").sum() == len(results.examens)
 
 
 def test_throughput_hook(tmp_path):
     results = _generated(tmp_path, 60, "2024-2025", seed=9)
     ruleset, tables = _rules("2024-2025")
     outcome = pipeline.run(results, ruleset, tables, peildatum=datetime.date(2025, 6, 20))
-    skip = {s["regel"] for s in outcome.skipped}
-    checks = [r for r in ruleset.checks if r.fase == "invoer" and r.id not in skip]
-    stats = durable_backend.throughput(outcome.context, checks, 300, schooljaar=ruleset.schooljaar,
+    skip = {s["regel"] for s in outcome.overgeslagen_regels}
+    controles = [r for r in ruleset.controles if r.fase == "invoer" and r.id not in skip]
+    stats = durable_backend.throughput(outcome.context, controles, 300, schooljaar=ruleset.schooljaar,
                                        examens=results.examens)
-    assert stats["findings_agree"]
+    assert stats["bevindingen_agree"]
     assert stats["durable_rows_per_s"] > 0 and stats["pandas_rows_per_s"] > 0
 
 

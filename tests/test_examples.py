@@ -34,9 +34,9 @@ def test_readme_table_is_the_generators_manifest():
 
 
 def test_every_planted_error_is_an_afkeur_and_nothing_else_is(outcome):
-    findings = outcome.findings
-    afkeur = set(findings.loc[findings["ernst"] == "afkeur", "leerlingnummer"])
+    bevindingen = outcome.bevindingen
+    afkeur = set(bevindingen.loc[bevindingen["ernst"] == "afkeur", "leerlingnummer"])
     assert afkeur == set(planted_errors())
-    # the other findings (attenties) only concern the same candidates: a clean candidate raises none
-    assert set(findings["leerlingnummer"]) == set(planted_errors())
-    assert outcome.skipped == []
+    # the other bevindingen (attenties) only concern the same candidates: a clean candidate raises none
+    assert set(bevindingen["leerlingnummer"]) == set(planted_errors())
+    assert outcome.overgeslagen_regels == []

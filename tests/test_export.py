@@ -21,7 +21,7 @@ from examenbron.engine.inputs import codetables
 from examenbron.engine.outputs import bron_xml
 from examenbron.engine.outputs.export import (LOG, MANIFEST, TIJDVAK_ROLES, ExportError, export_results, file_name,
                                               mask)
-from examenbron.engine.outputs.findings import empty_findings, make_findings
+from examenbron.engine.outputs.bevindingen import empty_bevindingen, make_bevindingen
 from examenbron.engine.inputs.normalise import Results
 from examenbron.engine.rulesets import load as rules
 
@@ -78,13 +78,13 @@ def make_results(n, *, vakken=7, variant=0, seed=1):
     })
     vk.loc[~has_ce, "ce1"] = pd.NA
     vk.loc[~has_ce2, "ce2"] = pd.NA
-    return Results(source="uitslagen.csv", examens=examens, vakken=vk, findings=empty_findings(),
+    return Results(source="uitslagen.csv", examens=examens, vakken=vk, bevindingen=empty_bevindingen(),
                    columns_present=frozenset())
 
 
-def findings_for(exam_ids, ernst="afkeur", code="206"):
+def bevindingen_for(exam_ids, ernst="afkeur", code="206"):
     ids = list(exam_ids)
-    return make_findings(exam_id=pd.Series(ids, dtype=object), ernst=ernst, code=code, regel=f"BRON-{code}",
+    return make_bevindingen(exam_id=pd.Series(ids, dtype=object), ernst=ernst, code=code, regel=f"BRON-{code}",
                          schooljaar="2024-2025")
 
 
@@ -98,12 +98,12 @@ def eindcijfers(results):
     return pipeline.derive_vak_roles(results, *rule_year(), TIJDVAK_ROLES, peildatum=datetime.date(2025, 6, 20))
 
 
-def export(results, findings, out, **kw):
+def export(results, bevindingen, out, **kw):
     kw.setdefault("eindcijfers", eindcijfers(results))
     kw.setdefault("schooljaar", "2024-2025")
     kw.setdefault("regelset_versie", "2025.1")
     kw.setdefault("input_sha256", "ab" * 32)
-    return export_results(results, findings, out_dir=out, **kw)
+    return export_results(results, bevindingen, out_dir=out, **kw)
 
 
 def xml_files(out):
@@ -133,7 +133,7 @@ def test_message_fields_and_grade_encoding(tmp_path):
     vk.loc[1, ["se_cijfer", "ce1", "ce2", "eindcijfer"]] = [70, pd.NA, pd.NA, 70]
     vk.loc[1, ["se_beoordeling"]] = "G"
     vk.loc[1, "certificaat"] = False
-    export(res, empty_findings(), tmp_path)
+    export(res, empty_bevindingen(), tmp_path)
     tree = etree.parse(str(tmp_path / file_name("01OE", "01", "L100000", "0170", 2025)))
     root = tree.getroot()
     assert root.tag == f"{{{bron_xml.NAMESPACE}}}examenresultaat"
@@ -162,7 +162,7 @@ def test_eindcijfer_rounds_half_up_on_first_decimal(tmp_path):
     res.vakken.loc[:, "ce1"] = [55, 54, 65]   # 5,45 -> 5 ; 5,45 -> 5 ; 6,45 -> 6
     res.vakken.loc[:, "ce2"] = [56, 55, 66]   # 5,5 -> 6 ; 5,5 -> 6 ; 6,5 -> 7
     res.vakken.loc[:, "eindcijfer"] = [60, 60, 70]
-    export(res, empty_findings(), tmp_path)
+    export(res, empty_bevindingen(), tmp_path)
     root = etree.parse(str(tmp_path / xml_files(tmp_path)[0])).getroot()
     got = [(v.findtext("e:eindcijfer1", namespaces=NS), v.findtext("e:eindcijfer2", namespaces=NS))
            for v in root.findall("e:vak", NS)]
@@ -170,7 +170,7 @@ def test_eindcijfer_rounds_half_up_on_first_decimal(tmp_path):
 
 
 def test_every_written_message_validates_from_disk(tmp_path):
-    export(make_results(300), empty_findings(), tmp_path)
+    export(make_results(300), empty_bevindingen(), tmp_path)
     schema = etree.XMLSchema(etree.parse(str(bron_xml.SCHEMA_FILE)))
     files = xml_files(tmp_path)
     assert len(files) == 300
@@ -193,10 +193,10 @@ def test_xsd_carries_version_and_mapping_note():
 def test_malformed_message_refuses_only_that_candidate_and_names_it(tmp_path, column, value, element):
     """Issue 13: one value the XSD refuses blocks its candidate, never the whole run."""
     good = make_results(5)
-    export(good, empty_findings(), tmp_path)
+    export(good, empty_bevindingen(), tmp_path)
     bad = make_results(5, variant=1)
     bad.vakken.loc[3, column] = value
-    summary = export(bad, empty_findings(), tmp_path)
+    summary = export(bad, empty_bevindingen(), tmp_path)
     assert (summary.exported, summary.blocked, summary.exit_code) == (4, 1, 1)
     assert len(summary.refused) == 1 and element in summary.refused[0] and "L100000" in summary.refused[0]
     assert leerlingnummers(tmp_path) == {"L100001", "L100002", "L100003", "L100004"}
@@ -211,7 +211,7 @@ def test_missing_persoonsgebonden_nummer_is_refused_and_bsn_masked_in_error(tmp_
     res = make_results(3)
     res.examens.loc[1, "onderwijsnummer"] = None
     res.examens.loc[0, "bsn"] = "20000000X"
-    summary = export(res, empty_findings(), tmp_path)
+    summary = export(res, empty_bevindingen(), tmp_path)
     text = "\n".join(summary.refused)
     assert len(summary.refused) == 2 and "persoonsgebondenNummer" in text
     assert "20000000X" not in text and "*****000X" in text
@@ -222,7 +222,7 @@ def test_missing_persoonsgebonden_nummer_is_refused_and_bsn_masked_in_error(tmp_
 def test_control_characters_are_refused(tmp_path):
     res = make_results(2)
     res.examens.loc[0, "werkstuk_titel"] = "titel\x00"
-    summary = export(res, empty_findings(), tmp_path)
+    summary = export(res, empty_bevindingen(), tmp_path)
     assert "titel" in summary.refused[0] and leerlingnummers(tmp_path) == {"L100001"}
 
 
@@ -230,9 +230,9 @@ def test_control_characters_are_refused(tmp_path):
 
 def test_afkeur_blocks_attentie_does_not(tmp_path):
     res = make_results(6)
-    findings = pd.concat([findings_for([1, 4]), findings_for([2], ernst="attentie", code="945"),
-                          findings_for([4], code="153")], ignore_index=True)
-    summary = export(res, findings, tmp_path)
+    bevindingen = pd.concat([bevindingen_for([1, 4]), bevindingen_for([2], ernst="attentie", code="945"),
+                          bevindingen_for([4], code="153")], ignore_index=True)
+    summary = export(res, bevindingen, tmp_path)
     assert (summary.candidates, summary.exported, summary.blocked, summary.exit_code) == (6, 4, 2, 1)
     assert leerlingnummers(tmp_path) == {"L100000", "L100002", "L100003", "L100005"}
     manifest = json.loads((tmp_path / MANIFEST).read_text())
@@ -242,42 +242,42 @@ def test_afkeur_blocks_attentie_does_not(tmp_path):
     assert manifest["totalen"]["geblokkeerd"] == 2
 
 
-def test_normalise_findings_also_block_and_file_level_afkeur_blocks_all(tmp_path):
+def test_normalise_bevindingen_also_block_and_file_level_afkeur_blocks_all(tmp_path):
     res = make_results(3)
-    res = Results(res.source, res.examens, res.vakken, findings_for([0], code="EB001"), res.columns_present)
-    summary = export(res, empty_findings(), tmp_path / "a")
+    res = Results(res.source, res.examens, res.vakken, bevindingen_for([0], code="EB001"), res.columns_present)
+    summary = export(res, empty_bevindingen(), tmp_path / "a")
     assert summary.blocked == 1 and "L100000" not in leerlingnummers(tmp_path / "a")
-    file_level = findings_for([None], code="EB010")
+    file_level = bevindingen_for([None], code="EB010")
     summary = export(make_results(3), file_level, tmp_path / "b")
     assert (summary.exported, summary.blocked) == (0, 3)
     assert xml_files(tmp_path / "b") == []
 
 
 def test_everything_exported_gives_exit_code_0(tmp_path):
-    summary = export(make_results(4), findings_for([0, 1], ernst="attentie"), tmp_path)
+    summary = export(make_results(4), bevindingen_for([0, 1], ernst="attentie"), tmp_path)
     assert (summary.exported, summary.blocked, summary.exit_code, summary.written) == (4, 0, 0, 4)
 
 
 def test_alles_of_niets_writes_nothing_and_keeps_previous_export(tmp_path):
     res = make_results(8)
-    export(res, empty_findings(), tmp_path)
+    export(res, empty_bevindingen(), tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     changed = make_results(8, variant=2)
-    summary = export(changed, findings_for([5]), tmp_path, alles_of_niets=True)
+    summary = export(changed, bevindingen_for([5]), tmp_path, alles_of_niets=True)
     assert summary.nothing_written and summary.blocked == 1 and summary.exit_code == 1
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
     fresh = tmp_path / "nieuw"
-    export(changed, findings_for([5]), fresh, alles_of_niets=True)
+    export(changed, bevindingen_for([5]), fresh, alles_of_niets=True)
     assert not fresh.exists()
-    summary = export(changed, findings_for([5], ernst="attentie"), tmp_path, alles_of_niets=True)
+    summary = export(changed, bevindingen_for([5], ernst="attentie"), tmp_path, alles_of_niets=True)
     assert not summary.nothing_written and summary.exported == 8
 
 
 def test_now_blocked_or_absent_candidates_are_removed(tmp_path):
-    export(make_results(10), empty_findings(), tmp_path)
+    export(make_results(10), empty_bevindingen(), tmp_path)
     assert len(xml_files(tmp_path)) == 10
     fewer = make_results(7)  # L100007..9 no longer present
-    summary = export(fewer, findings_for([2]), tmp_path)
+    summary = export(fewer, bevindingen_for([2]), tmp_path)
     assert summary.removed == 4
     assert leerlingnummers(tmp_path) == {f"L{100000 + i}" for i in range(7) if i != 2}
     listed = {k["bestand"] for k in json.loads((tmp_path / MANIFEST).read_text())["kandidaten"]} - {None}
@@ -287,11 +287,11 @@ def test_now_blocked_or_absent_candidates_are_removed(tmp_path):
 def test_foreign_xml_directory_is_refused(tmp_path):
     (tmp_path / "iets.xml").write_text("<a/>")
     with pytest.raises(ExportError, match="niet van een examenbron-export"):
-        export(make_results(2), empty_findings(), tmp_path)
+        export(make_results(2), empty_bevindingen(), tmp_path)
     assert (tmp_path / "iets.xml").read_text() == "<a/>"
 
 
-def _frames_and_findings():
+def _frames_and_bevindingen():
     @st.composite
     def build(draw):
         n = draw(st.integers(0, 12))
@@ -303,20 +303,20 @@ def _frames_and_findings():
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(case=_frames_and_findings())
+@given(case=_frames_and_bevindingen())
 def test_property_blocked_candidates_never_in_output(tmp_path_factory, case):
     n, rows, previous = case
     out = tmp_path_factory.mktemp("prop")
     res = make_results(n, vakken=2)
 
-    def findings(rs):
+    def bevindingen(rs):
         if not rs:
-            return empty_findings()
+            return empty_bevindingen()
         ids, ernst = zip(*rs)
-        return make_findings(exam_id=pd.Series(ids, dtype=object), ernst=list(ernst), code="206")
+        return make_bevindingen(exam_id=pd.Series(ids, dtype=object), ernst=list(ernst), code="206")
 
-    export(res, findings(previous), out)            # an earlier export with other findings
-    summary = export(res, findings(rows), out)
+    export(res, bevindingen(previous), out)            # an earlier export with other bevindingen
+    summary = export(res, bevindingen(rows), out)
     blocked = {i for i, e in rows if e == "afkeur"}
     present = leerlingnummers(out)
     assert present.isdisjoint({f"L{100000 + i}" for i in blocked})
@@ -331,17 +331,17 @@ def test_property_blocked_candidates_never_in_output(tmp_path_factory, case):
 
 def test_idempotent_byte_identical(tmp_path):
     res = make_results(50)
-    findings = findings_for([3, 7])
-    export(res, findings, tmp_path / "a")
+    bevindingen = bevindingen_for([3, 7])
+    export(res, bevindingen, tmp_path / "a")
     first = snapshot(tmp_path / "a")
-    summary = export(res, findings, tmp_path / "a")
+    summary = export(res, bevindingen, tmp_path / "a")
     assert summary.written == 0 and summary.unchanged == 48
     assert snapshot(tmp_path / "a") == first
-    export(res, findings, tmp_path / "b")          # a fresh directory gives the same bytes
+    export(res, bevindingen, tmp_path / "b")          # a fresh directory gives the same bytes
     assert snapshot(tmp_path / "b") == first
-    shuffled = Results(res.source, res.examens, res.vakken.sample(frac=1, random_state=3), res.findings,
+    shuffled = Results(res.source, res.examens, res.vakken.sample(frac=1, random_state=3), res.bevindingen,
                        res.columns_present)
-    export(shuffled, findings, tmp_path / "c")     # vakken order in the input does not matter
+    export(shuffled, bevindingen, tmp_path / "c")     # vakken order in the input does not matter
     assert snapshot(tmp_path / "c") == first
 
 
@@ -349,7 +349,7 @@ def test_manifest_hashes_totals_and_masking(tmp_path):
     res = make_results(20)
     kandidaten = pd.DataFrame({"leerweg": ["HAVO" if i % 2 == 0 else "VWO" for i in range(19)],
                                "uitslag_berekend": "G"}, index=pd.Index(range(19), name="exam_id"))
-    export(res, findings_for([0]), tmp_path, kandidaten=kandidaten)
+    export(res, bevindingen_for([0]), tmp_path, kandidaten=kandidaten)
     raw = (tmp_path / MANIFEST).read_text()
     manifest = json.loads(raw)
     for k in manifest["kandidaten"]:
@@ -374,12 +374,12 @@ def test_manifest_hashes_totals_and_masking(tmp_path):
 def test_log_appends_one_line_per_run(tmp_path):
     res = make_results(5)
     for run in range(3):
-        export(res, findings_for([run]), tmp_path, input_sha256=f"{run}" * 64)
+        export(res, bevindingen_for([run]), tmp_path, input_sha256=f"{run}" * 64)
     lines = [json.loads(line) for line in (tmp_path / LOG).read_text().splitlines()]
     assert [entry["invoer_sha256"] for entry in lines] == ["0" * 64, "1" * 64, "2" * 64]
     assert all(e["regelset_versie"] == "2025.1" and e["geblokkeerd"] == 1 and e["tijdstip"].endswith("+00:00")
                for e in lines)
-    export(res, findings_for([0]), tmp_path, alles_of_niets=True)   # refused: nothing, not even a log line
+    export(res, bevindingen_for([0]), tmp_path, alles_of_niets=True)   # refused: nothing, not even a log line
     assert len((tmp_path / LOG).read_text().splitlines()) == 3
 
 
@@ -397,7 +397,7 @@ def test_duplicate_exam_key_is_refused(tmp_path):
     res.examens.loc[2, ["brin", "vestiging", "leerlingnummer", "opleidingscode"]] = \
         res.examens.loc[1, ["brin", "vestiging", "leerlingnummer", "opleidingscode"]].tolist()
     with pytest.raises(ExportError, match="dezelfde examensleutel"):
-        export(res, empty_findings(), tmp_path)
+        export(res, empty_bevindingen(), tmp_path)
 
 
 # --- interruption ---------------------------------------------------------------------------
@@ -406,7 +406,7 @@ N_KILL = 1500
 CHILD = """
 import os, sys, time
 sys.path[:0] = [{root!r}, {tests!r}]
-from test_export import export, make_results, findings_for
+from test_export import export, make_results, bevindingen_for
 phase, calls = {phase!r}, []
 real_replace, real_unlink, real_write = os.replace, os.unlink, os.write
 
@@ -432,9 +432,9 @@ def write(fd, data):
 
 os.replace, os.unlink, os.write = replace, unlink, write
 res = make_results({n}, variant=3)
-findings = findings_for(range(0, {n}, 7))
+bevindingen = bevindingen_for(range(0, {n}, 7))
 print("ready", flush=True)
-export(res, findings, {out!r})
+export(res, bevindingen, {out!r})
 print("done", flush=True)
 """
 
@@ -443,7 +443,7 @@ print("done", flush=True)
 def reference(tmp_path_factory):
     """The complete new export the child is writing."""
     out = tmp_path_factory.mktemp("reference")
-    export(make_results(N_KILL, variant=3), findings_for(range(0, N_KILL, 7)), out)
+    export(make_results(N_KILL, variant=3), bevindingen_for(range(0, N_KILL, 7)), out)
     return out
 
 
@@ -457,7 +457,7 @@ def test_sigkill_leaves_old_or_new_complete_export(tmp_path, reference, phase):
     new_manifest = (reference / MANIFEST).read_bytes()
     out = tmp_path / "out"
     # previous export: 600 more candidates (absent now) and other blocked ones
-    export(make_results(N_KILL + 600), findings_for(range(0, N_KILL, 11)), out)
+    export(make_results(N_KILL + 600), bevindingen_for(range(0, N_KILL, 11)), out)
     old_files = {name: (out / name).read_bytes() for name in xml_files(out)}
     old_manifest = (out / MANIFEST).read_bytes()
     root = Path(__file__).resolve().parents[1]
@@ -490,7 +490,7 @@ def test_sigkill_leaves_old_or_new_complete_export(tmp_path, reference, phase):
             or (entry.name.startswith(".") and entry.name.endswith(".tmp"))
     assert len((out / LOG).read_text().splitlines()) == 1
 
-    export(make_results(N_KILL, variant=3), findings_for(range(0, N_KILL, 7)), out)   # re-run completes
+    export(make_results(N_KILL, variant=3), bevindingen_for(range(0, N_KILL, 7)), out)   # re-run completes
     assert snapshot(out) == snapshot(reference)
     assert not [e for e in out.iterdir() if e.name.endswith(".tmp")]
     assert len((out / LOG).read_text().splitlines()) == 2

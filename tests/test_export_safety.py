@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from examenbron.cli import main
 from examenbron.engine.outputs.export import LOG, MANIFEST, ExportError
-from examenbron.engine.outputs.findings import empty_findings
-from test_export import export, findings_for, leerlingnummers, make_results, snapshot, xml_files
+from examenbron.engine.outputs.bevindingen import empty_bevindingen
+from test_export import export, bevindingen_for, leerlingnummers, make_results, snapshot, xml_files
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "resultaten-2024-2025.csv"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -31,7 +31,7 @@ def test_afkeur_on_one_exam_blocks_the_candidates_other_exam_with_the_same_leerl
     res.examens.loc[2, ["brin", "vestiging", "leerlingnummer", "opleidingscode"]] = ["01OE", "01", "L100000", "0370"]
     res.examens.loc[2, "bsn"] = None
     res.examens.loc[2, "onderwijsnummer"] = "101234560"
-    summary = export(res, findings_for([0]), tmp_path)
+    summary = export(res, bevindingen_for([0]), tmp_path)
     assert leerlingnummers(tmp_path) == {"L100001", "L100003"}
     assert summary.blocked == 2
     codes = {k["bestand"] or k["opleidingscode"]: k["codes"] for k in
@@ -42,7 +42,7 @@ def test_afkeur_on_one_exam_blocks_the_candidates_other_exam_with_the_same_leerl
 def test_afkeur_blocks_an_exam_of_the_same_bsn_under_another_leerlingnummer(tmp_path):
     res = make_results(4)
     res.examens.loc[2, "bsn"] = res.examens.loc[0, "bsn"]   # typo in leerlingnummer, same BSN
-    export(res, findings_for([2]), tmp_path)
+    export(res, bevindingen_for([2]), tmp_path)
     assert leerlingnummers(tmp_path) == {"L100001", "L100003"}
 
 
@@ -73,13 +73,13 @@ def test_out_path_whose_parent_is_a_file_exits_2_with_path(tmp_path):
 
 
 def test_directory_where_a_message_file_goes_exits_2_and_keeps_the_previous_export(tmp_path):
-    export(make_results(4), empty_findings(), tmp_path)
+    export(make_results(4), empty_bevindingen(), tmp_path)
     before = snapshot(tmp_path)
     name = xml_files(tmp_path)[0]
     (tmp_path / name).unlink()
     (tmp_path / name).mkdir()
     with pytest.raises(ExportError, match=f"{name}: is geen gewoon bestand"):
-        export(make_results(4, variant=2), empty_findings(), tmp_path)
+        export(make_results(4, variant=2), empty_bevindingen(), tmp_path)
     assert (tmp_path / name).is_dir()
     (tmp_path / name).rmdir()
     del before[name]
@@ -89,12 +89,12 @@ def test_directory_where_a_message_file_goes_exits_2_and_keeps_the_previous_expo
 
 @pytest.mark.skipif(IS_ROOT, reason="root writes into read-only folders")
 def test_read_only_folder_exits_with_path_and_reason(tmp_path):
-    export(make_results(3), empty_findings(), tmp_path)
+    export(make_results(3), empty_bevindingen(), tmp_path)
     before = snapshot(tmp_path)
     tmp_path.chmod(0o500)
     try:
         with pytest.raises(ExportError, match="kan niet schrijven"):
-            export(make_results(3, variant=2), empty_findings(), tmp_path)
+            export(make_results(3, variant=2), empty_bevindingen(), tmp_path)
     finally:
         tmp_path.chmod(0o700)
     assert snapshot(tmp_path) == before
@@ -116,11 +116,11 @@ def small_disk(tmp_path):
 
 def test_disk_full_exits_2_and_keeps_the_previous_export(small_disk):
     out = small_disk / "out"
-    export(make_results(4), empty_findings(), out)
+    export(make_results(4), empty_bevindingen(), out)
     before = snapshot(out)
     log = (out / LOG).read_bytes()
     with pytest.raises(ExportError, match="kan niet schrijven .*No space left|kan niet schrijven"):
-        export(make_results(300, variant=2), empty_findings(), out)
+        export(make_results(300, variant=2), empty_bevindingen(), out)
     assert snapshot(out) == before and (out / LOG).read_bytes() == log
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
     result = CliRunner().invoke(main, ["export", str(EXAMPLE), "--out", str(small_disk / "cli")])
@@ -131,11 +131,11 @@ def test_disk_full_exits_2_and_keeps_the_previous_export(small_disk):
 
 def test_symlink_planted_under_a_temp_name_cannot_redirect_the_export(tmp_path):
     out, outside = tmp_path / "out", tmp_path / "buiten.txt"
-    export(make_results(2), empty_findings(), out)
+    export(make_results(2), empty_bevindingen(), out)
     outside.write_text("onaangetast")
     for name in xml_files(out) + [MANIFEST, LOG]:
         (out / f".{name}.tmp").symlink_to(outside)
-    export(make_results(2, variant=2), empty_findings(), out)
+    export(make_results(2, variant=2), empty_bevindingen(), out)
     assert outside.read_text() == "onaangetast"
     assert not [p for p in out.iterdir() if p.is_symlink()]
 
@@ -145,12 +145,12 @@ def test_symlinked_lock_file_is_refused(tmp_path):
     out.mkdir()
     (out / ".examenbron-export").symlink_to(outside)
     with pytest.raises(ExportError, match="exportslot"):
-        export(make_results(2), empty_findings(), out)
+        export(make_results(2), empty_bevindingen(), out)
     assert not outside.exists()
 
 
 def test_message_files_are_readable_by_the_owner_only(tmp_path):
-    export(make_results(3), empty_findings(), tmp_path)
+    export(make_results(3), empty_bevindingen(), tmp_path)
     for name in xml_files(tmp_path) + [MANIFEST]:
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
 

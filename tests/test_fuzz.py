@@ -77,8 +77,8 @@ def test_mutated_example_never_crashes_leaks_or_passes_the_gate(tmp_path_factory
         assert result.exception is None or isinstance(result.exception, SystemExit), (fmt, repr(result.exception))
         _no_leak(result.output, f"validate --format {fmt}")
         if fmt == "json" and result.exit_code in (0, 1):
-            findings = json.loads(result.stdout)["bevindingen"]
-            afkeur = {(f["brin"], f["vestiging"], f["leerlingnummer"]) for f in findings if f["ernst"] == "afkeur"}
+            bevindingen = json.loads(result.stdout)["bevindingen"]
+            afkeur = {(f["brin"], f["vestiging"], f["leerlingnummer"]) for f in bevindingen if f["ernst"] == "afkeur"}
     out = folder / "export"
     result = runner.invoke(main, ["export", *args, "--out", str(out)])
     assert result.exit_code in (0, 1, 2), result.output[-500:]

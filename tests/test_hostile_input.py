@@ -1,7 +1,7 @@
 """Hostile and broken input (issue 13): read completely or refuse, never shift, never fold, never hang.
 
 Each test builds the bad input a school system (or an attacker) could produce and asserts what the
-user sees: a finding naming row and column, or exit code 2 with a Dutch message — never a traceback,
+user sees: a bevinding naming row and column, or exit code 2 with a Dutch message — never a traceback,
 never data silently dropped, never a full BSN in a message.
 """
 
@@ -41,9 +41,9 @@ def row(**changes):
     return [values[h] for h in HEADER]
 
 
-def finding(results, kolom):
-    found = results.findings[results.findings["kolom"] == kolom]
-    assert len(found) == 1, results.findings[["regel", "kolom", "melding"]]
+def bevinding(results, kolom):
+    found = results.bevindingen[results.bevindingen["kolom"] == kolom]
+    assert len(found) == 1, results.bevindingen[["regel", "kolom", "melding"]]
     return found.iloc[0]
 
 
@@ -117,7 +117,7 @@ def test_ragged_row_is_refused_with_its_row_number_never_shifted(tmp_path, cells
     assert BSN not in str(info.value)
 
 
-# --- unreadable cells are findings ---------------------------------------------------------------
+# --- unreadable cells are bevindingen ---------------------------------------------------------------
 
 @pytest.mark.parametrize("raw, expected", [
     (b"Tit\x00el", "NUL-teken"),
@@ -131,7 +131,7 @@ def test_unreadable_cell_is_an_afkeur_naming_row_and_column(tmp_path, raw, expec
     path = tmp_path / "raar.csv"
     path.write_bytes(data)
     results = load_results(path)
-    found = finding(results, "werkstuk_titel")
+    found = bevinding(results, "werkstuk_titel")
     assert (found["regel"], found["ernst"], found["bron_rij"]) == ("INV-012", "afkeur", 3)
     assert expected in found["melding"]
     assert results.examens["werkstuk_titel"].tolist()[1] is None  # never a re-decoded value
@@ -142,7 +142,7 @@ def test_cp1252_file_is_still_read_as_cp1252(tmp_path):
     path = tmp_path / "ansi.csv"
     path.write_bytes(csv_bytes([row(werkstuk_titel="Café")], encoding="cp1252"))
     results = load_results(path)
-    assert results.examens["werkstuk_titel"].tolist() == ["Café"] and results.findings.empty
+    assert results.examens["werkstuk_titel"].tolist() == ["Café"] and results.bevindingen.empty
 
 
 @pytest.mark.parametrize("date", ["2609-01-01", "0001-01-01", "01-01-1066"])
@@ -150,7 +150,7 @@ def test_date_a_datetime_cannot_hold_is_an_afkeur(tmp_path, date):
     path = tmp_path / "datum.csv"
     path.write_bytes(csv_bytes([row(datum_uitslag=date)]))
     results = load_results(path)
-    found = finding(results, "datum_uitslag")
+    found = bevinding(results, "datum_uitslag")
     assert found["regel"] == "INV-006" and found["bron_rij"] == 2
     assert results.examens["datum_uitslag"].isna().all()
 
@@ -160,8 +160,8 @@ def test_identifiers_are_compared_as_written_without_unicode_case_folding(tmp_pa
     path.write_bytes(csv_bytes([row(uitslag="ſ", brin="12Aſ")]))
     results = load_results(path)
     assert results.examens["uitslag"].tolist() == [None]          # 'ſ'.upper() would be 'S' (= a uitslag)
-    assert sorted(results.findings["kolom"]) == ["brin", "uitslag"]
-    assert results.findings.set_index("kolom").loc["brin", "regel"] == "INV-011"   # '12AS' would be valid
+    assert sorted(results.bevindingen["kolom"]) == ["brin", "uitslag"]
+    assert results.bevindingen.set_index("kolom").loc["brin", "regel"] == "INV-011"   # '12AS' would be valid
 
 
 @pytest.mark.parametrize("column, value", [
@@ -171,7 +171,7 @@ def test_identifiers_are_compared_as_written_without_unicode_case_folding(tmp_pa
 def test_values_the_bron_message_refuses_are_already_an_afkeur_in_validate(tmp_path, column, value):
     path = tmp_path / "lang.csv"
     path.write_bytes(csv_bytes([row(**{column: value})]))
-    found = finding(load_results(path), column)
+    found = bevinding(load_results(path), column)
     assert (found["regel"], found["ernst"]) == ("INV-011", "afkeur")
 
 
@@ -272,7 +272,7 @@ def test_xlsx_formula_without_cached_value_is_an_afkeur(tmp_path):
     path = tmp_path / "formule.xlsx"
     path.write_bytes(workbook_bytes(rows))   # openpyxl stores formulas without a cached result
     results = load_results(path)
-    found = finding(results, "se_cijfer")
+    found = bevinding(results, "se_cijfer")
     assert (found["regel"], found["bron_rij"]) == ("INV-012", 3)
     assert "formule" in found["melding"]
 
@@ -282,7 +282,7 @@ def test_xlsx_far_future_date_is_an_afkeur(tmp_path):
     rows = [HEADER, row(datum_uitslag=dt.datetime(2609, 1, 1))]
     path = tmp_path / "datum.xlsx"
     path.write_bytes(workbook_bytes(rows))
-    assert finding(load_results(path), "datum_uitslag")["regel"] == "INV-006"
+    assert bevinding(load_results(path), "datum_uitslag")["regel"] == "INV-006"
 
 
 # --- mapping YAML ----------------------------------------------------------------------------

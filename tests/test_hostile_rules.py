@@ -1,5 +1,5 @@
 """Hostile rule folders and data in outputs (issue 13): lint errors instead of RecursionError or
-catastrophic regexes; no full BSN via a renaming derivation; no formulas or escapes in outputs."""
+catastrophic regexes; no full BSN via a renaming afleiding; no formulas or escapes in outputs."""
 
 import datetime
 import json
@@ -57,7 +57,7 @@ def test_deep_expression_is_a_lint_error_not_a_recursion_error(rule_root):
     assert any("more than 100 levels" in e and "kandidaat.yaml" in e for e in errors), errors
 
 
-def test_long_derivation_chain_is_a_lint_error(rule_root):
+def test_long_afleiding_chain_is_a_lint_error(rule_root):
     chain = "".join(f"  - naam: stap{i}\n    niveau: kandidaat\n    omschrijving: keten\n"
                     f"    formule: {'1' if i == 0 else f'stap{i - 1} + 1'}\n" for i in range(1200))
     append(rule_root, "afleidingen/kandidaat.yaml", chain)
@@ -75,7 +75,7 @@ def test_backtracking_pattern_is_a_lint_error(rule_root, pattern):
 
 # --- BSN by data lineage -------------------------------------------------------------------
 
-def test_a_derivation_that_renames_the_bsn_is_masked_everywhere(rule_root, tmp_path):
+def test_a_afleiding_that_renames_the_bsn_is_masked_everywhere(rule_root, tmp_path):
     append(rule_root, "afleidingen/kandidaat.yaml",
            "  - naam: sofinummer\n    niveau: kandidaat\n    omschrijving: het BSN onder een andere naam\n"
            "    formule: bsn\n")
@@ -92,7 +92,7 @@ def test_a_derivation_that_renames_the_bsn_is_masked_everywhere(rule_root, tmp_p
     path.write_text("\n".join([lines[0], ";".join(cells)]) + "\n", encoding="utf-8")
     results = load_results(path)
     outcome = pipeline.run(results, ruleset, codetables.load("2024-2025"))
-    found = outcome.findings[outcome.findings["regel"] == "ID-BSN"]
+    found = outcome.bevindingen[outcome.bevindingen["regel"] == "ID-BSN"]
     assert len(found) == 1 and "*****4320" in found.iloc[0]["melding"]
     day = datetime.date(2025, 6, 20)
     texts = [report.to_csv(outcome), report.to_json(outcome, peildatum=day),

@@ -1,7 +1,7 @@
 """The HTML report in a real browser (headless Chromium): charts drawn, no console messages, opens fast.
 
 `.ci/run` installs Debian's chromium when it is missing. The report is rendered for 300 and for
-20 000 candidates; every candidate and finding must be in the page (no silent limit).
+20 000 candidates; every candidate and bevinding must be in the page (no silent limit).
 """
 
 import datetime
@@ -61,7 +61,7 @@ def test_report_renders_charts_in_chromium_without_console_messages(tmp_path, n)
     outcome, page = _report(tmp_path, n)
     data = _page_data(page)
     assert len(data["kandidaten"]["rijen"]) == len(outcome.kandidaten) == n
-    assert len(data["bevindingen"]["rijen"]) == len(outcome.findings)
+    assert len(data["bevindingen"]["rijen"]) == len(outcome.bevindingen)
     assert len(data["uitleg"]) == min(html.UITLEG_LIMIET, int(html._needs_attention(outcome).sum()))
     dom, console, seconds = chromium(page, tmp_path, "--dump-dom")
     assert not console, console[:5]

@@ -1,4 +1,4 @@
-"""Normalising results: typed frames, zero-padded codes, exact tenths and one finding per bad value."""
+"""Normalising results: typed frames, zero-padded codes, exact tenths and one bevinding per bad value."""
 
 import re
 from pathlib import Path
@@ -9,7 +9,7 @@ import pytest
 
 from examenbron.engine.inputs.columns import mask_bsn
 from examenbron.engine.errors import InputError
-from examenbron.engine.outputs.findings import FINDINGS_COLUMNS
+from examenbron.engine.outputs.bevindingen import BEVINDINGEN_COLUMNS
 from examenbron.engine.inputs.normalise import RULES, load_results, normalise
 from examenbron.engine.inputs.read import RawTable
 
@@ -32,9 +32,9 @@ def results_for(tmp_path, *rows, columns=None):
     return load_results(path)
 
 
-def only_finding(results):
-    assert len(results.findings) == 1, results.findings[["regel", "kolom", "waarde", "melding"]]
-    return results.findings.iloc[0]
+def only_bevinding(results):
+    assert len(results.bevindingen) == 1, results.bevindingen[["regel", "kolom", "waarde", "melding"]]
+    return results.bevindingen.iloc[0]
 
 
 def test_example_file_normalises_to_the_contract():
@@ -53,7 +53,7 @@ def test_example_file_normalises_to_the_contract():
     assert results.examens["geboortedatum"].isna().all()  # optional column absent: all NaT
     assert results.vakken["certificaat"].isna().all()
     assert "geboortedatum" not in results.columns_present and "werkstuk_titel" in results.columns_present
-    assert list(results.findings.columns) == FINDINGS_COLUMNS and len(results.findings) == 0
+    assert list(results.bevindingen.columns) == BEVINDINGEN_COLUMNS and len(results.bevindingen) == 0
 
 
 def test_grades_are_exact_integer_tenths_never_float(tmp_path):
@@ -68,7 +68,7 @@ def test_grades_are_exact_integer_tenths_never_float(tmp_path):
     assert vakken["eindcijfer"].tolist() == [70, 70]
     assert vakken["ce3"].isna().all()
     assert str(results.examens["examenjaar"].dtype) == "Int64"
-    assert len(results.findings) == 0
+    assert len(results.bevindingen) == 0
 
 
 def test_leading_zeros_are_kept_and_restored(tmp_path):
@@ -121,31 +121,31 @@ def test_diplomavak_defaults_to_ja(tmp_path):
      "Code '35300' in kolom opleidingscode is geen geldige code (verwacht hoogstens 4 cijfers)"),
     ("vakcode", "W1", "INV-010", "EB010", "Code 'W1' in kolom vakcode is geen geldige code (verwacht hoogstens 4 cijfers)"),
 ])
-def test_bad_value_is_one_finding_and_becomes_na(tmp_path, column, value, regel, code, melding):
+def test_bad_value_is_one_bevinding_and_becomes_na(tmp_path, column, value, regel, code, melding):
     valid = {"ce2": "5,5", "ce3": "5,5", "se_beoordeling": "V", "leerlingnummer": "1000"}.get(column, BASE[column])
     results = results_for(tmp_path, {"leerlingnummer": "1000", column: valid}, {column: value})
-    finding = only_finding(results)
-    assert (finding["regel"], finding["code"], finding["ernst"]) == (regel, code, "afkeur")
-    assert (finding["kolom"], finding["waarde"], finding["bron_rij"]) == (column, value.strip(), 3)
-    assert finding["melding"] == melding
-    assert finding["leerlingnummer"] == (None if column == "leerlingnummer" else "1001")
-    assert finding["grondslag"] and finding["exam_id"] == 1
+    bevinding = only_bevinding(results)
+    assert (bevinding["regel"], bevinding["code"], bevinding["ernst"]) == (regel, code, "afkeur")
+    assert (bevinding["kolom"], bevinding["waarde"], bevinding["bron_rij"]) == (column, value.strip(), 3)
+    assert bevinding["melding"] == melding
+    assert bevinding["leerlingnummer"] == (None if column == "leerlingnummer" else "1001")
+    assert bevinding["grondslag"] and bevinding["exam_id"] == 1
     frame = results.examens if column in results.examens else results.vakken
     assert pd.isna(frame[column].iloc[-1])
     assert not pd.isna(frame[column].iloc[0])  # the other candidate is untouched
 
 
-def test_finding_carries_exam_key_vakcode_and_schooljaar(tmp_path):
-    finding = only_finding(results_for(tmp_path, {"vestiging": "1", "opleidingscode": "353", "vakcode": "11",
+def test_bevinding_carries_exam_key_vakcode_and_schooljaar(tmp_path):
+    bevinding = only_bevinding(results_for(tmp_path, {"vestiging": "1", "opleidingscode": "353", "vakcode": "11",
                                                   "ce1": "6,55"}))
-    assert (finding["schooljaar"], finding["brin"], finding["vestiging"], finding["leerlingnummer"],
-            finding["opleidingscode"], finding["vakcode"]) == ("2024-2025", "12AB", "01", "1001", "0353", "0011")
+    assert (bevinding["schooljaar"], bevinding["brin"], bevinding["vestiging"], bevinding["leerlingnummer"],
+            bevinding["opleidingscode"], bevinding["vakcode"]) == ("2024-2025", "12AB", "01", "1001", "0353", "0011")
 
 
 def test_bad_exam_value_is_reported_once_per_exam(tmp_path):
     results = results_for(tmp_path, {"uitslag": "Z"}, {"uitslag": "Z", "vakcode": "12"}, {"uitslag": "Z", "vakcode": "13"})
-    finding = only_finding(results)
-    assert (finding["regel"], finding["bron_rij"], finding["vakcode"]) == ("INV-005", 2, None)
+    bevinding = only_bevinding(results)
+    assert (bevinding["regel"], bevinding["bron_rij"], bevinding["vakcode"]) == ("INV-005", 2, None)
 
 
 def test_exam_level_inconsistency_keeps_first_value_and_reports_each_differing_row(tmp_path):
@@ -154,12 +154,12 @@ def test_exam_level_inconsistency_keeps_first_value_and_reports_each_differing_r
                           {"vakcode": "13", "uitslag": "A"},
                           {"vakcode": "14", "uitslag": "", "datum_uitslag": "09-07-2025"})
     assert results.examens["uitslag"].tolist() == ["G"]
-    findings = results.findings
-    assert findings[["regel", "code", "kolom", "waarde", "bron_rij"]].values.tolist() == [
+    bevindingen = results.bevindingen
+    assert bevindingen[["regel", "code", "kolom", "waarde", "bron_rij"]].values.tolist() == [
         ["INV-008", "EB008", "uitslag", "A", 4],
         ["INV-008", "EB008", "uitslag", "", 5],
     ]
-    assert findings["melding"].tolist() == [
+    assert bevindingen["melding"].tolist() == [
         "Kolom uitslag heeft op deze rij de waarde 'A', maar op rij 2 (eerste rij van dit examen) de waarde 'G'; "
         "de waarde van rij 2 wordt gebruikt",
         "Kolom uitslag heeft op deze rij geen waarde, maar op rij 2 (eerste rij van dit examen) de waarde 'G'; "
@@ -167,14 +167,14 @@ def test_exam_level_inconsistency_keeps_first_value_and_reports_each_differing_r
     ]
 
 
-def test_bsn_is_masked_in_findings(tmp_path):
+def test_bsn_is_masked_in_bevindingen(tmp_path):
     results = results_for(tmp_path, {"bsn": "123456782"}, {"vakcode": "12", "bsn": "987654321"},
                           {"leerlingnummer": "2", "bsn": "1234567890"})
-    assert results.findings[["regel", "kolom", "waarde"]].values.tolist() == [
+    assert results.bevindingen[["regel", "kolom", "waarde"]].values.tolist() == [
         ["INV-008", "bsn", "*****4321"], ["INV-010", "bsn", "*****7890"]]
-    text = " ".join(results.findings["melding"]) + " ".join(results.findings["waarde"])
+    text = " ".join(results.bevindingen["melding"]) + " ".join(results.bevindingen["waarde"])
     assert "123456782" not in text and "987654321" not in text and "1234567890" not in text
-    assert "*****6782" in results.findings["melding"].iloc[0]
+    assert "*****6782" in results.bevindingen["melding"].iloc[0]
 
 
 def test_mask_bsn():
@@ -218,7 +218,7 @@ def test_duplicate_column_after_normalisation_is_an_input_error(tmp_path):
 
 def test_header_only_file_gives_empty_typed_frames(tmp_path):
     results = results_for(tmp_path)
-    assert len(results.examens) == 0 and len(results.vakken) == 0 and len(results.findings) == 0
+    assert len(results.examens) == 0 and len(results.vakken) == 0 and len(results.bevindingen) == 0
     assert str(results.vakken["se_cijfer"].dtype) == "Int64"
 
 

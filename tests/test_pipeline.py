@@ -20,9 +20,9 @@ class Recording:
     def __init__(self):
         self.asked = set()
 
-    def derive(self, ctx, derivations):
+    def derive(self, ctx, afleidingen):
         self.asked.add("derive")
-        return VECTORISED.derive(ctx, derivations)
+        return VECTORISED.derive(ctx, afleidingen)
 
     def failing(self, ctx, rules_):
         self.asked.add("failing")
@@ -47,9 +47,9 @@ def test_a_registered_evaluator_evaluates_every_kind_of_rule(monkeypatch):
     day = datetime.date(2025, 6, 20)
     recorded = pipeline.run(results, ruleset, tables, peildatum=day, backend="recording")
     plain = pipeline.run(results, ruleset, tables, peildatum=day)
-    # derivations, checks, voorwaarden and the weglaatregels (leave-out search) all went through it
+    # afleidingen, checks, voorwaarden and the weglaatregels (leave-out search) all went through it
     assert module.EVALUATOR.asked == {"derive", "failing", "statuses", "selects"}
-    assert recorded.findings.equals(plain.findings)
+    assert recorded.bevindingen.equals(plain.bevindingen)
     assert recorded.kandidaten.equals(plain.kandidaten)
 
 
@@ -60,10 +60,10 @@ def test_the_steps_do_not_change_the_context_they_are_given():
     from examenbron.engine.evaluation.prepare import prepare
     context = prepare(results, tables, datetime.date(2025, 6, 20), ruleset.parameters)
     before = set(context.kandidaat.values) | set(context.vak.values)
-    kandidaat, vak = VECTORISED.derive(context, ruleset.derivations)
+    kandidaat, vak = VECTORISED.derive(context, ruleset.afleidingen)
     assert set(context.kandidaat.values) | set(context.vak.values) == before
     made = set()
-    for derivation in ruleset.derivations:  # a step (samenstelling) makes its declared outputs
-        made |= set(getattr(derivation, "outputs", None) or {derivation.naam})
+    for afleiding in ruleset.afleidingen:  # a step (samenstelling) makes its declared outputs
+        made |= set(getattr(afleiding, "outputs", None) or {afleiding.naam})
     assert made == set(kandidaat) | set(vak)
     assert "uitslag_berekend" in outcome.context.kandidaat.values

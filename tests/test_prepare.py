@@ -1,4 +1,4 @@
-"""Joining code tables and finding duplicate vakken, checked against straightforward references."""
+"""Joining code tables and bevinding duplicate vakken, checked against straightforward references."""
 
 import numpy as np
 import pandas as pd

@@ -39,7 +39,7 @@ def test_every_encoding_reads_accented_titles(tmp_path, encoding):
     results = load_results(path)
     assert results.examens.loc[0, "werkstuk_titel"] == "Café über Zoë"
     assert results.examens.loc[0, "brin"] == "12AB"  # a BOM must not end up in the first header
-    assert len(results.findings) == 0
+    assert len(results.bevindingen) == 0
 
 
 def test_cp1252_accent_far_below_the_header_is_still_decoded(tmp_path):
@@ -95,9 +95,9 @@ def test_xlsx_with_numeric_cells(tmp_path):
     assert vakken["bron_rij"].tolist() == [2, 4]  # the sheet's own row numbers
     assert vakken["se_cijfer"].tolist() == [65, 54]
     assert vakken["ce2"].iloc[0] == 50 and vakken["eindcijfer"].tolist() == [70, 70]
-    finding = results.findings.iloc[0]
-    assert (finding["regel"], finding["kolom"], finding["waarde"], finding["bron_rij"]) == ("INV-002", "ce1", "6.55", 4)
-    assert len(results.findings) == 1
+    bevinding = results.bevindingen.iloc[0]
+    assert (bevinding["regel"], bevinding["kolom"], bevinding["waarde"], bevinding["bron_rij"]) == ("INV-002", "ce1", "6.55", 4)
+    assert len(results.bevindingen) == 1
 
 
 def test_xlsx_named_sheet_and_unknown_sheet(tmp_path):

@@ -101,7 +101,7 @@ def test_validate_accepts_a_dataframe_like_a_path():
     from_path = examenbron.validate(EXAMPLE, peildatum=day)
     assert len(from_frame.kandidaten) == len(from_path.kandidaten) == 300
     assert (from_frame.kandidaten["uitslag_berekend"].tolist() == from_path.kandidaten["uitslag_berekend"].tolist())
-    assert sorted(from_frame.findings["code"]) == sorted(from_path.findings["code"])
+    assert sorted(from_frame.bevindingen["code"]) == sorted(from_path.bevindingen["code"])
 
 
 def _with_formula_vakcode(tmp_path) -> Path:
@@ -142,12 +142,12 @@ def test_xlsx_has_the_sheets_frozen_filtered_coloured_and_no_formulas(runner, tm
         assert sheet.auto_filter.ref.startswith("A1:")
         assert sheet.cell(1, 1).font.bold
         assert sheet.column_dimensions["A"].width > 5
-    findings = book["bevindingen"]
-    header = [c.value for c in findings[1]]
+    bevindingen = book["bevindingen"]
+    header = [c.value for c in bevindingen[1]]
     ernst_at = header.index("ernst") + 1
-    colours = {row[ernst_at - 1].value: row[ernst_at - 1].fill.fgColor.rgb for row in findings.iter_rows(min_row=2)}
+    colours = {row[ernst_at - 1].value: row[ernst_at - 1].fill.fgColor.rgb for row in bevindingen.iter_rows(min_row=2)}
     assert colours["afkeur"].endswith("F8D7DA") and colours["attentie"].endswith("FFE8CC")
-    assert findings.max_row - 1 == len(pd.read_csv(io.StringIO(report.to_csv(examenbron.validate(
+    assert bevindingen.max_row - 1 == len(pd.read_csv(io.StringIO(report.to_csv(examenbron.validate(
         _with_formula_vakcode(tmp_path), peildatum=datetime.date(2025, 6, 20))).lstrip("\ufeff")), sep=";"))
     cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
     assert not any(c.data_type == "f" for c in cells)
@@ -166,7 +166,7 @@ def test_summary_speaks_to_an_administrator(runner, tmp_path):
     assert "300 kandidaten, 3.207 vakrijen" in out
     assert "regelset definitief, versie" in out
     assert "is de datum van vandaag (standaard" in out
-    assert "ruim na examenjaar 2025" in out  # today is after 2025; the deadline findings depend on it
+    assert "ruim na examenjaar 2025" in out  # today is after 2025; the deadline bevindingen depend on it
     assert "onvolledig: de uitslag kan niet worden berekend" in out and "niet bepaald: de school meldt T" in out
     assert "TERMIJN-UITSLAG: Eindcijfers en uitslag staan uiterlijk" in out
     one = tmp_path / "een.csv"

@@ -1,7 +1,7 @@
 """Year folders as overlays on a basis year: inheritance, removal, placeholders and their errors.
 
 The snapshot test guards the migration of the nine year folders to overlays: every year still
-resolves to the rules, parameters, derivations and test cases it had as a self-contained folder
+resolves to the rules, parameters, afleidingen and test cases it had as a self-contained folder
 (tests/data/rules_snapshot.json, written with the loader before overlays existed).
 """
 
@@ -21,7 +21,7 @@ from ruleset_canonical import digest, entries  # noqa: E402
 
 SNAPSHOT = json.loads((Path(__file__).parent / "data" / "rules_snapshot.json").read_text(encoding="utf-8"))
 # Entries that differ from the snapshot on purpose, with the reason. When you change an existing rule,
-# parameter, derivation or test case of a year in the snapshot, add it here.
+# parameter, afleiding or test case of a year in the snapshot, add it here.
 CHANGED = {
     ("2020-2021", "controle:UITSLAG-KAN-SLAGEN"): "melding says {examenjaar_regelset} instead of a typed year",
     ("2021-2022", "controle:UITSLAG-KAN-SLAGEN"): "melding says {examenjaar_regelset} instead of a typed year",
@@ -66,7 +66,7 @@ def test_each_year_resolves_to_what_it_was_before_overlays(year):
                      and k not in CHANGED_EVERY_YEAR)
     assert not missing and not changed, f"{year}: missing {missing}, changed {changed}"
     order = SNAPSHOT[year]["order"]
-    assert [r.id for r in ruleset.checks if r.id in order["controles"]] == order["controles"]
+    assert [r.id for r in ruleset.controles if r.id in order["controles"]] == order["controles"]
     assert [r.id for r in ruleset.voorwaarden if r.id in order["voorwaarden"]] == order["voorwaarden"]
 
 
@@ -95,14 +95,14 @@ REGELSET = 'omschrijving: Overlay\nregelset:\n  basis: "2024-2025"\n'
 def test_an_overlay_inherits_everything_and_dates_follow_the_folder_name(root):
     overlay(root, "2030-2031", {"regelset.yaml": REGELSET})
     base, year = rules.load("2024-2025", root, tests=True), rules.load("2030-2031", root, tests=True)
-    assert [r.id for r in year.checks] == [r.id for r in base.checks]
+    assert [r.id for r in year.controles] == [r.id for r in base.controles]
     assert len(year.testgevallen) == len(base.testgevallen)
     assert year.metadata["geldig_van"].isoformat() == "2030-08-01"
     assert year.metadata["geldig_tot"].isoformat() == "2031-07-31"
     assert year.metadata["status"] == "definitief" and year.basis == "2024-2025"
     # {examenjaar} in a parameter value becomes this year's number, {schooljaar} in a melding this year
     assert year.parameters["examenjaar_regelset"] == 2031
-    assert next(r.melding for r in year.checks if r.id == "CODE-VAK").endswith("vakcodetabel 2030-2031")
+    assert next(r.melding for r in year.controles if r.id == "CODE-VAK").endswith("vakcodetabel 2030-2031")
     assert "Havo-kandidaat zonder fouten geeft geen enkel signaal (2030-2031)" in \
         [c["naam"] for c in year.testgevallen]
 
@@ -116,10 +116,10 @@ def test_a_rule_with_an_existing_id_replaces_it_and_vervallen_removes(root):
                                   '    voorwaarde: eindcijfer is not null\n    melding: Geen eindcijfer\n'
                                   '    grondslag: Regel\n'})
     year = rules.load("2030-2031", root)
-    rule = next(r for r in year.checks if r.id == "BRON-206")
+    rule = next(r for r in year.controles if r.id == "BRON-206")
     assert (rule.ernst, rule.omschrijving, rule.file, rule.line) == \
         ("attentie", "Anders", "rules/2030-2031/controles/cijfers.yaml", 3)
-    assert "BRON-153" not in [r.id for r in year.checks]
+    assert "BRON-153" not in [r.id for r in year.controles]
     assert year.parameters["ce_gemiddelde_minimum"] == pytest.approx(5.6)
     assert year.sections["parameters"]["ce_gemiddelde_minimum"]["omschrijving"] == "Strenger"
 

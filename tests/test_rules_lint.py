@@ -37,7 +37,7 @@ def lint_errors(root):
 def test_every_year_lints_clean():
     for year in rules.available_years():
         ruleset = rules.load(year, tests=True)
-        assert ruleset.checks and ruleset.voorwaarden and ruleset.testgevallen, year
+        assert ruleset.controles and ruleset.voorwaarden and ruleset.testgevallen, year
 
 
 def test_misspelled_key_is_named_with_its_position(rule_root):
@@ -99,7 +99,7 @@ def test_duplicate_signal_code_is_refused(rule_root):
     assert any("signal code EB301 is already used by rule CIJ-EINDCIJFER" in e for e in lint_errors(rule_root))
 
 
-def test_role_bound_to_an_unknown_derivation_suggests_the_name(rule_root):
+def test_role_bound_to_an_unknown_afleiding_suggests_the_name(rule_root):
     edit(rule_root, "regelset.yaml", "  telt_mee: in_uitslag\n", "  telt_mee: in_uitslg\n")
     errors = lint_errors(rule_root)
     assert len(errors) == 1

@@ -27,16 +27,16 @@ def shuffled(tmp_path_factory):
 
 
 def assert_same(one, per):
-    pd.testing.assert_frame_equal(one.findings, per.findings)
+    pd.testing.assert_frame_equal(one.bevindingen, per.bevindingen)
     pd.testing.assert_frame_equal(one.kandidaten, per.kandidaten)
-    assert one.skipped == per.skipped
+    assert one.overgeslagen_regels == per.overgeslagen_regels
     assert report.to_json(one, peildatum=PEILDATUM) == report.to_json(per, peildatum=PEILDATUM)
 
 
-def test_per_school_gives_the_one_shot_findings_and_candidates_on_an_unsorted_file(shuffled):
+def test_per_school_gives_the_one_shot_bevindingen_and_candidates_on_an_unsorted_file(shuffled):
     one = examenbron.validate(shuffled, peildatum=PEILDATUM)
     per = validate_per_school(shuffled, peildatum=PEILDATUM, part_bytes=60_000)  # ~10 parts
-    assert len(one.findings) > 10 and (one.findings["ernst"] == "afkeur").any()
+    assert len(one.bevindingen) > 10 and (one.bevindingen["ernst"] == "afkeur").any()
     assert_same(one, per)
 
 
@@ -51,7 +51,7 @@ def test_per_school_keeps_row_numbers_of_quoted_cp1252_files_with_blank_lines(tm
     path.write_bytes(text.encode("cp1252"))
     one = examenbron.validate(path, peildatum=PEILDATUM)
     per = validate_per_school(path, peildatum=PEILDATUM, part_bytes=20_000)
-    assert (one.findings["bron_rij"] > 41).any()
+    assert (one.bevindingen["bron_rij"] > 41).any()
     assert_same(one, per)
 
 
@@ -101,7 +101,7 @@ def test_archive_on_a_local_dask_cluster_reports_each_file_as_validate_does(arch
 
 @pytest.mark.timeout(300)
 def test_archive_reads_and_writes_parquet(archief, tmp_path):
-    """A Parquet input gives the findings of the same rows validated as a DataFrame; output as Parquet."""
+    """A Parquet input gives the bevindingen of the same rows validated as a DataFrame; output as Parquet."""
     source = sorted(archief.glob("*.csv"))[2]
     frame = pd.read_csv(source, sep=";", dtype=str, keep_default_na=False)
     frame.to_parquet(tmp_path / "resultaten.parquet", index=False)
@@ -110,16 +110,16 @@ def test_archive_reads_and_writes_parquet(archief, tmp_path):
                                        "--format", "parquet", "-o", str(out), "--peildatum", "2025-06-20"])
     assert result.exit_code == 1, result.output
     expected = examenbron.validate(frame, peildatum=PEILDATUM)
-    findings = pd.read_parquet(out / "bevindingen.parquet")
+    bevindingen = pd.read_parquet(out / "bevindingen.parquet")
     kandidaten = pd.read_parquet(out / "kandidaten.parquet")
     assert len(kandidaten) == len(expected.kandidaten)
     assert (kandidaten["uitslag_berekend"].tolist() == expected.kandidaten["uitslag_berekend"].tolist())
-    assert sorted(zip(findings["regel"], findings["bron_rij"].astype(int))) == \
-        sorted(zip(expected.findings["regel"], expected.findings["bron_rij"].astype(int)))
+    assert sorted(zip(bevindingen["regel"], bevindingen["bron_rij"].astype(int))) == \
+        sorted(zip(expected.bevindingen["regel"], expected.bevindingen["bron_rij"].astype(int)))
 
 
 def test_per_school_keeps_bad_utf8_bytes_as_the_reader_does(tmp_path):
-    """A UTF-8 file with one bad byte: the same per-cell finding, not a cp1252 re-reading."""
+    """A UTF-8 file with one bad byte: the same per-cell bevinding, not a cp1252 re-reading."""
     frame = generate(150, "2024-2025", seed=13).frame.sample(frac=1, random_state=5)
     frame["werkstuk_titel"] = "Zeeën"
     data = frame.to_csv(sep=";", index=False, lineterminator="\n").encode("utf-8")
@@ -130,7 +130,7 @@ def test_per_school_keeps_bad_utf8_bytes_as_the_reader_does(tmp_path):
     path.write_bytes(data)
     one = examenbron.validate(path, peildatum=PEILDATUM)
     per = validate_per_school(path, peildatum=PEILDATUM, part_bytes=8_000)
-    assert (one.findings["kolom"] == "werkstuk_titel").any()
+    assert (one.bevindingen["kolom"] == "werkstuk_titel").any()
     assert_same(one, per)
 
 

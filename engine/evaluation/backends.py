@@ -2,14 +2,14 @@
 
 An evaluator is given compiled rules (checked expression trees) and a `Context` (the frames) and
 returns values: derived Values, the rows where a check fails, the status of each voorwaarde, the
-rows a condition selects. The steps (derive, check, decide) and the findings built from rows are
+rows a condition selects. The steps (derive, check, decide) and the bevindingen built from rows are
 shared, so evaluators differ only in how they evaluate.
 
 - `pandas` (engine.evaluation.evaluate): vectorised numpy/pandas over all rows at once; evaluates
   everything.
 - `durable` (engine.evaluation.durable): the conditions of checks, voorwaarden and weglaatregels
   compiled to durable-rules (Rete) and matched fact by fact. durable-rules cannot compute (no
-  arithmetic, no aggregates over a candidate's vak rows), so it does NOT evaluate derivations: its
+  arithmetic, no aggregates over a candidate's vak rows), so it does NOT evaluate afleidingen: its
   `derive` is the vectorised one. It is an independent check of the condition evaluation only;
   derived values are the same in both engines by construction.
 
@@ -34,8 +34,8 @@ EVALUATORS = {
 class Evaluator(Protocol):
     """What every evaluator implements (all arrays are per row of the given level)."""
 
-    def derive(self, ctx, derivations) -> tuple[dict, dict]:
-        """(kandidaat values, vak values) of `derivations` (in dependency order) by name."""
+    def derive(self, ctx, afleidingen) -> tuple[dict, dict]:
+        """(kandidaat values, vak values) of `afleidingen` (in dependency order) by name."""
 
     def failing(self, ctx, rules) -> dict:
         """{rule id: row numbers} where a check is in scope (leerwegen, opleidingen, `wanneer` true)

@@ -1,6 +1,6 @@
-"""The check step: run the checks (controles) of a rule set and turn every failing row into a finding.
+"""The check step: run the controles of a rule set and turn every failing row into a bevinding.
 
-The evaluator says which rows fail; the findings are built here, the same for every evaluator.
+The evaluator says which rows fail; the bevindingen are built here, the same for every evaluator.
 """
 
 from __future__ import annotations
@@ -8,29 +8,29 @@ from __future__ import annotations
 import numpy as np
 
 from examenbron.engine.evaluation.frames import Context
-from examenbron.engine.outputs.findings import concat_findings, make_findings
+from examenbron.engine.outputs.bevindingen import concat_bevindingen, make_bevindingen
 from examenbron.engine.language.symbols import INPUT_COLUMNS
 from examenbron.engine.outputs.texts import fill, name_values
 
 
 def check(evaluator, ctx: Context, rules, *, schooljaar: str, examens):
-    """The findings of every rule in `rules`, in rule order."""
+    """The bevindingen of every rule in `rules`, in rule order."""
     failing = evaluator.failing(ctx, rules)
-    frames = [rule_findings(ctx, rule, np.asarray(failing[rule.id], dtype="int64"), schooljaar, examens)
+    frames = [rule_bevindingen(ctx, rule, np.asarray(failing[rule.id], dtype="int64"), schooljaar, examens)
               for rule in rules if len(failing.get(rule.id, ()))]
-    return concat_findings(frames)
+    return concat_bevindingen(frames)
 
 
 def read_names(rule) -> list[str]:
-    """The values a rule shows in its findings: `waarden`, else the names its condition reads."""
+    """The values a rule shows in its bevindingen: `waarden`, else the names its condition reads."""
     if rule.waarden:
         return list(rule.waarden)
     names = rule.voorwaarde.names() | (rule.wanneer.names() if rule.wanneer is not None else set())
     return sorted(names)
 
 
-def rule_findings(ctx: Context, rule, rows: np.ndarray, schooljaar: str, examens):
-    """The findings of `rule` for the failing `rows` of its level."""
+def rule_bevindingen(ctx: Context, rule, rows: np.ndarray, schooljaar: str, examens):
+    """The bevindingen of `rule` for the failing `rows` of its level."""
     level = rule.niveau
     exam_ids = ctx.k[rows] if level == "vak" else rows
     lookup = lambda name: ctx.lookup(name, level)  # noqa: E731 - a tiny adapter
@@ -38,7 +38,7 @@ def rule_findings(ctx: Context, rule, rows: np.ndarray, schooljaar: str, examens
     columns = [n for n in names if n in INPUT_COLUMNS]
     vakken = ctx.vakken_frame
     keys = examens.iloc[exam_ids] if len(exam_ids) else examens.iloc[:0]
-    return make_findings(
+    return make_bevindingen(
         schooljaar=schooljaar, regel=rule.id, code=rule.code, ernst=rule.ernst,
         exam_id=exam_ids, brin=keys["brin"], vestiging=keys["vestiging"],
         leerlingnummer=keys["leerlingnummer"], opleidingscode=keys["opleidingscode"],

@@ -106,9 +106,9 @@ def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, s
             continue
         owners, dropped = _subsets(ctx, allowed, grade) if regel.meerdere else \
             (ctx.k[allowed], (np.arange(len(allowed)), allowed))
-        affected = _affected(ruleset.derivations)
+        affected = _affected(ruleset.afleidingen)
         scenario = _scenario_context(ctx, owners, dropped, regel.id, affected)
-        kandidaat, vak = evaluator.derive(scenario, [d for d in ruleset.derivations if d.naam in affected])
+        kandidaat, vak = evaluator.derive(scenario, [d for d in ruleset.afleidingen if d.naam in affected])
         failed, unknown, status = _statuses(evaluator, scenario.with_values(kandidaat, vak), ruleset.voorwaarden,
                                             onbepaalbaar)
         for rule_id, values in status.items():
@@ -173,13 +173,13 @@ def _grade_key(value: Value, rows: np.ndarray) -> np.ndarray:
     return np.where(np.asarray(value.null)[rows], np.iinfo("int64").max, scaled)
 
 
-def _affected(derivations) -> set:
-    """Derivations that read (through others) which vak is left out; the rest are copied, not recomputed."""
+def _affected(afleidingen) -> set:
+    """Afleidingen that read (through others) which vak is left out; the rest are copied, not recomputed."""
     affected = {"weggelaten", "weglaatregel"}
-    for derivation in derivations:  # in dependency order
-        if any(node.names() & affected for _, node, _ in derivation.variants):
-            affected.add(derivation.naam)
-            affected |= getattr(derivation, "outputs", set())
+    for afleiding in afleidingen:  # in dependency order
+        if any(node.names() & affected for _, node, _ in afleiding.variants):
+            affected.add(afleiding.naam)
+            affected |= getattr(afleiding, "outputs", set())
     return affected
 
 
@@ -205,7 +205,7 @@ def _scenario_context(ctx: Context, owners: np.ndarray, dropped, regel_id: str, 
 
 
 def uitslag_values(ctx: Context, decision: Decision) -> dict:
-    """The uitslag as candidate values for the uitslag-phase checks (uitslag_berekend, …)."""
+    """The uitslag as candidate values for the uitslag-phase controles (uitslag_berekend, …)."""
     n = ctx.kandidaat.n
     not_met = _joined(decision.niet_gehaald, decision.status, NIET_GEHAALD)
     unsure = _joined(decision.onbepaald, decision.status, ONBEPAALD)

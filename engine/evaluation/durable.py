@@ -3,7 +3,7 @@
 Implements the evaluator seam (engine.evaluation.backends) with a second, independent evaluation
 of every *condition*: the voorwaarde and `wanneer` of checks, the slaag-zak voorwaarden and the
 weglaatregels (`--engine durable`). What it does NOT evaluate, because durable-rules cannot
-compute: derivations (arithmetic, aggregates over a candidate's vak rows, `round`, `if`, …). Its
+compute: afleidingen (arithmetic, aggregates over a candidate's vak rows, `round`, `if`, …). Its
 `derive` is the vectorised evaluator's; a derived value is therefore the same in both engines by
 construction, and comparing the two engines checks the condition evaluation only.
 
@@ -531,9 +531,9 @@ def _failing_target(rule):
 class DurableEvaluator:
     """engine.evaluation.backends.Evaluator on durable-rules: conditions only (see the module doc)."""
 
-    def derive(self, ctx: Context, derivations) -> tuple[dict, dict]:
+    def derive(self, ctx: Context, afleidingen) -> tuple[dict, dict]:
         """Not supported by durable-rules (arithmetic, aggregates): the vectorised evaluator's."""
-        return VECTORISED.derive(ctx, derivations)
+        return VECTORISED.derive(ctx, afleidingen)
 
     def failing(self, ctx: Context, rules, *, limit_kandidaten: int | None = None) -> dict:
         rows = fire(ctx, [_failing_target(rule) for rule in rules], limit_kandidaten=limit_kandidaten)
@@ -572,11 +572,11 @@ def throughput(ctx: Context, rules, sample_rows: int = 2000, *, schooljaar: str 
 
     The durable engine runs on the first candidates of `ctx` until about `sample_rows` rows (vak +
     kandidaat) are covered; the pandas engine (vectorised) runs on all of `ctx`. Both include building
-    the findings. Returns rows, seconds and rows/s per engine and whether the findings on the sample agree.
+    the bevindingen. Returns rows, seconds and rows/s per engine and whether the bevindingen on the sample agree.
     `examens` is the results' candidate frame (`results.examens`); `rules` the checks that can run.
     """
-    from examenbron.engine.evaluation.check import check, rule_findings
-    from examenbron.engine.outputs.findings import concat_findings
+    from examenbron.engine.evaluation.check import check, rule_bevindingen
+    from examenbron.engine.outputs.bevindingen import concat_bevindingen
     total = ctx.kandidaat.n + ctx.vak.n
     per_candidate = total / max(ctx.kandidaat.n, 1)
     m = max(1, min(ctx.kandidaat.n, int(round(sample_rows / per_candidate))))
@@ -585,7 +585,7 @@ def throughput(ctx: Context, rules, sample_rows: int = 2000, *, schooljaar: str 
     for _ in range(repeat):
         t = time.perf_counter()
         rows = EVALUATOR.failing(ctx, rules, limit_kandidaten=m)
-        durable = concat_findings([rule_findings(ctx, rule, rows[rule.id], schooljaar, examens)
+        durable = concat_bevindingen([rule_bevindingen(ctx, rule, rows[rule.id], schooljaar, examens)
                                    for rule in rules if len(rows[rule.id])])
         best_d = min(best_d, time.perf_counter() - t)
         t = time.perf_counter()
@@ -597,4 +597,4 @@ def throughput(ctx: Context, rules, sample_rows: int = 2000, *, schooljaar: str 
         sorted(map(tuple, pandas_sample[columns].astype(str).to_numpy()))
     return {"durable_rows": sample, "durable_seconds": best_d, "durable_rows_per_s": sample / best_d,
             "pandas_rows": total, "pandas_seconds": best_p, "pandas_rows_per_s": total / best_p,
-            "findings_agree": agree}
+            "bevindingen_agree": agree}

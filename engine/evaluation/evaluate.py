@@ -2,7 +2,7 @@
 
 Values are numpy arrays plus a null mask (engine.language.values); functions run their vectorised
 implementation from the registry (engine.language.functions). Implements the evaluator seam of
-engine.evaluation.backends for derivations, checks, voorwaarden and weglaatregels.
+engine.evaluation.backends for afleidingen, checks, voorwaarden and weglaatregels.
 
 Null semantics (documented for policy staff in docs/rule-language.md):
 - arithmetic and comparisons with an empty operand are empty (unknown);
@@ -174,22 +174,22 @@ def applicable(ctx: Context, rule, level: str) -> np.ndarray:
 class PandasEvaluator:
     """The vectorised implementation of engine.evaluation.backends.Evaluator."""
 
-    def derive(self, ctx: Context, derivations) -> tuple[dict, dict]:
+    def derive(self, ctx: Context, afleidingen) -> tuple[dict, dict]:
         made = {"kandidaat": {}, "vak": {}}
-        for derivation in derivations:
-            if isinstance(derivation, Samenstelling):
-                kandidaat, vak = samenstelling.match(ctx, derivation, evaluate)
+        for afleiding in afleidingen:
+            if isinstance(afleiding, Samenstelling):
+                kandidaat, vak = samenstelling.match(ctx, afleiding, evaluate)
                 made["kandidaat"].update(kandidaat)
                 made["vak"].update(vak)
                 ctx = ctx.with_values(kandidaat, vak)
                 continue
-            n = ctx.level(derivation.niveau).n
-            if len(derivation.variants) == 1 and derivation.variants[0][0] is None:
-                value = _full(evaluate(derivation.variants[0][1], ctx, derivation.niveau), n)
+            n = ctx.level(afleiding.niveau).n
+            if len(afleiding.variants) == 1 and afleiding.variants[0][0] is None:
+                value = _full(evaluate(afleiding.variants[0][1], ctx, afleiding.niveau), n)
             else:
-                value = _by_leerweg(ctx, derivation)
-            made[derivation.niveau][derivation.naam] = value
-            ctx = ctx.with_values(**{derivation.niveau: {derivation.naam: value}})
+                value = _by_leerweg(ctx, afleiding)
+            made[afleiding.niveau][afleiding.naam] = value
+            ctx = ctx.with_values(**{afleiding.niveau: {afleiding.naam: value}})
         return made["kandidaat"], made["vak"]
 
     def failing(self, ctx: Context, rules) -> dict:
@@ -213,13 +213,13 @@ class PandasEvaluator:
         return np.broadcast_to(evaluate(condition, ctx, level).true(), ctx.level(level).n)
 
 
-def _by_leerweg(ctx: Context, derivation) -> Value:
+def _by_leerweg(ctx: Context, afleiding) -> Value:
     """One formula per group of leerwegen; rows of other leerwegen stay empty."""
-    n = ctx.level(derivation.niveau).n
+    n = ctx.level(afleiding.niveau).n
     result = None
-    for leerwegen, node, _ in derivation.variants:
-        value = _full(evaluate(node, ctx, derivation.niveau), n)
-        mask = np.ones(n, dtype=bool) if leerwegen is None else ctx.leerweg_mask(leerwegen, derivation.niveau)
+    for leerwegen, node, _ in afleiding.variants:
+        value = _full(evaluate(node, ctx, afleiding.niveau), n)
+        mask = np.ones(n, dtype=bool) if leerwegen is None else ctx.leerweg_mask(leerwegen, afleiding.niveau)
         if result is None:
             result = Value(value.kind, value.val.copy(), np.logical_or(value.null, ~mask), value.den)
             continue

@@ -25,7 +25,7 @@ class Context:
     """Candidate level + vak level; vak rows must be sorted by candidate (`k`).
 
     `constants` are the rule set's parameters plus the peildatum; `vakken_frame` the sorted vak rows
-    (source rows, vakcodes) that findings point at.
+    (source rows, vakcodes) that bevindingen point at.
     """
 
     def __init__(self, kandidaat: Level, vak: Level, k: np.ndarray, constants: dict, vakken_frame=None,
@@ -53,13 +53,13 @@ class Context:
                        Level("vak", self.vak.n, {**self.vak.values, **(vak or {})}),
                        self.k, self.constants, self.vakken_frame, personal=self.personal, _masks=self._masks)
 
-    def with_personal(self, derivations) -> "Context":
-        """The same context, with every derivation that reads a personal number (directly or through
-        another derivation) marked personal: masked wherever shown (data lineage, not placeholder names)."""
+    def with_personal(self, afleidingen) -> "Context":
+        """The same context, with every afleiding that reads a personal number (directly or through
+        another afleiding) marked personal: masked wherever shown (data lineage, not placeholder names)."""
         personal = set(self.personal)
-        for derivation in derivations:  # in dependency order
-            if any(node.names() & personal for _, node, _ in derivation.variants):
-                personal.add(derivation.naam)
+        for afleiding in afleidingen:  # in dependency order
+            if any(node.names() & personal for _, node, _ in afleiding.variants):
+                personal.add(afleiding.naam)
         return Context(self.kandidaat, self.vak, self.k, self.constants, self.vakken_frame,
                        personal=frozenset(personal), _masks=self._masks)
 

@@ -42,7 +42,7 @@ KIND = {
     "diplomavak": "ja_nee", "combinatiecijfer_vak": "ja_nee", "certificaat": "ja_nee",
 }
 
-# Personal numbers that must never appear in full in a finding.
+# Personal numbers that must never appear in full in a bevinding.
 PERSONAL_COLUMNS = frozenset({"bsn", "onderwijsnummer"})
 
 

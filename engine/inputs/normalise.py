@@ -1,6 +1,6 @@
-"""Normalise a raw results table into typed exam and vak frames plus findings (docs/datamodel.md §1).
+"""Normalise a raw results table into typed exam and vak frames plus bevindingen (docs/datamodel.md §1).
 
-A bad value becomes NA plus a finding (ernst ``afkeur``); the other candidates are unaffected.
+A bad value becomes NA plus a bevinding (ernst ``afkeur``); the other candidates are unaffected.
 The rules (RULES: INV-001… with codes EB001…) are a public contract for vendors, documented in
 docs/input-format.md; tests/test_normalise.py keeps that table and RULES in step.
 
@@ -21,7 +21,7 @@ from examenbron.engine.inputs.columns import (
     OPTIONAL_COLUMNS, PERSONAL_COLUMNS, REQUIRED_COLUMNS, UITSLAG_CODES, VAK_COLUMNS, mask_bsn,
 )
 from examenbron.engine.errors import InputError
-from examenbron.engine.outputs.findings import empty_findings, make_findings
+from examenbron.engine.outputs.bevindingen import empty_bevindingen, make_bevindingen
 from examenbron.engine.inputs.read import (
     UNREADABLE, RawTable, check_mapping, did_you_mean, load_mapping, mask_numbers, normalise_header,
     read_table, table_from_frame,
@@ -72,7 +72,7 @@ class Results:
     source: str
     examens: pd.DataFrame
     vakken: pd.DataFrame
-    findings: pd.DataFrame
+    bevindingen: pd.DataFrame
     columns_present: frozenset
     sha256: str | None = None  # of the file's bytes as read (None for a DataFrame)
 
@@ -104,7 +104,7 @@ def normalise(raw: RawTable, mapping=None) -> Results:
         columns = {col: (codes[keep], parsed) for col, (codes, parsed) in columns.items()}
         bron_rij = bron_rij[keep]
     exam_id, first = _group_exams([columns[col] for col in EXAM_KEY])
-    found = _Findings()
+    found = _Bevindingen()
 
     exam_values = {}
     for col in EXAM_COLUMNS:
@@ -173,7 +173,7 @@ class _Parsed:
 
     text: np.ndarray      # stripped text
     values: object        # normalised values (ndarray or ExtensionArray), NA for empty or bad
-    bad: np.ndarray       # bool: this text is a finding
+    bad: np.ndarray       # bool: this text is a bevinding
     regel: np.ndarray     # rule id or None
     melding: np.ndarray   # Dutch message or None
 
@@ -259,7 +259,7 @@ def _typed(kind: str, values):
 
 
 def _shown(col: str, text: str) -> str:
-    """Text as it may appear in a finding: personal numbers masked."""
+    """Text as it may appear in a bevinding: personal numbers masked."""
     return mask_bsn(text) if col in PERSONAL_COLUMNS else text
 
 
@@ -269,7 +269,7 @@ def _described(text: str) -> str:
 
 
 def _empty(col: str):
-    """Value of an empty cell: NA, True for diplomavak, a finding where a value is required."""
+    """Value of an empty cell: NA, True for diplomavak, a bevinding where a value is required."""
     if col in _VALUE_REQUIRED:
         return None, ("INV-009", f"Kolom {col} is leeg; deze waarde is verplicht")
     return (True if col == "diplomavak" else None), None
@@ -425,8 +425,8 @@ def _check_consistency(col, codes, first_codes, exam_id, first_bron_rij, parsed,
         found.add_inconsistent(col, rows, first_bron_rij[exam_id[rows]], parsed.text[own], parsed.text[theirs])
 
 
-class _Findings:
-    """Collects findings as row positions plus per-row texts; frame() materialises them."""
+class _Bevindingen:
+    """Collects bevindingen as row positions plus per-row texts; frame() materialises them."""
 
     def __init__(self):
         self.parts = []
@@ -445,7 +445,7 @@ class _Findings:
 
     def frame(self, examens: pd.DataFrame, vakken: pd.DataFrame) -> pd.DataFrame:
         if not self.parts:
-            return empty_findings()
+            return empty_bevindingen()
         rows = np.concatenate([p[1] for p in self.parts])
         order = np.concatenate([np.full(len(p[1]), ALL_COLUMNS.index(p[0])) for p in self.parts])
         sort = np.lexsort((order, rows))
@@ -456,7 +456,7 @@ class _Findings:
         exam = examens.iloc[exam_id]
         jaar = exam["examenjaar"]
         is_vak = np.isin(kolom, VAK_COLUMNS)
-        return make_findings(
+        return make_bevindingen(
             schooljaar=[f"{j - 1}-{j}" if j is not pd.NA else None for j in jaar],
             regel=regel,
             code=[RULES[r][0] for r in regel],

@@ -14,7 +14,7 @@ rows — goes through Python's csv module, which sees every field exactly (NUL b
 refuses a row that is narrower or wider than the header instead of shifting its columns.
 
 Cells that cannot be read faithfully are kept as text carrying a marker that normalise turns into
-an afkeur finding for that row and column (see ``UNREADABLE``): bytes that are not valid UTF-8 in a
+an afkeur bevinding for that row and column (see ``UNREADABLE``): bytes that are not valid UTF-8 in a
 UTF-8 file, an XLSX formula without a stored result, a date outside what a datetime can hold.
 """
 
@@ -87,7 +87,7 @@ def read_table(path, *, sheet=None) -> RawTable:
     if data.startswith(_ZIP_MAGIC) or Path(source).suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(source, data, sheet, digest)
     sample = data[:4096]
-    if sample.count(b"\x00") * 100 > len(sample):  # a stray NUL in a cell is a finding, not this
+    if sample.count(b"\x00") * 100 > len(sample):  # a stray NUL in a cell is a bevinding, not this
         raise InputError(f"{source}: geen CSV- of XLSX-bestand (bevat binaire gegevens, of is UTF-16; "
                          "sla het op als CSV in UTF-8)")
     return _read_csv(source, data, digest)

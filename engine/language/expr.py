@@ -13,7 +13,7 @@ The grammar (see docs/rule-language.md for the table policy staff read):
     list       := '[' [atom (',' atom)*] ']'
 
 Conditions (voorwaarde, wanneer) may use comparisons, and/or/not, in, null tests and the
-condition functions; arithmetic and aggregates are only allowed in derivations (afleidingen),
+condition functions; arithmetic and aggregates are only allowed in afleidingen,
 so that a condition is always a comparison over named columns.
 """
 
@@ -82,7 +82,7 @@ class Node:
     level: str | None = None     # 'vak' or 'kandidaat' (None for constants)
 
     def names(self) -> set[str]:
-        """Every column, derivation or parameter name this expression reads."""
+        """Every column, afleiding or parameter name this expression reads."""
         found = {self.value} if self.op == "name" else set()
         for child in [*self.args, *self.kwargs.values()]:
             found |= child.names()
@@ -358,11 +358,11 @@ def _backtracking(pattern: str) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Static checking: names, kinds, levels and the condition/derivation split.
+# Static checking: names, kinds, levels and the condition/afleiding split.
 
 @dataclass(frozen=True)
 class Symbol:
-    """A name an expression may read: a column, a derivation or a parameter."""
+    """A name an expression may read: a column, a afleiding or a parameter."""
 
     name: str
     kind: str                    # 'num','bool','str','date','list'

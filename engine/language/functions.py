@@ -9,7 +9,7 @@ read this table; adding a function means adding one entry here.
 The durable mapping is a per-value test that the durable evaluator precomputes as a fact property.
 Only condition functions have one: durable-rules matches facts against comparisons and cannot
 compute (no arithmetic, no aggregates over vak rows), so the other functions are "not supported"
-there (`durable=None`); they only appear in derivations, which every evaluator leaves to the
+there (`durable=None`); they only appear in afleidingen, which every evaluator leaves to the
 vectorised one (see engine.evaluation.backends).
 """
 

@@ -1,4 +1,4 @@
-"""The names rule expressions may read before any derivation: input columns, code-table
+"""The names rule expressions may read before any afleiding: input columns, code-table
 attributes joined by the engine, and the engine's own per-run values."""
 
 from examenbron.engine.language.expr import Symbol

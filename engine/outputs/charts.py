@@ -107,7 +107,7 @@ def chart_data(outcome) -> dict[str, pd.DataFrame]:
     per_school = pd.DataFrame({"school": school, "uitslag": berekend})
     data["per_school"] = _count(per_school, ["school", "uitslag"])
 
-    f = outcome.findings
+    f = outcome.bevindingen
     bev = pd.DataFrame({
         "school": school_keys(f), "regel": f["regel"].fillna("onbekend"),
         "code": f["code"].fillna(""), "ernst": f["ernst"].fillna("onbekend"),

@@ -53,7 +53,7 @@ def explain_many(outcome, ids) -> list[str]:
         out[pos] += lines
     relevant = _relevant_names(rs)
     values = ctx.kandidaat.values
-    derived = [(d, value_texts(values[d.naam], ids, d.naam, personal=ctx.personal)) for d in rs.derivations
+    derived = [(d, value_texts(values[d.naam], ids, d.naam, personal=ctx.personal)) for d in rs.afleidingen
                if d.niveau == "kandidaat" and d.naam in values]
     for pos, k in enumerate(kandidaten):
         names = relevant(k["leerweg"])
@@ -81,10 +81,10 @@ def explain_many(outcome, ids) -> list[str]:
             lines.append(f"      grondslag: {rule.grondslag}  [{rule.file}:{rule.line}]")
             if rule.toelichting:
                 lines.append(f"      toelichting: {' '.join(rule.toelichting.split())}")
-    findings = outcome.findings[outcome.findings["exam_id"].isin(ids)]
-    lines = ("  [" + findings["ernst"].astype(str) + " " + findings["code"].fillna("").astype(str) + "] "
-             + findings["melding"].astype(str))
-    per_exam = lines.groupby(findings["exam_id"].to_numpy()).agg(list).to_dict()
+    bevindingen = outcome.bevindingen[outcome.bevindingen["exam_id"].isin(ids)]
+    lines = ("  [" + bevindingen["ernst"].astype(str) + " " + bevindingen["code"].fillna("").astype(str) + "] "
+             + bevindingen["melding"].astype(str))
+    per_exam = lines.groupby(bevindingen["exam_id"].to_numpy()).agg(list).to_dict()
     for pos, (eid, k) in enumerate(zip(ids.tolist(), kandidaten)):
         out[pos] += ["", _verdict(k, outcome.decision, eid, rs)]
         if eid in per_exam:
@@ -106,8 +106,8 @@ def _empty_values(text: str) -> str:
 
 
 def _relevant_names(rs):
-    """leerweg -> the derived names its voorwaarden read, directly or through other derivations."""
-    by_name = {d.naam: d for d in rs.derivations}
+    """leerweg -> the derived names its voorwaarden read, directly or through other afleidingen."""
+    by_name = {d.naam: d for d in rs.afleidingen}
     extra = set(rs.metadata.get("rapporteer") or [])
     cache = {}
 
@@ -201,7 +201,7 @@ def _counts_as(vak, rollen: dict, r) -> str:
 
 
 def _how(vak, rollen: dict, r) -> str:
-    """Where the computed eindcijfer comes from: the SE and CE it is computed from, and the derivation."""
+    """Where the computed eindcijfer comes from: the SE and CE it is computed from, and the afleiding."""
     ce, eindcijfer = vak.get(rollen["ce_cijfer"]), vak.get(rollen["eindcijfer"])
     if any(v is None or np.asarray(v.null)[r] for v in (vak["se_cijfer"], ce, eindcijfer)):
         return ""

@@ -72,12 +72,12 @@ class ExportSummary:
         return 0 if self.blocked == 0 else 1
 
 
-def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, input_sha256, eindcijfers,
+def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie, input_sha256, eindcijfers,
                    alles_of_niets=False, kandidaten=None, voortgang=None) -> ExportSummary:
     """Write the messages of all unblocked candidate exams, then remove stale files, then the manifest.
 
-    ``findings`` is the findings table (engine.outputs.findings); its afkeur rows, together with those of
-    ``results.findings``, block their exam (rows without exam_id block every exam).
+    ``bevindingen`` is the bevindingen table (engine.outputs.bevindingen); its afkeur rows, together with those of
+    ``results.bevindingen``, block their exam (rows without exam_id block every exam).
     ``eindcijfers`` holds the eindcijfer per tijdvak (columns ``TIJDVAK_ROLES``, whole grades, indexed
     like ``results.vakken``) as the rule set computes them (engine.pipeline.vak_roles).
     ``kandidaten`` (optional, indexed by exam_id) supplies ``leerweg`` for the totals.
@@ -94,7 +94,7 @@ def export_results(results, findings, *, out_dir, schooljaar, regelset_versie, i
     exam_ids = examens["exam_id"].to_numpy(dtype=np.int64)
     ex = {c: _values(examens[c]) for c in _EXAM_COLUMNS if c != "exam_id"}
     candidate = _candidates(ex)
-    codes = _whole_candidates(_blocking_codes((findings, results.findings), exam_ids), candidate)
+    codes = _whole_candidates(_blocking_codes((bevindingen, results.bevindingen), exam_ids), candidate)
     names = [file_name(*key) for key in zip(*(ex[c] for c in _KEY))]
     order = sorted(range(n), key=names.__getitem__)
     exported = [i for i in order if not codes[i]]
@@ -183,7 +183,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 # --- gate -----------------------------------------------------------------------------------
 
 def _blocking_codes(frames, exam_ids):
-    """Per exam position, the sorted codes of its afkeur findings (empty tuple: not blocked)."""
+    """Per exam position, the sorted codes of its afkeur bevindingen (empty tuple: not blocked)."""
     per_exam, everyone = defaultdict(set), set()
     for frame in frames:
         if frame is None or not len(frame):

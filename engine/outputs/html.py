@@ -1,7 +1,7 @@
 """The HTML report: one self-contained file (charts, tables, explanations) that works offline.
 
 Tables are shipped as JSON inside the page and drawn page by page by the inlined script
-(templates/rapport.js), so every candidate and every finding is in the file however large the
+(templates/rapport.js), so every candidate and every bevinding is in the file however large the
 run is. Only the written-out explanation is limited (UITLEG_LIMIET candidates, those that need
 attention first); the page says so and names the command that explains any other candidate.
 """
@@ -41,7 +41,7 @@ def to_html(outcome, *, peildatum, standaard_peildatum: bool = False, bron_besta
     uitleg, uitgelegd = _explanations(outcome, order)
     data = {
         "kandidaten": _candidate_rows(outcome, order, uitgelegd),
-        "bevindingen": _finding_rows(outcome),
+        "bevindingen": _bevinding_rows(outcome),
         "uitleg": uitleg,
         "grafieken": charts.chart_specs(outcome),
         "locale": charts.FORMAT_LOCALE,
@@ -74,14 +74,14 @@ def _plain(value):
 def _needs_attention(outcome) -> pd.Series:
     """Candidates whose uitslag disagrees, who have an afkeur, or who did not (surely) pass."""
     k = outcome.kandidaten
-    afkeur = k["exam_id"].isin(outcome.findings.loc[outcome.findings["ernst"] == "afkeur", "exam_id"])
+    afkeur = k["exam_id"].isin(outcome.bevindingen.loc[outcome.bevindingen["ernst"] == "afkeur", "exam_id"])
     return charts.disagreement(k) | afkeur | (k["uitslag_berekend"] != "geslaagd")
 
 
 def _candidate_order(outcome) -> np.ndarray:
     """Positions in kandidaten: disagreements first, then afkeur, then not geslaagd, then the rest."""
     k = outcome.kandidaten
-    f = outcome.findings
+    f = outcome.bevindingen
     afkeur = k["exam_id"].map(f[f["ernst"] == "afkeur"].groupby("exam_id").size()).fillna(0)
     keys = pd.DataFrame({"afwijkend": ~charts.disagreement(k), "afkeur": -afkeur,
                          "geslaagd": k["uitslag_berekend"] == "geslaagd",
@@ -100,7 +100,7 @@ def _explanations(outcome, order) -> tuple[list[str], dict[int, int]]:
 
 def _candidate_rows(outcome, order, uitgelegd) -> dict:
     k = outcome.kandidaten
-    f = outcome.findings
+    f = outcome.bevindingen
     per_ernst = {e: k["exam_id"].map(f[f["ernst"] == e].groupby("exam_id").size()).fillna(0).astype(int)
                  for e in ("afkeur", "attentie")}
     columns = {
@@ -118,8 +118,8 @@ def _candidate_rows(outcome, order, uitgelegd) -> dict:
     return {"kolommen": list(frame.columns), "rijen": frame.to_numpy().tolist()}
 
 
-def _finding_rows(outcome) -> dict:
-    f = outcome.findings
+def _bevinding_rows(outcome) -> dict:
+    f = outcome.bevindingen
     rank = f["ernst"].map({e: i for i, e in enumerate(ERNST_ORDER)}).fillna(len(ERNST_ORDER))
     f = f.assign(_rank=rank).sort_values(["_rank"], kind="stable")
     frame = pd.DataFrame({

@@ -1,7 +1,7 @@
 """Render an Outcome as text (for people), JSON and CSV (for vendors) and HTML (a report to open).
 
-Every format is built from the same findings table and candidate table. BSNs never appear in
-full: the findings already carry masked values, and candidate rows carry no BSN at all.
+Every format is built from the same bevindingen table and candidate table. BSNs never appear in
+full: the bevindingen already carry masked values, and candidate rows carry no BSN at all.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.outputs.charts import disagreement, number_values, school_keys
-from examenbron.engine.outputs.findings import FINDINGS_COLUMNS
+from examenbron.engine.outputs.bevindingen import BEVINDINGEN_COLUMNS
 from examenbron.engine.outputs.texts import aantal, spreadsheet_safe
 
-PUBLIC_FINDINGS_COLUMNS = [c for c in FINDINGS_COLUMNS if c != "exam_id"]
+PUBLIC_BEVINDINGEN_COLUMNS = [c for c in BEVINDINGEN_COLUMNS if c != "exam_id"]
 ERNST_ORDER = ("afkeur", "attentie", "info")
 UITSLAG_ORDER = ("geslaagd", "afgewezen", "onvolledig", "niet_bepaald")
 FORMAAT_VERSIE = "1.0"
@@ -36,22 +36,22 @@ TERMIJN_REGELS = "TERMIJN-"  # rules whose outcome depends on the peildatum
 
 
 def exit_code(outcome, fail_on: str = "afkeur") -> int:
-    """0 when no finding is at least as severe as `fail_on` ('afkeur' or 'attentie'), else 1."""
+    """0 when no bevinding is at least as severe as `fail_on` ('afkeur' or 'attentie'), else 1."""
     failing = ERNST_ORDER[:ERNST_ORDER.index(fail_on) + 1]
-    return 1 if outcome.findings["ernst"].isin(failing).any() else 0
+    return 1 if outcome.bevindingen["ernst"].isin(failing).any() else 0
 
 
-def select_findings(outcome, select=(), ignore=()):
-    """The outcome with only the findings of the selected rules (ids or codes), minus the ignored ones.
+def select_bevindingen(outcome, select=(), ignore=()):
+    """The outcome with only the bevindingen of the selected rules (ids or codes), minus the ignored ones.
 
     Raises InputError for a selector that names no rule or code of this run.
     """
     from examenbron.engine.errors import InputError
     if not select and not ignore:
         return outcome
-    f = outcome.findings
+    f = outcome.bevindingen
     known = {str(v).upper() for v in f["regel"].dropna()} | {str(v).upper() for v in f["code"].dropna()}
-    for rule in [*outcome.ruleset.checks, *outcome.ruleset.voorwaarden]:
+    for rule in [*outcome.ruleset.controles, *outcome.ruleset.voorwaarden]:
         known |= {rule.id.upper(), str(rule.code or "").upper()}
     unknown = [s for s in (*select, *ignore) if s.upper() not in known]
     if unknown:
@@ -65,7 +65,7 @@ def select_findings(outcome, select=(), ignore=()):
     keep = matches(select) if select else pd.Series(True, index=f.index)
     if ignore:
         keep &= ~matches(ignore)
-    return replace(outcome, findings=f[keep].reset_index(drop=True))
+    return replace(outcome, bevindingen=f[keep].reset_index(drop=True))
 
 
 def regelset_text(outcome) -> str:
@@ -92,31 +92,31 @@ def peildatum_notes(outcome, peildatum: datetime.date, standaard: bool) -> list[
 
 def summary(outcome) -> dict:
     """Counts per ernst, per rule (with its omschrijving), per leerweg and per computed uitslag."""
-    findings, kandidaten = outcome.findings, outcome.kandidaten
-    per_regel = (findings.groupby(["regel", "code", "ernst"], dropna=False).size()
+    bevindingen, kandidaten = outcome.bevindingen, outcome.kandidaten
+    per_regel = (bevindingen.groupby(["regel", "code", "ernst"], dropna=False).size()
                  .sort_values(ascending=False, kind="stable"))
     leerweg = kandidaten["leerweg"].fillna("onbekend")
     per_leerweg = {}
     for name, group in kandidaten.groupby(leerweg, sort=True):
         per_leerweg[name] = {"kandidaten": int(len(group)),
                              **{u: int((group["uitslag_berekend"] == u).sum()) for u in UITSLAG_ORDER}}
-    blocked = findings.loc[findings["ernst"] == "afkeur", "exam_id"].nunique()
+    blocked = bevindingen.loc[bevindingen["ernst"] == "afkeur", "exam_id"].nunique()
     return {
         "kandidaten": int(len(kandidaten)),
         "vakrijen": int(len(outcome.results.vakken)),
         "kandidaten_met_afkeur": int(blocked),
-        "bevindingen_per_ernst": {e: int((findings["ernst"] == e).sum()) for e in ERNST_ORDER},
+        "bevindingen_per_ernst": {e: int((bevindingen["ernst"] == e).sum()) for e in ERNST_ORDER},
         "bevindingen_per_regel": [{"regel": r, "code": c, "ernst": e, "aantal": int(n),
                                    "omschrijving": omschrijving(outcome, r)}
                                   for (r, c, e), n in per_regel.items()],
         "per_leerweg": per_leerweg,
         "uitslag_berekend": {u: int((kandidaten["uitslag_berekend"] == u).sum()) for u in UITSLAG_ORDER},
-        "overgeslagen_regels": outcome.skipped,
+        "overgeslagen_regels": outcome.overgeslagen_regels,
     }
 
 
 def _rules_by_id(outcome) -> dict:
-    return {r.id: r for r in [*outcome.ruleset.checks, *outcome.ruleset.voorwaarden]}
+    return {r.id: r for r in [*outcome.ruleset.controles, *outcome.ruleset.voorwaarden]}
 
 
 def omschrijving(outcome, regel: str) -> str:
@@ -164,7 +164,7 @@ def to_json(outcome, *, peildatum, standaard_peildatum: bool = False) -> str:
     }
     parts = [json.dumps(head, ensure_ascii=False)[:-1],
              ', "kandidaten": ', public_kandidaten(outcome).to_json(orient="records", force_ascii=False),
-             ', "bevindingen": ', outcome.findings[PUBLIC_FINDINGS_COLUMNS].to_json(orient="records", force_ascii=False),
+             ', "bevindingen": ', outcome.bevindingen[PUBLIC_BEVINDINGEN_COLUMNS].to_json(orient="records", force_ascii=False),
              ', "samenvatting": ', json.dumps(summary(outcome), ensure_ascii=False, default=_json_default), "}\n"]
     return "".join(parts)
 
@@ -178,18 +178,18 @@ def _json_default(value):
 
 
 def to_csv(outcome, **_) -> str:
-    """The findings table as CSV for Excel: UTF-8 with BOM, `;` separated, one finding per line.
+    """The bevindingen table as CSV for Excel: UTF-8 with BOM, `;` separated, one bevinding per line.
 
     Text that would start a formula in a spreadsheet is prefixed with a quote (see spreadsheet_safe).
     """
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    spreadsheet_safe(outcome.findings[PUBLIC_FINDINGS_COLUMNS]).to_csv(buffer, sep=";", index=False)
+    spreadsheet_safe(outcome.bevindingen[PUBLIC_BEVINDINGEN_COLUMNS]).to_csv(buffer, sep=";", index=False)
     return buffer.getvalue()
 
 
 def to_text(outcome, *, peildatum, standaard_peildatum: bool = False, limit: int = 15) -> str:
-    """A summary a person reads at a glance, then the first findings."""
+    """A summary a person reads at a glance, then the first bevindingen."""
     s = summary(outcome)
     ernst = s["bevindingen_per_ernst"]
     lines = [
@@ -216,35 +216,35 @@ def to_text(outcome, *, peildatum, standaard_peildatum: bool = False, limit: int
         for row in s["bevindingen_per_regel"]:
             lines.append(f"  {row['aantal']:>7}  {row['ernst']:<8} {row['code'] or '':<6} {row['regel']}: "
                          f"{row['omschrijving'] or '(geen omschrijving)'}")
-    if outcome.skipped:
+    if outcome.overgeslagen_regels:
         lines += ["", "Overgeslagen regels (niet uitgevoerd, dus ook niet goedgekeurd):"]
-        lines += [f"  {item['regel']}: {item['reden']}" for item in outcome.skipped]
-    findings = outcome.findings
-    if len(findings):
-        shown = findings.head(limit)
-        lines += ["", f"Eerste {len(shown)} van {aantal(len(findings), 'bevinding', 'bevindingen')}:"]
+        lines += [f"  {item['regel']}: {item['reden']}" for item in outcome.overgeslagen_regels]
+    bevindingen = outcome.bevindingen
+    if len(bevindingen):
+        shown = bevindingen.head(limit)
+        lines += ["", f"Eerste {len(shown)} van {aantal(len(bevindingen), 'bevinding', 'bevindingen')}:"]
         for row in shown.itertuples(index=False):
             vak = f" vak {row.vakcode}" if isinstance(row.vakcode, str) else ""
             lines.append(f"  rij {row.bron_rij}: leerling {row.leerlingnummer}{vak} [{row.ernst} {row.code}] "
                          f"{row.melding}")
-        if len(findings) > limit:
+        if len(bevindingen) > limit:
             lines.append("  ... alle bevindingen: --format html (rapport), xlsx, csv of json")
     return "\n".join(lines) + "\n"
 
 
 def rule_rows(outcome) -> list[dict]:
-    """Every check and voorwaarde (and reading check) with its omschrijving, grondslag and number of findings."""
-    counts = outcome.findings.groupby(["regel", "ernst"]).size()
-    skipped = {item["regel"]: item["reden"] for item in outcome.skipped}
+    """Every check and voorwaarde (and reading check) with its omschrijving, grondslag and number of bevindingen."""
+    counts = outcome.bevindingen.groupby(["regel", "ernst"]).size()
+    skipped = {item["regel"]: item["reden"] for item in outcome.overgeslagen_regels}
     rows = []
-    for rule in [*outcome.ruleset.checks, *outcome.ruleset.voorwaarden]:
+    for rule in [*outcome.ruleset.controles, *outcome.ruleset.voorwaarden]:
         per = {e: int(counts.get((rule.id, e), 0)) for e in ERNST_ORDER}
         rows.append({"id": rule.id, "code": rule.code or "", "ernst": rule.ernst or "",
                      "soort": rule.soort, "omschrijving": " ".join(rule.omschrijving.split()),
                      "grondslag": rule.grondslag or "", "bron": f"{rule.file}:{rule.line}",
                      "aantal": sum(per.values()), "overgeslagen": skipped.get(rule.id, "")})
     known = {r["id"] for r in rows}
-    for (regel, ernst), n in counts.items():  # findings of reading the file (INV-…) carry no rule object
+    for (regel, ernst), n in counts.items():  # bevindingen of reading the file (INV-…) carry no rule object
         if regel not in known:
             known.add(regel)
             rows.append({"id": regel, "code": "", "ernst": ernst, "soort": "invoer",
@@ -256,7 +256,7 @@ def rule_rows(outcome) -> list[dict]:
 def per_school_rows(outcome) -> list[dict]:
     """Per school (brin + vestiging): candidates per computed uitslag, disagreements, afkeur."""
     k = outcome.kandidaten
-    f = outcome.findings
+    f = outcome.bevindingen
     frame = pd.DataFrame({"school": school_keys(k), "uitslag": k["uitslag_berekend"],
                           "afwijkend": disagreement(k),
                           "afkeur": k["exam_id"].isin(f.loc[f["ernst"] == "afkeur", "exam_id"])})

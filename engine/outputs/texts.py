@@ -30,7 +30,7 @@ def value_texts(value: Value, rows: np.ndarray, name: str = "", *, mask_personal
                 personal=PERSONAL) -> np.ndarray:
     """Text of `value` at `rows` ('leeg' when empty); masked when `name` is in `personal`.
 
-    `personal` holds bsn/onderwijsnummer and every derivation computed from them (Context.personal):
+    `personal` holds bsn/onderwijsnummer and every afleiding computed from them (Context.personal):
     a rule that merely renames the BSN must not show it in full.
     """
     pick_val, pick_null = _at(value.val, rows), _at(value.null, rows)

@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from examenbron.engine.outputs import charts
-from examenbron.engine.outputs.report import (LEGENDA, PUBLIC_FINDINGS_COLUMNS, peildatum_notes, per_school_rows,
+from examenbron.engine.outputs.report import (LEGENDA, PUBLIC_BEVINDINGEN_COLUMNS, peildatum_notes, per_school_rows,
                                               regelset_text, rule_rows, summary)
 from examenbron.engine.outputs.texts import FORMULA_START, spreadsheet_safe
 
@@ -29,9 +29,9 @@ def to_xlsx(outcome, *, peildatum, standaard_peildatum: bool = False) -> bytes:
     """The workbook as bytes."""
     book = Workbook(write_only=True)
     _summary_sheet(book, outcome, peildatum, standaard_peildatum)
-    findings = outcome.findings[PUBLIC_FINDINGS_COLUMNS].copy()
-    findings.insert(0, "school", charts.school_keys(findings))
-    _table_sheet(book, "bevindingen", findings, ernst_column="ernst")
+    bevindingen = outcome.bevindingen[PUBLIC_BEVINDINGEN_COLUMNS].copy()
+    bevindingen.insert(0, "school", charts.school_keys(bevindingen))
+    _table_sheet(book, "bevindingen", bevindingen, ernst_column="ernst")
     _table_sheet(book, "kandidaten", _candidates(outcome))
     _table_sheet(book, "per school", pd.DataFrame(per_school_rows(outcome)).rename(columns={
         "school": "BRIN en vestiging", "niet_bepaald": "niet bepaald", "afkeur": "met afkeur"}))
@@ -97,10 +97,10 @@ def _summary_sheet(book, outcome, peildatum, standaard):
         sheet.append([_cell(sheet, item["regel"]), _cell(sheet, item["code"]),
                       _cell(sheet, item["ernst"], fill=ERNST_FILL.get(item["ernst"])), item["aantal"],
                       _cell(sheet, item["omschrijving"])])
-    if outcome.skipped:
+    if outcome.overgeslagen_regels:
         row()
         row("overgeslagen regels (niet uitgevoerd, dus ook niet goedgekeurd)", font=bold)
-        for item in outcome.skipped:
+        for item in outcome.overgeslagen_regels:
             row(item["regel"], item["reden"])
 
 

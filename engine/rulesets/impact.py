@@ -1,4 +1,4 @@
-"""Run one results file under two rule sets and report whose uitslag, cum laude or findings change.
+"""Run one results file under two rule sets and report whose uitslag, cum laude or bevindingen change.
 
 The question a policy maker asks before a change ("if the CE-gemiddelde minimum becomes 5,6, who
 fails?"): totals per leerweg and per voorwaarde, and every candidate with old -> new.
@@ -19,7 +19,7 @@ def compare(results, ruleset_a, tables_a, ruleset_b, tables_b, *, peildatum) -> 
     a = pipeline.run(results, ruleset_a, tables_a, peildatum=peildatum)
     b = pipeline.run(results, ruleset_b, tables_b, peildatum=peildatum)
     ka, kb = a.kandidaten.set_index("exam_id"), b.kandidaten.set_index("exam_id")
-    fa, fb = _finding_codes(a.findings), _finding_codes(b.findings)
+    fa, fb = _bevinding_codes(a.bevindingen), _bevinding_codes(b.bevindingen)
     cum_laude = "cum_laude" in ka.columns or "cum_laude" in kb.columns
     kandidaten, per_leerweg, per_voorwaarde = [], {}, {}
     for exam_id in ka.index:
@@ -55,9 +55,9 @@ def _label(ruleset) -> str:
     return f"{ruleset.folder} (als {ruleset.schooljaar})"
 
 
-def _finding_codes(findings) -> dict:
+def _bevinding_codes(bevindingen) -> dict:
     out = {}
-    for exam_id, regel, code in zip(findings["exam_id"], findings["regel"], findings["code"].astype(str)):
+    for exam_id, regel, code in zip(bevindingen["exam_id"], bevindingen["regel"], bevindingen["code"].astype(str)):
         out.setdefault(exam_id, set()).add(f"{code} {regel}")
     return out
 

@@ -49,9 +49,9 @@ def origin(ruleset, section: str, key: str) -> dict:
 
 
 def describe(ruleset) -> dict:
-    """Every rule, parameter, derivation and weglaatregel as plain fields, keyed by id or naam."""
+    """Every rule, parameter, afleiding and weglaatregel as plain fields, keyed by id or naam."""
     rules = {}
-    for rule in ruleset.checks + ruleset.voorwaarden:
+    for rule in ruleset.controles + ruleset.voorwaarden:
         fields = {FIELD_NAMES.get(f, f): plain(getattr(rule, f, None)) for f in RULE_FIELDS}
         fields = {k: v for k, v in fields.items() if v not in (None, "", [], ())}
         rules[rule.id] = {"soort": rule.soort, **fields}
@@ -65,14 +65,14 @@ def describe(ruleset) -> dict:
                             "formules": [{"leerwegen": list(lw) if lw else "alle", "formule": src}
                                          for lw, _, src in d.variants],
                             **({"grondslag": d.grondslag} if d.grondslag else {})}
-                   for d in ruleset.derivations}
+                   for d in ruleset.afleidingen}
     return {"regels": rules, "parameters": parameters, "afleidingen": afleidingen}
 
 
 def rule_rows(ruleset) -> list[dict]:
     """One row per rule for `rules list`."""
     rows = []
-    for rule in ruleset.checks + ruleset.voorwaarden:
+    for rule in ruleset.controles + ruleset.voorwaarden:
         section = "controles" if rule.soort == "controle" else "voorwaarden"
         where = origin(ruleset, section, rule.id)
         rows.append({"id": rule.id, "soort": rule.soort, "signaalcode": rule.code or None,
@@ -82,7 +82,7 @@ def rule_rows(ruleset) -> list[dict]:
 
 
 def show(ruleset, ident: str) -> dict:
-    """The resolved rule, parameter or derivation named `ident`, with where it comes from."""
+    """The resolved rule, parameter or afleiding named `ident`, with where it comes from."""
     described = describe(ruleset)
     for kind, section_of in (("regels", _rule_section), ("parameters", lambda _: "parameters"),
                              ("afleidingen", lambda _: "afleidingen")):

@@ -24,11 +24,11 @@ from examenbron.engine.language.symbols import LEERWEGEN, SAMENSTELLING_COLUMNS,
 from examenbron.engine.outputs.texts import template_fields
 
 
-# Derivations reading derivations: the longest real chain is about ten; the ordering walk recurses.
+# Afleidingen reading afleidingen: the longest real chain is about ten; the ordering walk recurses.
 MAX_DERIVATION_CHAIN = 50
 
 @dataclass
-class Derivation:
+class Afleiding:
     """A named computed value (afleiding), possibly with one formula per group of leerwegen."""
 
     naam: str
@@ -42,7 +42,7 @@ class Derivation:
 
 @dataclass
 class Rule:
-    """A check (controle) or a slaag-zak voorwaarde; voorwaarden carry no code or ernst."""
+    """A controle or a slaag-zak voorwaarde; voorwaarden carry no code or ernst."""
 
     id: str
     soort: str                # 'controle' or 'voorwaarde'
@@ -103,7 +103,7 @@ class Onderdeel:
 
 @dataclass
 class Samenstelling:
-    """The named derivation step that matches each candidate's vakken to the onderdelen of the exam.
+    """The named afleiding step that matches each candidate's vakken to the onderdelen of the exam.
 
     It reads `meedoen` (which vak rows take part) and `voorkeur` (which vak goes first when several
     can fill an onderdeel) and writes the columns in SAMENSTELLING_COLUMNS (symbols.py).
@@ -120,7 +120,7 @@ class Samenstelling:
 
     @property
     def variants(self) -> list:
-        """The expressions it reads, in the (leerwegen, node, text) shape of a derivation."""
+        """The expressions it reads, in the (leerwegen, node, text) shape of a afleiding."""
         nodes = [self.meedoen, self.voorkeur] + [o.waar for o in self.onderdelen if o.waar is not None]
         nodes += [self.gemeld_examendeel] if self.gemeld_examendeel is not None else []
         return [(None, node, "") for node in nodes]
@@ -139,8 +139,8 @@ class RuleSet:
     metadata: dict
     versie: str                                  # content hash of all rule files
     parameters: dict = field(default_factory=dict)
-    derivations: list = field(default_factory=list)
-    checks: list = field(default_factory=list)
+    afleidingen: list = field(default_factory=list)
+    controles: list = field(default_factory=list)
     voorwaarden: list = field(default_factory=list)
     weglaten: list = field(default_factory=list)
     samenstelling: Samenstelling | None = None
@@ -150,7 +150,7 @@ class RuleSet:
     examenjaar: int = 0
     sections: dict = field(default_factory=dict)  # every resolved section, as read (any future one too)
     origins: dict = field(default_factory=dict)   # (section, id or naam) -> overlay.Entry it came from
-    rollen: dict = field(default_factory=dict)   # role (engine.rulesets.roles) -> derivation name
+    rollen: dict = field(default_factory=dict)   # role (engine.rulesets.roles) -> afleiding name
 
     @property
     def naam(self) -> str:
@@ -159,7 +159,7 @@ class RuleSet:
     def missing_optional(self, names, columns_present) -> list[str]:
         """Optional input columns a rule names directly that the file did not have.
 
-        Derivations read optional columns through their null semantics (an absent werkstuk_cijfer
+        Afleidingen read optional columns through their null semantics (an absent werkstuk_cijfer
         makes the combinatiecijfer empty, and the uitslag onvolledig); a rule that names an absent
         column itself cannot run and is reported as skipped.
         """
@@ -224,7 +224,7 @@ class _Builder:
         rs.symbols = base_symbols()
         for name, value in rs.parameters.items():
             rs.symbols[name] = expr.Symbol(name, _value_kind(value), None, 1, value)
-        self.derivations(rs)
+        self.afleidingen(rs)
         self.roles(rs)
         self.rules(rs)
         self.raise_errors()
@@ -271,8 +271,8 @@ class _Builder:
         entries = self.resolved.mappings.get("rollen")
         declared = None if entries is None else {role: (e.value, e.where) for role, e in entries.items()}
         if any(str(name) in self.failed for name, _ in (declared or {}).values()):
-            return  # the derivation a role names is already reported
-        rs.rollen, errors = rule_roles.check(declared, {d.naam: d for d in rs.derivations}, rs.parameters,
+            return  # the afleiding a role names is already reported
+        rs.rollen, errors = rule_roles.check(declared, {d.naam: d for d in rs.afleidingen}, rs.parameters,
                                              _display(self.folder / "regelset.yaml", self.root.parent))
         self.errors.extend(errors)
 
@@ -283,29 +283,29 @@ class _Builder:
         try:
             node = expr.parse(str(text))
             if node.names() & self.failed:
-                return None  # the derivation it reads is already reported
+                return None  # the afleiding it reads is already reported
             return expr.check(node, symbols, level=level, condition=condition)
         except expr.ExpressionError as exc:
             self.errors.append(where.error(f"in {key}: {exc.message}", exc.position))
             return None
 
-    def derivations(self, rs: RuleSet):
-        by_name: dict[str, Derivation] = {}
+    def afleidingen(self, rs: RuleSet):
+        by_name: dict[str, Afleiding] = {}
         items = self.sections.get("afleidingen", [])
-        # Declare first so derivations may refer to each other regardless of file order.
+        # Declare first so afleidingen may refer to each other regardless of file order.
         for item, _ in items:
             name = item["naam"]
             if name in rs.symbols and name not in by_name:
                 self.errors.append(item.value_where["naam"].error(
-                    f"derivation {name!r} has the name of a column or parameter"))
+                    f"afleiding {name!r} has the name of a column or parameter"))
                 continue
             if name in by_name and by_name[name].niveau != item["niveau"]:
                 self.errors.append(item.value_where["niveau"].error(
-                    f"derivation {name!r} is defined at two levels"))
+                    f"afleiding {name!r} is defined at two levels"))
                 continue
-            derivation = by_name.setdefault(name, Derivation(name, item["niveau"], item["omschrijving"], [],
+            afleiding = by_name.setdefault(name, Afleiding(name, item["niveau"], item["omschrijving"], [],
                                                               grondslag=item.get("grondslag", "")))
-            derivation.variants.append((_tuple(item.get("leerwegen")), item, None))
+            afleiding.variants.append((_tuple(item.get("leerwegen")), item, None))
         step = self.samenstelling_items()
         order = self.order(by_name, step)
         for name in order:
@@ -314,21 +314,21 @@ class _Builder:
                 if rs.samenstelling is None:
                     self.failed |= set(SAMENSTELLING_COLUMNS)
                 else:
-                    rs.derivations.append(rs.samenstelling)
+                    rs.afleidingen.append(rs.samenstelling)
                 continue
-            derivation = by_name[name]
+            afleiding = by_name[name]
             checked, covered = [], set()
-            sources = derivation.variants
+            sources = afleiding.variants
             for leerwegen, item, _ in sources:
                 overlap = covered & set(leerwegen or LEERWEGEN)
                 if overlap:
                     self.errors.append(item.value_where["naam"].error(
-                        f"derivation {name!r} has two formulas for leerweg(en) {sorted(overlap) or 'all'}"))
+                        f"afleiding {name!r} has two formulas for leerweg(en) {sorted(overlap) or 'all'}"))
                 covered |= set(leerwegen or LEERWEGEN)
-                node = self.expression(item, "formule", rs.symbols, level=derivation.niveau, condition=False)
+                node = self.expression(item, "formule", rs.symbols, level=afleiding.niveau, condition=False)
                 if node is not None:
                     checked.append((leerwegen, node, item["formule"]))
-            derivation.variants = checked
+            afleiding.variants = checked
             if len(checked) < len(sources):
                 self.failed.add(name)
                 continue
@@ -336,18 +336,18 @@ class _Builder:
                 kinds = {n.kind for _, n, _ in checked}
                 dens = {n.den for _, n, _ in checked}
                 if len(kinds) > 1:
-                    self.errors.append(items[0][0].where.error(f"derivation {name!r} gives different kinds {kinds}"))
-                derivation.kind = checked[0][1].kind
-                derivation.den = dens.pop() if len(dens) == 1 else None
-                rs.symbols[name] = expr.Symbol(name, derivation.kind, derivation.niveau, derivation.den)
-            rs.derivations.append(derivation)
+                    self.errors.append(items[0][0].where.error(f"afleiding {name!r} gives different kinds {kinds}"))
+                afleiding.kind = checked[0][1].kind
+                afleiding.den = dens.pop() if len(dens) == 1 else None
+                rs.symbols[name] = expr.Symbol(name, afleiding.kind, afleiding.niveau, afleiding.den)
+            rs.afleidingen.append(afleiding)
 
     def order(self, by_name, step=None) -> list[str]:
-        """Topological order of derivations (and the samenstelling step); a cycle is an error."""
+        """Topological order of afleidingen (and the samenstelling step); a cycle is an error."""
         deps, step_name = {}, Samenstelling.naam
-        for name, derivation in by_name.items():
+        for name, afleiding in by_name.items():
             names = set()
-            for _, item, _ in derivation.variants:
+            for _, item, _ in afleiding.variants:
                 try:
                     names |= expr.parse(str(item["formule"])).names()
                 except expr.ExpressionError:
@@ -365,7 +365,7 @@ class _Builder:
             if len(path) >= MAX_DERIVATION_CHAIN:
                 item = by_name[name].variants[0][1]
                 self.errors.append(item.value_where["formule"].error(
-                    f"derivation chain {path[0]} -> … -> {name} is longer than {MAX_DERIVATION_CHAIN}; "
+                    f"afleiding chain {path[0]} -> … -> {name} is longer than {MAX_DERIVATION_CHAIN}; "
                     "compute it in fewer steps"))
                 state[name] = "done"
                 return
@@ -375,7 +375,7 @@ class _Builder:
                     self.errors.append(step["where"].error(f"afleidingen en samenstelling verwijzen in een kring naar elkaar: {cycle}"))
                     return
                 item = by_name[name].variants[0][1]
-                self.errors.append(item.value_where["formule"].error(f"derivations refer to each other in a circle: {cycle}"))
+                self.errors.append(item.value_where["formule"].error(f"afleidingen refer to each other in a circle: {cycle}"))
                 return
             state[name] = "busy"
             for dep in sorted(deps[name]):
@@ -391,7 +391,7 @@ class _Builder:
             if chain[name] == MAX_DERIVATION_CHAIN + 1:
                 item = by_name[name].variants[0][1]
                 self.errors.append(item.value_where["formule"].error(
-                    f"derivation {name!r} ends a chain of derivations longer than {MAX_DERIVATION_CHAIN}; "
+                    f"afleiding {name!r} ends a chain of afleidingen longer than {MAX_DERIVATION_CHAIN}; "
                     "compute it in fewer steps"))
         return order
 
@@ -417,7 +417,7 @@ class _Builder:
                     code = str(item["code"])
                     if code in codes:
                         self.errors.append(item.value_where["code"].error(
-                            f"signal code {code} is already used by rule {codes[code]}; every check has its own code"))
+                            f"signal code {code} is already used by rule {codes[code]}; every controle has its own code"))
                     codes[code] = rule_id
                 for node_ in (node, when):
                     if node_ is not None and node_.kind != "bool":
@@ -435,7 +435,7 @@ class _Builder:
                     geldig_van=item.get("geldig_van"), geldig_tot=item.get("geldig_tot"),
                     waarden=tuple(item.get("waarden", ())), toelichting=item.get("toelichting", ""),
                 )
-                (rs.checks if soort == "controle" else rs.voorwaarden).append(rule)
+                (rs.controles if soort == "controle" else rs.voorwaarden).append(rule)
         for item, _ in self.sections.get("weglaten", []):
             node = self.expression(item, "vak_mag_vervallen", rs.symbols, level="vak", condition=True)
             if node is not None:
@@ -559,7 +559,7 @@ class _Builder:
         for name in fields:
             if name not in symbols:
                 self.errors.append(item.value_where["melding"].error(
-                    f"unknown placeholder {{{name}}} in melding; use a column, derivation or parameter name"))
+                    f"unknown placeholder {{{name}}} in melding; use a column, afleiding or parameter name"))
         for name in item.get("waarden", ()):
             if name not in symbols:
                 self.errors.append(item.value_where["waarden"].error(f"unknown name {name!r} in waarden"))

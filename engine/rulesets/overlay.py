@@ -234,7 +234,7 @@ def _end(item, where) -> int:
 
 def _lay_list(resolved: Resolved, section: str, entries: list) -> None:
     """Replace the basis' items with a key in place (all of them, e.g. every formula of a
-    derivation), by this year's items with that key; add new keys after the last item of a file
+    afleiding), by this year's items with that key; add new keys after the last item of a file
     that sorts before theirs, so the order is that of a folder without a basis."""
     current = resolved.lists.setdefault(section, [])
     groups: dict = {}

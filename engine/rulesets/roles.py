@@ -1,8 +1,8 @@
-"""Roles: which derivation of a rule set the engine and the outputs read for what purpose.
+"""Roles: which afleiding of a rule set the engine and the outputs read for what purpose.
 
-Python never names a derivation of the YAML. A rule set binds each role below to one of its
-derivations in the `rollen:` section of regelset.yaml (`rollen: {eindcijfer: <naam van de afleiding>}`);
-`rules lint` checks that every role is bound to an existing derivation of the right level and kind.
+Python never names a afleiding of the YAML. A rule set binds each role below to one of its
+afleidingen in the `rollen:` section of regelset.yaml (`rollen: {eindcijfer: <naam van de afleiding>}`);
+`rules lint` checks that every role is bound to an existing afleiding of the right level and kind.
 Decide, explain, the rule-test runner and export read values through `RuleSet.rollen`.
 
 Likewise the uitslag codes the engine does not decide (teruggetrokken, deeleindexamen, gespreid
@@ -19,7 +19,7 @@ from examenbron.engine.language.expr import KIND_NAMES
 
 @dataclass(frozen=True)
 class Role:
-    """What a role is used for, and the level and kind its derivation must have."""
+    """What a role is used for, and the level and kind its afleiding must have."""
 
     niveau: str
     kind: str
@@ -43,12 +43,12 @@ ROLES = {
 UITSLAG_NIET_BEPALEN = "uitslag_niet_bepalen"
 
 
-def check(declared, derivations: dict, parameters: dict, regelset_file: str) -> tuple[dict, list]:
-    """(role -> derivation name, errors) for the resolved `rollen` section.
+def check(declared, afleidingen: dict, parameters: dict, regelset_file: str) -> tuple[dict, list]:
+    """(role -> afleiding name, errors) for the resolved `rollen` section.
 
-    `declared` maps each role stated in `rollen` (here or in the basis) to (derivation name, Where of
-    the entry), None when no folder of the chain has the section; `derivations` maps each derivation
-    name to its Derivation; `regelset_file` is where an error about a missing role or parameter points.
+    `declared` maps each role stated in `rollen` (here or in the basis) to (afleiding name, Where of
+    the entry), None when no folder of the chain has the section; `afleidingen` maps each afleiding
+    name to its Afleiding; `regelset_file` is where an error about a missing role or parameter points.
     """
     errors, bound, absent = [], {}, declared is None
     if absent:
@@ -59,15 +59,15 @@ def check(declared, derivations: dict, parameters: dict, regelset_file: str) -> 
         if role not in ROLES:
             errors.append(where.error(f"onbekende rol {role!r}{suggestion(role, ROLES)}; bekende rollen: {', '.join(ROLES)}"))
             continue
-        spec, derivation = ROLES[role], derivations.get(str(name))
-        if derivation is None:
-            errors.append(where.error(f"rol {role!r}: {name!r} is geen afleiding{suggestion(str(name), derivations)}"))
-        elif derivation.niveau != spec.niveau:
-            errors.append(where.error(f"rol {role!r}: afleiding {name!r} is op niveau {derivation.niveau}, "
+        spec, afleiding = ROLES[role], afleidingen.get(str(name))
+        if afleiding is None:
+            errors.append(where.error(f"rol {role!r}: {name!r} is geen afleiding{suggestion(str(name), afleidingen)}"))
+        elif afleiding.niveau != spec.niveau:
+            errors.append(where.error(f"rol {role!r}: afleiding {name!r} is op niveau {afleiding.niveau}, "
                                       f"de rol vraagt niveau {spec.niveau}"))
-        elif derivation.kind != spec.kind:
+        elif afleiding.kind != spec.kind:
             errors.append(where.error(f"rol {role!r}: afleiding {name!r} geeft "
-                                      f"{KIND_NAMES.get(derivation.kind, derivation.kind)}, de rol vraagt "
+                                      f"{KIND_NAMES.get(afleiding.kind, afleiding.kind)}, de rol vraagt "
                                       f"{KIND_NAMES[spec.kind]}"))
         else:
             bound[role] = str(name)

@@ -1,11 +1,11 @@
 """Run the rule test cases of a school year (rules/<jaar>/tests/*.yaml) through the real pipeline.
 
 Each case is one candidate: it is written as canonical text columns, read by the normaliser and
-validated by the same pipeline as a results file, so a test exercises reading, derivations,
+validated by the same pipeline as a results file, so a test exercises reading, afleidingen,
 checks and the uitslag together. Used by `examenbron rules test` and by pytest.
 
 A vak without `eindcijfer` gets the one the rule set computes (role `eindcijfer`), so cases stay
-short: only the derivations that role needs are evaluated before the one pipeline run.
+short: only the afleidingen that role needs are evaluated before the one pipeline run.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def run_case(case: dict, ruleset, tables, index: int) -> CaseResult:
 
 def _compare(expected: dict, outcome, result: CaseResult) -> None:
     kandidaat = outcome.kandidaten.iloc[0]
-    codes = set(outcome.findings["code"].astype(str))
+    codes = set(outcome.bevindingen["code"].astype(str))
     if "uitslag" in expected and kandidaat["uitslag_berekend"] != expected["uitslag"]:
         result.problems.append(f"uitslag: expected {expected['uitslag']}, got {kandidaat['uitslag_berekend']}"
                                + _why(kandidaat))
@@ -120,7 +120,7 @@ def _compare(expected: dict, outcome, result: CaseResult) -> None:
             result.problems.append(f"signalen: expected {code}, got {sorted(codes) or 'none'}")
     for code in expected.get("geen_signalen", []):
         if str(code) in codes:
-            melding = outcome.findings.loc[outcome.findings["code"].astype(str) == str(code), "melding"].iloc[0]
+            melding = outcome.bevindingen.loc[outcome.bevindingen["code"].astype(str) == str(code), "melding"].iloc[0]
             result.problems.append(f"geen_signalen: {code} was raised: {melding}")
     if "weglaten_vak" in expected:
         got = kandidaat["weglaten_vak"] or ""
@@ -150,7 +150,7 @@ def _normal(value):
 def _value(outcome, name):
     values = outcome.context.kandidaat.values
     if name not in values:
-        return f"<unknown derivation {name}>"
+        return f"<unknown afleiding {name}>"
     v = values[name]
     if np.asarray(v.null).flat[0]:
         return None
@@ -171,7 +171,7 @@ def run_year(schooljaar: str, root=None, codetables_root=None) -> YearResult:
 
 
 def _not_covered(ruleset, cases) -> list[str]:
-    """Voorwaarden not seen both gehaald and niet gehaald; checks that never fired."""
+    """Voorwaarden not seen both gehaald and niet gehaald; controles that never fired."""
     seen = {}
     fired = set()
     for case in cases:
@@ -180,12 +180,12 @@ def _not_covered(ruleset, cases) -> list[str]:
             seen.setdefault(rule_id, set()).update(STATUS_NAMES[v] for v in np.unique(status).tolist())
         for rule_id, statuses in outcome.decision.scenario_status.items():
             seen.setdefault(rule_id, set()).update(statuses)
-        fired |= set(outcome.findings["regel"])
+        fired |= set(outcome.bevindingen["regel"])
     missing = []
     for rule in ruleset.voorwaarden:
         ways = seen.get(rule.id, set())
         lacking = [w for w in ("gehaald", "niet gehaald") if w not in ways]
         if lacking:
             missing.append(f"{rule.id} (never {' / '.join(lacking)})")
-    missing += [f"{rule.id} (never raised)" for rule in ruleset.checks if rule.id not in fired]
+    missing += [f"{rule.id} (never raised)" for rule in ruleset.controles if rule.id not in fired]
     return missing

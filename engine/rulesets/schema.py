@@ -202,7 +202,7 @@ def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
 
 
 def _check_roles(value, where) -> list:
-    """`rollen` maps each role name to the name of a derivation (checked against both in load)."""
+    """`rollen` maps each role name to the name of a afleiding (checked against both in load)."""
     if not isinstance(value, dict):
         return [where.error("'rollen' moet elke rol aan de naam van een afleiding koppelen, "
                             "bijvoorbeeld rollen: {eindcijfer: <naam van de afleiding>}")]

@@ -157,11 +157,11 @@ def _parquet_as_csv(source: str, directory: str) -> str:
     return target
 
 
-def findings_table(archive: Archive):
-    """All findings of the archive as one frame (public columns plus ``bestand``), for Parquet."""
+def bevindingen_table(archive: Archive):
+    """All bevindingen of the archive as one frame (public columns plus ``bestand``), for Parquet."""
     import pandas as pd
-    from examenbron.engine.outputs.report import PUBLIC_FINDINGS_COLUMNS
-    frames = [r.findings[PUBLIC_FINDINGS_COLUMNS].assign(bestand=r.results.source) for r in archive.reports]
+    from examenbron.engine.outputs.report import PUBLIC_BEVINDINGEN_COLUMNS
+    frames = [r.bevindingen[PUBLIC_BEVINDINGEN_COLUMNS].assign(bestand=r.results.source) for r in archive.reports]
     return _text_columns(pd.concat(frames, ignore_index=True))
 
 
@@ -174,7 +174,7 @@ def kandidaten_table(archive: Archive):
 
 
 def _text_columns(frame):
-    """Object columns with mixed Python types (a finding's waarde) as text, so Arrow can store them."""
+    """Object columns with mixed Python types (a bevinding's waarde) as text, so Arrow can store them."""
     for name in frame.columns:
         if frame[name].dtype == object:
             values = frame[name]

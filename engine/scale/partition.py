@@ -2,7 +2,7 @@
 
 A national file does not fit the one-shot pipeline in bounded memory; its parts do. Every row of one
 BRIN lands in the same part (a school's exams stay together: the exam key starts with the BRIN), and
-each part keeps the original file's row numbers (``bron_rij``), so findings still name the rows of the
+each part keeps the original file's row numbers (``bron_rij``), so bevindingen still name the rows of the
 file the user gave. Reading a part back gives exactly the RawTable slice the whole file would give.
 
 One pass over the file, in constant memory: rows are buffered per part and appended to the part's

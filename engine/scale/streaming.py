@@ -2,9 +2,9 @@
 
 The file is partitioned on disk (engine.scale.partition); each part is read, normalised and run
 through the pipeline's public ``run()`` with the rule set of the file's school year, and only its
-findings and candidate rows are kept. ``combine`` then gives the exact tables of the one-shot run:
+bevindingen and candidate rows are kept. ``combine`` then gives the exact tables of the one-shot run:
 exam ids are renumbered in order of first appearance in the original file (as normalise numbers
-them), findings and candidates are sorted as the pipeline sorts them.
+them), bevindingen and candidates are sorted as the pipeline sorts them.
 
 Exams never span parts (a part holds whole BRINs, the exam key starts with the BRIN) and no rule
 compares different exams, so per-part results are the one-shot results restricted to that part.
@@ -34,10 +34,10 @@ class PartResult:
     """What one part leaves behind: enough to rebuild the one-shot tables."""
 
     first_rows: np.ndarray      # bron_rij of each exam's first row, by local exam_id
-    findings: pd.DataFrame
+    bevindingen: pd.DataFrame
     kandidaten: pd.DataFrame
     vakrijen: int
-    skipped: list
+    overgeslagen_regels: list
     timings: dict
     columns_present: frozenset
     extras: dict                # candidate-level Values of the rule set's `rapporteer` columns (for reports)
@@ -51,9 +51,9 @@ class Combined:
     schooljaar: str
     ruleset: object
     results: object             # source, examens (key columns only), vakken (exam_id only), columns_present
-    findings: pd.DataFrame
+    bevindingen: pd.DataFrame
     kandidaten: pd.DataFrame
-    skipped: list
+    overgeslagen_regels: list
     timings: dict
     context: object = None      # only the candidate-level Values of the `rapporteer` columns
 
@@ -83,25 +83,25 @@ def run_part(part, source, ruleset, tables, *, mapping, peildatum, backend) -> P
     extras = {name: Value(values[name].kind, *(np.broadcast_to(np.asarray(getattr(values[name], a)), n)
                                               for a in ("val", "null", "den")))
               for name in ruleset.metadata.get("rapporteer", []) or []}
-    return PartResult(results.examens["bron_rij"].to_numpy(), outcome.findings, outcome.kandidaten,
-                      len(results.vakken), outcome.skipped, timings, results.columns_present, extras)
+    return PartResult(results.examens["bron_rij"].to_numpy(), outcome.bevindingen, outcome.kandidaten,
+                      len(results.vakken), outcome.overgeslagen_regels, timings, results.columns_present, extras)
 
 
 def combine(parts: list, *, source, schooljaar, ruleset) -> Combined:
     """The one-shot tables from the parts' results (see the module docstring); ``parts`` not empty."""
     from examenbron.engine.inputs.normalise import Results
-    from examenbron.engine.outputs.findings import concat_findings
+    from examenbron.engine.outputs.bevindingen import concat_bevindingen
     sizes = [len(p.first_rows) for p in parts]
     offsets = np.cumsum([0] + sizes)
     rank = np.empty(offsets[-1], dtype=np.int64)
     rank[np.argsort(np.concatenate([p.first_rows for p in parts]), kind="stable")] = np.arange(offsets[-1])
-    findings, kandidaten = [], []
+    bevindingen, kandidaten = [], []
     for part, offset, size in zip(parts, offsets, sizes):
         ids = rank[offset:offset + size]
-        findings.append(part.findings.assign(exam_id=_renumber(part.findings["exam_id"], ids)))
+        bevindingen.append(part.bevindingen.assign(exam_id=_renumber(part.bevindingen["exam_id"], ids)))
         kandidaten.append(part.kandidaten.assign(exam_id=_renumber(part.kandidaten["exam_id"], ids)))
-    findings = concat_findings(findings)
-    findings = findings.sort_values(["exam_id", "bron_rij", "regel"], kind="stable", na_position="first")
+    bevindingen = concat_bevindingen(bevindingen)
+    bevindingen = bevindingen.sort_values(["exam_id", "bron_rij", "regel"], kind="stable", na_position="first")
     kandidaten = pd.concat(kandidaten, ignore_index=True)
     order = np.argsort(kandidaten["exam_id"].to_numpy(), kind="stable")
     kandidaten = kandidaten.iloc[order].reset_index(drop=True)
@@ -111,14 +111,14 @@ def combine(parts: list, *, source, schooljaar, ruleset) -> Combined:
               for name in parts[0].extras}
     vakken = pd.DataFrame(index=pd.RangeIndex(sum(p.vakrijen for p in parts)))  # reports only count them
     examens = kandidaten[["exam_id", "brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar"]]
-    results = Results(source, examens, vakken, findings.iloc[:0], parts[0].columns_present)
+    results = Results(source, examens, vakken, bevindingen.iloc[:0], parts[0].columns_present)
     timings = {}
     for part in parts:
         for name, seconds in part.timings.items():
             timings[name] = timings.get(name, 0.0) + seconds
     context = SimpleNamespace(kandidaat=SimpleNamespace(n=len(kandidaten), values=extras))
-    return Combined(schooljaar, ruleset, results, findings.reset_index(drop=True), kandidaten,
-                    parts[0].skipped, timings, context)
+    return Combined(schooljaar, ruleset, results, bevindingen.reset_index(drop=True), kandidaten,
+                    parts[0].overgeslagen_regels, timings, context)
 
 
 def _renumber(column: pd.Series, ids: np.ndarray) -> pd.Series:
