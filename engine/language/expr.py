@@ -595,7 +595,7 @@ def _is(node: Node) -> str:
     if node.op == "str":
         return f'"{node.value}" is {kind}'
     if node.op == "num":
-        return f"{_number(node.value)} is {kind}"
+        return f"{rule_number(node.value)} is {kind}"
     if node.op == "bool":
         return f"{str(node.value).lower()} is {kind}"
     if node.op == "call":
@@ -603,8 +603,9 @@ def _is(node: Node) -> str:
     return f"die waarde is {kind}"
 
 
-def _number(value: Fraction) -> str:
-    """A number as policy staff write it in a rule (5.5, -3), exact for tenths and hundredths."""
+def rule_number(value: Fraction) -> str:
+    """A number as policy staff write it in a rule (5.5, -3); a fraction (82/15) when it has no
+    exact decimal form of at most six places."""
     if value.denominator == 1:
         return str(value.numerator)
     for places in range(1, 7):
