@@ -132,7 +132,7 @@ def test_an_error_in_an_override_names_both_places(root):
                                   '    voorwaarde: eindcijfr is not null\n    melding: Geen eindcijfer\n'
                                   '    grondslag: Regel\n'})
     [error] = errors_of("2030-2031", root)
-    assert error.startswith("rules/2030-2031/controles/cijfers.yaml:8:17: in voorwaarde: unknown name 'eindcijfr'")
+    assert error.startswith("rules/2030-2031/controles/cijfers.yaml:8:17: in voorwaarde: onbekende naam 'eindcijfr'")
     assert "(vervangt BRON-206 uit rules/2024-2025/controles/cijfers.yaml:11)" in error
 
 
@@ -188,8 +188,8 @@ def test_schema_and_expression_errors_come_in_one_run(root):
     text = text.replace("voorwaarde: eindcijfer is not null", "voorwaarde: eindcijfr is not null", 1)
     path.write_text(text, encoding="utf-8")
     errors = errors_of("2024-2025", root)
-    assert any("ernst must be one of" in e for e in errors)
-    assert any("unknown name" in e for e in errors)
+    assert any("ernst moet één van" in e for e in errors)
+    assert any("onbekende naam 'eindcijfr'" in e for e in errors)
 
 
 @pytest.mark.parametrize("name", ["../2024-2025", "2024-2026", "rules/2024-2025", "2024"])

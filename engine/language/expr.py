@@ -347,7 +347,7 @@ def _backtracking(pattern: str) -> str | None:
                 if found:
                     return found
             elif op in (sre.GROUPREF, getattr(sre, "GROUPREF_EXISTS", None)):
-                return "een terugverwijzing"
+                return "een terugverwijzing (zoals \\1)"
             elif op in (sre.ASSERT, sre.ASSERT_NOT):
                 found = walk(arg[1], inside_repeat)
                 if found:
@@ -530,9 +530,8 @@ class _Checker:
                     self.fail(f"het patroon {arg.value!r} is geen geldige reguliere expressie "
                               f"(fout bij teken {(exc.pos or 0) + 1})", arg)
                 if slow:
-                    self.fail(f"het patroon {arg.value!r} kan extreem lang duren ({slow}); schrijf het zonder "
-                              "herhaling binnen een herhaling, bijvoorbeeld [A-Z0-9]* in plaats van ([A-Z]|[0-9])*",
-                              arg)
+                    self.fail(f"het patroon {arg.value!r} kan extreem lang duren: het bevat {slow}; schrijf het "
+                              "eenvoudiger, bijvoorbeeld [A-Z0-9]* in plaats van ([A-Z]|[0-9])*", arg)
             elif kind != "any" and arg.kind != kind:
                 self.fail(f"{node.value}() verwacht hier {KIND_NAMES[kind]}, maar {_is(arg)}", arg)
         if node.value in ("coalesce", "if"):

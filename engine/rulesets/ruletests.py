@@ -147,13 +147,15 @@ def _listed(names) -> str:
 
 
 def _shown(value) -> str:
-    """A value as a policy officer writes it in a test case: 5.5, true, leeg."""
+    """A value as a policy officer writes it in a test case: 5.5, true, leeg; an exact fraction such as
+    457/70 (ongeveer 6.5286) when it has no short decimal form."""
     if value is None:
         return "leeg"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Fraction):
-        return rule_number(value)
+        exact = rule_number(value)
+        return exact if "/" not in exact else f"{exact} (ongeveer {rule_number(round(value, 4))})"
     return str(value)
 
 
