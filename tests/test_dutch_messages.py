@@ -9,16 +9,12 @@ such as `round`, `mean`, `year`, `all`, `any`, `if` appear in messages as code).
 """
 
 import re
-import shutil
 import textwrap
 
 import pytest
 from click.testing import CliRunner
 
 from examenbron.cli import main
-from examenbron.engine.rulesets import load as rules
-
-SOURCE = rules.rules_root() / "2024-2025"
 
 ENGLISH = ("the", "must", "expected", "unexpected", "unknown", "cannot", "invalid", "got", "line", "missing",
            "found", "should", "allowed", "duplicate", "empty", "number", "value", "you", "did", "needs",
@@ -109,9 +105,9 @@ def english_words(output: str) -> list:
 
 
 @pytest.fixture
-def broken_root(tmp_path):
-    root = tmp_path / "regels"
-    shutil.copytree(SOURCE, root / "2024-2025")
+def broken_root(rule_root):
+    """The copy of rules/2024-2025 with broken files added, and three broken overlay years."""
+    root = rule_root
     year = root / "2024-2025"
     (year / "controles" / "fouten.yaml").write_text(
         "omschrijving: Opzettelijk foute controles\ncontroles:\n"
@@ -168,9 +164,8 @@ def test_english_words_are_found_outside_quotes_only():
     assert english_words("x.yaml:1:2: onbekende naam 'the unknown'; bedoelde u \"must\"?") == []
 
 
-def test_failing_rule_test_explains_itself_in_dutch(tmp_path):
-    root = tmp_path / "regels"
-    shutil.copytree(SOURCE, root / "2024-2025")
+def test_failing_rule_test_explains_itself_in_dutch(rule_root):
+    root = rule_root
     (root / "2024-2025" / "tests" / "fout.yaml").write_text(textwrap.dedent("""\
         omschrijving: Een testgeval dat opzettelijk het verkeerde verwacht
         testgevallen:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from examenbron.engine.inputs.columns import COLUMNS
+
 SCHEMA_VERSION = "1.0"
 NAMESPACE = f"urn:examenbron:examenresultaat:{SCHEMA_VERSION}"
 SCHEMA_FILE = Path(__file__).parent / "schemas" / f"examenresultaat-{SCHEMA_VERSION}.xsd"
@@ -57,12 +59,11 @@ def jn(value):
     return None if value is None else ("J" if value else "N")
 
 
+# The element of each input column (the last step of its path in the column registry), plus the
+# elements that hold no input column of their own.
 _Q = {name: f"{{{NAMESPACE}}}{name}" for name in (
-    "examenresultaat", "persoonsgebondenNummer", "bsn", "onderwijsnummer", "leerlingnummer", "brin",
-    "vestiging", "onderwijsaanbieder", "opleidingscode", "examenjaar", "datumUitslag", "uitslag",
-    "werkstuk", "titel", "cijfer", "beoordeling", "combinatiecijfer", "vak", "vakcode", "diplomavak",
-    "indicatieCombinatiecijfer", "examendeel", "beoordelingSE", "cijferSE", "cijferCE1", "cijferCE2",
-    "cijferCE3", "eindcijfer1", "eindcijfer2", "eindcijfer3", "cijferCijferlijst", "certificaat",
+    "examenresultaat", "persoonsgebondenNummer", "werkstuk", "vak", "eindcijfer1", "eindcijfer2", "eindcijfer3",
+    *(column.xml.rsplit("/", 1)[-1] for column in COLUMNS.values() if column.xml),
 )}
 
 
