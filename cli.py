@@ -19,6 +19,7 @@ import click
 
 from examenbron import cli_dutch
 from examenbron.engine.evaluation.backends import EVALUATORS
+from examenbron.engine.vocabulary import AFKEUR, ATTENTIE
 
 cli_dutch.install()
 
@@ -230,7 +231,7 @@ def _selectors(values) -> tuple[str, ...]:
               help="Toon alleen bevindingen van deze regels of signaalcodes (komma's of herhalen)")
 @click.option("--ignore", "ignore", multiple=True, metavar="REGELS",
               help="Laat bevindingen van deze regels of signaalcodes weg (komma's of herhalen)")
-@click.option("--fail-on", type=click.Choice(["afkeur", "attentie"]), default="afkeur", show_default=True,
+@click.option("--fail-on", type=click.Choice([AFKEUR, ATTENTIE]), default=AFKEUR, show_default=True,
               help="Exitcode 1 bij een bevinding met deze ernst (attentie: ook bij attentie)")
 @click.option("--per-school/--in-een-keer", "per_school", default=None,
               help="Per school: het bestand in delen van hele scholen controleren, met begrensd geheugen "
@@ -419,7 +420,7 @@ def export(file, schooljaar, mapping, sheet, peildatum, backend, stil, out_dir, 
 def _blocked_list(outcome, manifest: Path, nothing_written: bool, shown: int = 20) -> str:
     """The blocked candidates with their codes: the first `shown`, then where the rest is."""
     f = outcome.bevindingen
-    afkeur = f[f["ernst"] == "afkeur"]
+    afkeur = f[f["ernst"] == AFKEUR]
     label = afkeur["code"].where(afkeur["code"].notna() & (afkeur["code"] != ""), afkeur["regel"]).astype(str)
     codes = label.groupby(afkeur["exam_id"]).agg(lambda c: ", ".join(sorted(set(c))))
     k = outcome.kandidaten.set_index("exam_id").loc[codes.index]

@@ -24,6 +24,7 @@ from examenbron.engine.evaluation.prepare import prepare
 from examenbron.engine.language.values import to_series
 from examenbron.engine.outputs.bevindingen import concat_bevindingen
 from examenbron.engine.outputs.texts import template_fields
+from examenbron.engine.vocabulary import schooljaar_of
 
 
 @dataclass
@@ -39,11 +40,6 @@ class Outcome:
     context: Context
     decision: Decision
     timings: dict = field(default_factory=dict)
-
-
-def schooljaar_of(examenjaar: int) -> str:
-    """Examenjaar 2025 belongs to school year 2024-2025."""
-    return f"{examenjaar - 1}-{examenjaar}"
 
 
 def schooljaar_from(results) -> str:

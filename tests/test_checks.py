@@ -1,9 +1,5 @@
 """Bevinding details a user relies on, beyond the per-controle cases in rules/<jaar>/tests/controles.yaml."""
 
-import pytest
-
-from examenbron.engine.inputs import codetables
-from examenbron.engine.rulesets import load as rules
 from examenbron.engine.rulesets.ruletests import run_case
 
 HAVO = [
@@ -13,11 +9,6 @@ HAVO = [
     {"vakcode": "1022", "se_cijfer": 6.0, "ce1": 6.0}, {"vakcode": "1021", "se_cijfer": 6.0, "ce1": 6.0},
     {"vakcode": "1005", "se_cijfer": 6.0, "ce1": 6.0}, {"vakcode": "0131", "se_cijfer": 6.0, "ce1": 6.0},
 ]
-
-
-@pytest.fixture(scope="module")
-def year():
-    return rules.load("2024-2025"), codetables.load("2024-2025")
 
 
 def outcome_of(year, kandidaat, vakken):

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import openpyxl
@@ -29,6 +30,14 @@ HEADER = ["brin", "vestiging", "leerlingnummer", "bsn", "onderwijsnummer", "ople
 ROW = ["12AB", "00", "1001", "123456782", "", "0353", "2025", "G", "2025-07-09", "Titel", "0011",
        "6,5", "", "7,1", "", "", "7"]
 BSN = "123456782"
+
+
+@contextmanager
+def within(seconds):
+    """Assert that the block finishes within `seconds` (a guard against hanging, not a benchmark)."""
+    start = time.monotonic()
+    yield
+    assert time.monotonic() - start < seconds
 
 
 def csv_bytes(rows, header=HEADER, encoding="utf-8"):
@@ -74,10 +83,8 @@ def read_table_from_bytes(data, tmp=Path("/tmp")):
 def test_named_fifo_is_refused_without_waiting(tmp_path):
     fifo = tmp_path / "invoer.csv"
     os.mkfifo(fifo)
-    start = time.monotonic()
-    with pytest.raises(InputError, match="is geen gewoon bestand"):
+    with within(5), pytest.raises(InputError, match="is geen gewoon bestand"):
         read_table(fifo)
-    assert time.monotonic() - start < 5
 
 
 def test_device_is_refused_as_input():
@@ -227,9 +234,8 @@ def test_xlsx_claiming_a_huge_dimension_is_read_in_seconds(tmp_path):
                    lambda b: b.replace(b'<dimension ref="A1:Q2"/>', b'<dimension ref="A1:XFD1048576"/>'))
     path = tmp_path / "groot.xlsx"
     path.write_bytes(data)
-    start = time.monotonic()
-    results = load_results(path)
-    assert time.monotonic() - start < 10
+    with within(10):
+        results = load_results(path)
     assert results.examens["leerlingnummer"].tolist() == ["1001"]
 
 
@@ -238,10 +244,8 @@ def test_xlsx_rows_far_below_are_refused_in_seconds(tmp_path):
         b"</sheetData>", b'<row r="99999999"><c r="A99999999" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'))
     path = tmp_path / "ver.xlsx"
     path.write_bytes(data)
-    start = time.monotonic()
-    with pytest.raises(InputError, match="meer dan"):
+    with within(20), pytest.raises(InputError, match="meer dan"):
         load_results(path)
-    assert time.monotonic() - start < 20
 
 
 def test_shared_strings_bomb_is_refused_before_parsing(tmp_path):
@@ -252,10 +256,8 @@ def test_shared_strings_bomb_is_refused_before_parsing(tmp_path):
                      if "xl/sharedStrings.xml" in zipfile.ZipFile(io.BytesIO(workbook_bytes())).namelist()
                      else _with_part(workbook_bytes(), "xl/sharedStrings.xml", bomb))
     assert path.stat().st_size < 1024 * 1024
-    start = time.monotonic()
-    with pytest.raises(InputError, match="uitgepakt te groot"):
+    with within(5), pytest.raises(InputError, match="uitgepakt te groot"):
         load_results(path)
-    assert time.monotonic() - start < 5
 
 
 def _with_part(data, name, content):

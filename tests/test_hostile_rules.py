@@ -3,7 +3,6 @@ catastrophic regexes; no full BSN via a renaming afleiding; no formulas or escap
 
 import datetime
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,40 +10,15 @@ from click.testing import CliRunner
 
 from examenbron.cli import main
 from examenbron.engine import pipeline
-from examenbron.engine.errors import RuleErrors
 from examenbron.engine.inputs import codetables
 from examenbron.engine.inputs.normalise import load_results
 from examenbron.engine.outputs import explain, report
 from examenbron.engine.outputs.texts import spreadsheet_safe, terminal_text
 from examenbron.engine.rulesets import load as rules
 
-SOURCE = rules.rules_root() / "2024-2025"
+from rulefiles import append, edit, lint_errors
+
 EXAMPLE = Path(__file__).parent.parent / "examples" / "resultaten-2024-2025.csv"
-
-
-@pytest.fixture
-def rule_root(tmp_path):
-    root = tmp_path / "rules"
-    shutil.copytree(SOURCE, root / "2024-2025")
-    return root
-
-
-def append(root, relative, text):
-    path = root / "2024-2025" / relative
-    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
-
-
-def edit(root, relative, old, new):
-    path = root / "2024-2025" / relative
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def lint_errors(root):
-    with pytest.raises(RuleErrors) as info:
-        rules.load("2024-2025", root)
-    return [str(e) for e in info.value.errors]
 
 
 # --- limits in rule files ------------------------------------------------------------------

@@ -3,35 +3,11 @@
 import shutil
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from examenbron.cli import main
 from examenbron.engine.rulesets import load as rules
-from examenbron.engine.errors import RuleErrors
-
-SOURCE = rules.rules_root() / "2024-2025"
-
-
-@pytest.fixture
-def rule_root(tmp_path):
-    root = tmp_path / "rules"
-    shutil.copytree(SOURCE, root / "2024-2025")
-    return root
-
-
-def edit(root, relative, old, new):
-    path = root / "2024-2025" / relative
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
-
-
-def lint_errors(root):
-    with pytest.raises(RuleErrors) as info:
-        rules.load("2024-2025", root)
-    return [str(e) for e in info.value.errors]
+from rulefiles import SOURCE, edit, lint_errors
 
 
 def test_every_year_lints_clean():

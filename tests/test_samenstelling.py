@@ -1,13 +1,10 @@
 """The samenstelling step: lint of the composition data, exact matching, leaving out, explain."""
 
 import datetime
-import shutil
 
 import numpy as np
-import pytest
 
 from examenbron.engine import pipeline
-from examenbron.engine.errors import RuleErrors
 from examenbron.engine.evaluation import samenstelling
 from examenbron.engine.inputs import codetables
 from examenbron.engine.inputs.normalise import load_results
@@ -15,8 +12,8 @@ from examenbron.engine.outputs.explain import explain
 from examenbron.engine.rulesets import load as rules
 from examenbron.engine.rulesets.ruletests import run_case
 from examenbron.engine.samples.generate import generate, write_csv
+from rulefiles import lint_errors
 
-SOURCE = rules.rules_root() / "2024-2025"
 HAVO_EM = [
     {"vakcode": "1001", "se_cijfer": 6.3, "ce1": 6.1}, {"vakcode": "1002", "se_cijfer": 6.3, "ce1": 6.1},
     {"vakcode": "1019", "se_cijfer": 7}, {"vakcode": "1020", "se_cijfer": 7},
@@ -24,28 +21,6 @@ HAVO_EM = [
     {"vakcode": "1022", "se_cijfer": 5.3, "ce1": 5.1}, {"vakcode": "1021", "se_cijfer": 6.3, "ce1": 6.1},
     {"vakcode": "0131", "se_cijfer": 6.3, "ce1": 6.1}, {"vakcode": "1004", "se_cijfer": 6.3, "ce1": 6.1},
 ]
-
-
-@pytest.fixture(scope="module")
-def year():
-    return rules.load("2024-2025"), codetables.load("2024-2025")
-
-
-@pytest.fixture
-def rule_root(tmp_path):
-    root = tmp_path / "rules"
-    shutil.copytree(SOURCE, root / "2024-2025")
-    return root
-
-
-def lint_errors(root, relative, old, new):
-    path = root / "2024-2025" / relative
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    with pytest.raises(RuleErrors) as info:
-        rules.load("2024-2025", root)
-    return [str(e) for e in info.value.errors]
 
 
 def outcome_of(year, opleidingscode, vakken, **kandidaat):

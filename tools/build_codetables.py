@@ -1,6 +1,7 @@
 """Regenerate codetables/<schooljaar>/ from the shared reference tables and the curated inputs.
 
 Usage: python tools/build_codetables.py [--reference DIR] [--out DIR]
+(with examenbron importable, e.g. `pip install -e .`: the column lists and leerwegen come from it)
 
 Inputs (read only here, never at run time):
   <reference>/elementcodes-duo-vooropl.csv, elementcodes-2015-2016.csv,
@@ -19,6 +20,9 @@ from pathlib import Path
 
 import yaml
 
+from examenbron.engine.inputs.codetables import OPLEIDING_COLUMNS, VAK_COLUMNS
+from examenbron.engine.vocabulary import SCHOOLSOORT_LEERWEGEN
+
 ROOT = Path(__file__).resolve().parent.parent
 CURATED = ROOT / "codetables" / "curated"
 DEFAULT_REFERENCE = Path("/work/shared/reference")
@@ -30,14 +34,6 @@ DUO_VAK = "duo-vakcode"
 
 HAVOVWO_PROFIEL = ["NT", "NG", "EM", "CM", "NT+NG", "NT+EM", "NT+CM", "NG+CM", "NG+EM", "EM+CM"]
 VMBO_LEERWEG = {"BB": "VMBO-BB", "KB": "VMBO-KB", "GL": "VMBO-GL", "TL": "VMBO-TL"}
-SCHOOLSOORT_LEERWEGEN = {
-    "havo/vwo": ("HAVO", "VWO"),
-    "vmbo": ("VMBO-BB", "VMBO-KB", "VMBO-GL", "VMBO-TL"),
-}
-OPLEIDING_COLUMNS = ["opleidingscode", "omschrijving", "leerweg", "profiel", "lwoo", "examen",
-                     "categorie", "bron"]
-VAK_COLUMNS = ["vakcode", "schoolsoort", "leerwegen", "naam", "afkorting", "kernvak", "heeft_ce",
-               "beoordeling", "combinatiecijfer_component", "beroepsgericht", "actueel", "bron"]
 ATTRIBUTES = ["actueel", "kernvak", "heeft_ce", "beoordeling", "combinatiecijfer_component",
               "beroepsgericht"]
 

@@ -20,6 +20,7 @@ from examenbron.engine.evaluation.backends import NIET_GEHAALD, NVT, ONBEPAALD, 
 from examenbron.engine.evaluation.frames import Context, Level
 from examenbron.engine.language.values import Value
 from examenbron.engine.rulesets.roles import UITSLAG_NIET_BEPALEN
+from examenbron.engine.vocabulary import AFGEWEZEN, GESLAAGD, NIET_BEPAALD, ONVOLLEDIG
 
 MAX_WEGLATEN = 5   # allowed vakken per candidate combined when a weglaatregel allows several
 
@@ -75,7 +76,7 @@ def decide(evaluator, ctx: Context, ruleset, onbepaalbaar=frozenset()) -> Decisi
                                                        scenario_status, status, onbepaalbaar)
     rescued = np.array([len(rows) > 0 for rows in rescue_rows], dtype=bool)
     uitslag = np.select(
-        [~decided, passed | rescued, failed & ~maybe], ["niet_bepaald", "geslaagd", "afgewezen"], "onvolledig"
+        [~decided, passed | rescued, failed & ~maybe], [NIET_BEPAALD, GESLAAGD, AFGEWEZEN], ONVOLLEDIG
     ).astype(object)
     first = np.array([rows[0] if rows else -1 for rows in rescue_rows], dtype="int64")
     return Decision(uitslag, status, first, rescue_rule,

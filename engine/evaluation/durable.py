@@ -46,7 +46,6 @@ Design
 from __future__ import annotations
 
 import itertools
-import re
 import time
 import uuid
 from fractions import Fraction
@@ -95,24 +94,23 @@ _FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _DURABLE_OP = {"==": None, "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 
 
-def _and(*parts):
+def _junction(op, parts, absorbing, neutral):
+    """parts joined by `op` ('and'/'or'), flattened; `absorbing` (FALSE for and) wins, `neutral` drops."""
     out = []
     for p in parts:
-        if p == FALSE:
-            return FALSE
-        if p != TRUE:
-            out.extend(p[1] if p[0] == "and" else [p])
-    return TRUE if not out else (out[0] if len(out) == 1 else ("and", out))
+        if p == absorbing:
+            return absorbing
+        if p != neutral:
+            out.extend(p[1] if p[0] == op else [p])
+    return neutral if not out else (out[0] if len(out) == 1 else (op, out))
+
+
+def _and(*parts):
+    return _junction("and", parts, FALSE, TRUE)
 
 
 def _or(*parts):
-    out = []
-    for p in parts:
-        if p == TRUE:
-            return TRUE
-        if p != FALSE:
-            out.extend(p[1] if p[0] == "or" else [p])
-    return FALSE if not out else (out[0] if len(out) == 1 else ("or", out))
+    return _junction("or", parts, TRUE, FALSE)
 
 
 def _atom(op, prop, rhs=None):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.language.functions import Groups
-from examenbron.engine.language.symbols import PERSONAL
+from examenbron.engine.inputs.columns import PERSONAL_COLUMNS
 from examenbron.engine.language.values import Value, constant
 
 
@@ -29,7 +29,7 @@ class Context:
     """
 
     def __init__(self, kandidaat: Level, vak: Level, k: np.ndarray, constants: dict, vakken_frame=None,
-                 *, personal: frozenset = PERSONAL, _masks=None):
+                 *, personal: frozenset = PERSONAL_COLUMNS, _masks=None):
         self.kandidaat, self.vak, self.k, self.constants = kandidaat, vak, k, constants
         self.vakken_frame = vakken_frame
         self.personal = personal  # names whose values are personal numbers (masked in every text)

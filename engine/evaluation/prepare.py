@@ -12,11 +12,9 @@ import pandas as pd
 
 from examenbron.engine.evaluation.frames import Context, Level
 from examenbron.engine.evaluation.samenstelling import defaults as samenstelling_defaults
-from examenbron.engine.language.symbols import INPUT_COLUMNS, LEERWEGEN, SAMENSTELLING_COLUMNS
+from examenbron.engine.language.symbols import INPUT_COLUMNS, SAMENSTELLING_COLUMNS
 from examenbron.engine.language.values import Value, categories_values, from_series, text_codes
-
-SCHOOLSOORT = {"VWO": "havo/vwo", "HAVO": "havo/vwo", "VMBO-TL": "vmbo", "VMBO-GL": "vmbo",
-               "VMBO-KB": "vmbo", "VMBO-BB": "vmbo"}
+from examenbron.engine.vocabulary import LEERWEGEN, SCHOOLSOORT
 
 
 def sort_vakken(vakken: pd.DataFrame) -> pd.DataFrame:

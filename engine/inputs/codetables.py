@@ -12,12 +12,10 @@ import pandas as pd
 import yaml
 
 from examenbron.engine.errors import CodeTableError
+from examenbron.engine.inputs.columns import JA_NEE_CODES as JN
+from examenbron.engine.vocabulary import LEERWEGEN, SCHOOLSOORT, SCHOOLSOORT_LEERWEGEN
 
-LEERWEGEN = ("VWO", "HAVO", "VMBO-TL", "VMBO-GL", "VMBO-KB", "VMBO-BB")
-SCHOOLSOORT_LEERWEGEN = {"havo/vwo": ("HAVO", "VWO"), "vmbo": ("VMBO-BB", "VMBO-KB", "VMBO-GL", "VMBO-TL")}
-SCHOOLSOORT = {lw: soort for soort, lws in SCHOOLSOORT_LEERWEGEN.items() for lw in lws}
 VALID_PAIRS = [(soort, lw) for lw, soort in SCHOOLSOORT.items()]
-JN = ("J", "N")
 
 OPLEIDING_COLUMNS = ("opleidingscode", "omschrijving", "leerweg", "profiel", "lwoo", "examen",
                      "categorie", "bron")

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.inputs.columns import (
-    ALL_COLUMNS, BEOORDELING_CODES, CODE_WIDTH, EXAM_COLUMNS, EXAM_KEY, JA_NEE_CODES, KIND,
-    OPTIONAL_COLUMNS, PERSONAL_COLUMNS, REQUIRED_COLUMNS, UITSLAG_CODES, VAK_COLUMNS, mask_bsn,
+    ALL_COLUMNS, BEOORDELING_CODES, BRON_SHAPE, CODE_WIDTH, COLUMNS, EXAM_COLUMNS, EXAM_KEY, JA_NEE_CODES,
+    KIND, OPTIONAL_COLUMNS, PERSONAL_COLUMNS, REQUIRED_COLUMNS, UITSLAG_CODES, VAK_COLUMNS, VALUE_REQUIRED,
+    mask_bsn,
 )
 from examenbron.engine.errors import InputError
 from examenbron.engine.outputs.bevindingen import empty_bevindingen, make_bevindingen
@@ -26,25 +27,25 @@ from examenbron.engine.inputs.read import (
     UNREADABLE, RawTable, check_mapping, did_you_mean, load_mapping, mask_numbers, normalise_header,
     read_table, table_from_frame,
 )
+from examenbron.engine.vocabulary import AFKEUR, schooljaar_of
 
-RULES = {
-    "INV-001": ("EB001", "cijfer is geen getal"),
-    "INV-002": ("EB002", "cijfer heeft meer dan één decimaal"),
-    "INV-003": ("EB003", "cijfer buiten bereik (1,0–10,0; hele cijfers 1–10)"),
-    "INV-004": ("EB004", "cijfer moet een heel getal zijn (eindcijfer, werkstuk_cijfer, combinatiecijfer)"),
-    "INV-005": ("EB005", "onbekende code (uitslag, beoordeling, J/N-kolom)"),
-    "INV-006": ("EB006", "ongeldige datum"),
-    "INV-007": ("EB007", "examenjaar is geen jaartal"),
-    "INV-008": ("EB008", "examenwaarde verschilt tussen rijen van één examen"),
-    "INV-009": ("EB009", "verplichte waarde ontbreekt (examensleutel of vakcode)"),
-    "INV-010": ("EB010", "ongeldige code (te veel cijfers of geen cijfers)"),
-    "INV-011": ("EB011", "waarde past niet in het BRON-bericht (te lang, spatie of verkeerde vorm)"),
-    "INV-012": ("EB012", "onleesbare cel (NUL-teken, ongeldige tekens, stuurteken, formule zonder uitkomst)"),
-}
+# Rule INV-0nn has signal code EB0nn; its description as docs/input-format.md lists it.
+RULES = {f"INV-{n:03d}": (f"EB{n:03d}", omschrijving) for n, omschrijving in enumerate((
+    "cijfer is geen getal",                                                      # INV-001
+    "cijfer heeft meer dan één decimaal",                                        # INV-002
+    "cijfer buiten bereik (1,0–10,0; hele cijfers 1–10)",                        # INV-003
+    "cijfer moet een heel getal zijn (eindcijfer, werkstuk_cijfer, combinatiecijfer)",  # INV-004
+    "onbekende code (uitslag, beoordeling, J/N-kolom)",                          # INV-005
+    "ongeldige datum",                                                           # INV-006
+    "examenjaar is geen jaartal",                                                # INV-007
+    "examenwaarde verschilt tussen rijen van één examen",                        # INV-008
+    "verplichte waarde ontbreekt (examensleutel of vakcode)",                    # INV-009
+    "ongeldige code (te veel cijfers of geen cijfers)",                          # INV-010
+    "waarde past niet in het BRON-bericht (te lang, spatie of verkeerde vorm)",  # INV-011
+    "onleesbare cel (NUL-teken, ongeldige tekens, stuurteken, formule zonder uitkomst)",  # INV-012
+), start=1)}
 GRONDSLAG = "Invoerformaat examenbron (docs/input-format.md)"
 
-# Columns whose value may not be empty: the exam key and the vakcode.
-_VALUE_REQUIRED = frozenset(EXAM_KEY + ("vakcode",))
 _GRADE = re.compile(r"([0-9]+)(?:[.,]([0-9]+))?")
 _YEAR = re.compile(r"[1-9][0-9]{3}")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
@@ -52,15 +53,6 @@ _NL_DATE = re.compile(r"([0-9]{1,2})-([0-9]{1,2})-([0-9]{4})")
 # Characters no school system writes on purpose: C0/C1 controls except tab/LF/CR, DEL, lone
 # surrogates (bytes that were not valid UTF-8) and the noncharacters U+FFFE/U+FFFF.
 _UNREADABLE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-# The shapes the BRON message (engine/outputs/schemas) accepts, checked here so that validate already
-# gives the afkeur that the export would otherwise hit (bron.md §3.1; lengths from the XSD). The RIO
-# onderwijsaanbieder's form is the rule ID-RIO-VORM (EB106) in the rule files, not repeated here.
-_BRON_SHAPE = {
-    "brin": (re.compile(r"[0-9A-Z]{4}"), "4 tekens: cijfers of hoofdletters"),  # stdnum also accepts 6
-    "leerlingnummer": (re.compile(r"[^\s]{1,10}"), "hoogstens 10 tekens, zonder spaties"),
-    "werkstuk_titel": (re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f]{1,150}", re.S), "hoogstens 150 tekens"),
-    "examendeel": (re.compile(r"[0-9A-Za-z]"), "één letter of cijfer"),
-}
 _MIN_DATE, _MAX_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)  # datetime64[ns] holds 1677–2262
 _BAD = "\x00"  # prefix of the identity of an invalid value, so it never equals a valid one
 
@@ -201,9 +193,9 @@ def _parse(col: str, uniques) -> _Parsed:
             errors.pop(i, None)
             if error:
                 errors[i] = error
-        elif col in _BRON_SHAPE and i not in errors and not _BRON_SHAPE[col][0].fullmatch(values[i]):
+        elif col in BRON_SHAPE and i not in errors and not BRON_SHAPE[col][0].fullmatch(values[i]):
             values[i], errors[i] = None, ("INV-011", f"Kolom {col}: '{_shown(col, text)}' past niet in het "
-                                                     f"BRON-bericht (verwacht {_BRON_SHAPE[col][1]})")
+                                                     f"BRON-bericht (verwacht {BRON_SHAPE[col][1]})")
     for i, cell in enumerate(raw):
         if cell.startswith(UNREADABLE) or _UNREADABLE_CHARS.search(cell):
             values[i], errors[i] = None, ("INV-012", _unreadable(col, cell))
@@ -269,10 +261,11 @@ def _described(text: str) -> str:
 
 
 def _empty(col: str):
-    """Value of an empty cell: NA, True for diplomavak, a bevinding where a value is required."""
-    if col in _VALUE_REQUIRED:
+    """Value of an empty cell: the column's standaard (True for diplomavak, else NA), or a bevinding
+    where a value is required."""
+    if col in VALUE_REQUIRED:
         return None, ("INV-009", f"Kolom {col} is leeg; deze waarde is verplicht")
-    return (True if col == "diplomavak" else None), None
+    return COLUMNS[col].standaard, None
 
 
 def _each(parse_one):
@@ -457,10 +450,10 @@ class _Bevindingen:
         jaar = exam["examenjaar"]
         is_vak = np.isin(kolom, VAK_COLUMNS)
         return make_bevindingen(
-            schooljaar=[f"{j - 1}-{j}" if j is not pd.NA else None for j in jaar],
+            schooljaar=[schooljaar_of(j) if j is not pd.NA else None for j in jaar],
             regel=regel,
             code=[RULES[r][0] for r in regel],
-            ernst="afkeur",
+            ernst=AFKEUR,
             exam_id=exam_id,
             brin=exam["brin"].to_numpy(),
             vestiging=exam["vestiging"].to_numpy(),

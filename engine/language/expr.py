@@ -147,19 +147,20 @@ class _Parser:
     def expr(self) -> Node:
         return self.nested(self.or_)
 
-    def or_(self) -> Node:
-        node = self.and_()
-        while self.at("or"):
-            pos = self.take().pos
-            node = Node("or", pos, args=[node, self.and_()])
+    def chain(self, operators, operand, op=None) -> Node:
+        """operand (operator operand)*, grouped to the left. The node's op is `op` ('and', 'or'), or
+        'arith' with the operator as its value."""
+        node = operand()
+        while self.at(*operators):
+            token = self.take()
+            node = Node(op or "arith", token.pos, None if op else token.text, [node, operand()])
         return node
 
+    def or_(self) -> Node:
+        return self.chain(("or",), self.and_, "or")
+
     def and_(self) -> Node:
-        node = self.not_()
-        while self.at("and"):
-            pos = self.take().pos
-            node = Node("and", pos, args=[node, self.not_()])
-        return node
+        return self.chain(("and",), self.not_, "and")
 
     def not_(self) -> Node:
         if self.at("not"):
@@ -188,18 +189,10 @@ class _Parser:
         return left
 
     def sum_(self) -> Node:
-        node = self.product()
-        while self.at("+", "-"):
-            token = self.take()
-            node = Node("arith", token.pos, token.text, [node, self.product()])
-        return node
+        return self.chain(("+", "-"), self.product)
 
     def product(self) -> Node:
-        node = self.unary()
-        while self.at("*", "/"):
-            token = self.take()
-            node = Node("arith", token.pos, token.text, [node, self.unary()])
-        return node
+        return self.chain(("*", "/"), self.unary)
 
     def unary(self) -> Node:
         if self.at("-"):

@@ -1,77 +1,38 @@
 """The names rule expressions may read before any afleiding: input columns, code-table
 attributes joined by the engine, and the engine's own per-run values."""
 
+from examenbron.engine.inputs.columns import COLUMNS
 from examenbron.engine.language.expr import Symbol
 
-# Canonical input columns (docs/datamodel.md §1). Grades are tenths (den 10).
-INPUT_COLUMNS = {
-    # exam level
-    "brin": ("str", "kandidaat", 1), "vestiging": ("str", "kandidaat", 1),
-    "leerlingnummer": ("str", "kandidaat", 1), "bsn": ("str", "kandidaat", 1),
-    "onderwijsnummer": ("str", "kandidaat", 1), "opleidingscode": ("str", "kandidaat", 1),
-    "examenjaar": ("num", "kandidaat", 1), "uitslag": ("str", "kandidaat", 1),
-    "datum_uitslag": ("date", "kandidaat", 1), "onderwijsaanbieder": ("str", "kandidaat", 1),
-    "werkstuk_titel": ("str", "kandidaat", 1), "werkstuk_cijfer": ("num", "kandidaat", 10),
-    "werkstuk_beoordeling": ("str", "kandidaat", 1), "combinatiecijfer": ("num", "kandidaat", 10),
-    "geboortedatum": ("date", "kandidaat", 1),
-    # vak level
-    "vakcode": ("str", "vak", 1), "se_cijfer": ("num", "vak", 10), "se_beoordeling": ("str", "vak", 1),
-    "ce1": ("num", "vak", 10), "ce2": ("num", "vak", 10), "ce3": ("num", "vak", 10),
-    "eindcijfer": ("num", "vak", 10), "diplomavak": ("bool", "vak", 1),
-    "combinatiecijfer_vak": ("bool", "vak", 1), "examendeel": ("str", "vak", 1),
-    "certificaat": ("bool", "vak", 1),
-}
-
-OPTIONAL_COLUMNS = frozenset({
-    "onderwijsaanbieder", "werkstuk_titel", "werkstuk_cijfer", "werkstuk_beoordeling",
-    "combinatiecijfer", "geboortedatum", "diplomavak", "combinatiecijfer_vak", "examendeel",
-    "certificaat",
-})
+# Canonical input columns (engine.inputs.columns). Grades are tenths (den 10).
+INPUT_COLUMNS = {c.naam: (c.type, c.niveau, c.den) for c in COLUMNS.values()}
 # Absent optional columns with a default (diplomavak J) do not make a rule skip.
-SKIPPABLE_COLUMNS = OPTIONAL_COLUMNS - {"diplomavak"}
+SKIPPABLE_COLUMNS = frozenset(c.naam for c in COLUMNS.values() if not c.verplicht and c.standaard is None)
+
+
+def _table(niveau: str, **names_per_type) -> dict:
+    """{name: (type, niveau, 1)} from type="name name …" (denominator 1: no grades in these tables)."""
+    return {name: (kind, niveau, 1) for kind, names in names_per_type.items() for name in names.split()}
+
 
 # Joined from the school year's code tables by engine.evaluation.prepare (docs/datamodel.md §2).
 CODETABLE_COLUMNS = {
-    "leerweg": ("str", "kandidaat", 1), "profiel": ("str", "kandidaat", 1),
-    "opleidingscategorie": ("str", "kandidaat", 1),
-    "lwoo": ("bool", "kandidaat", 1), "opleiding_bekend": ("bool", "kandidaat", 1),
-    "examenopleiding": ("bool", "kandidaat", 1), "schoolsoort": ("str", "kandidaat", 1),
-    "vak_bekend": ("bool", "vak", 1), "vak_bekend_andere_schoolsoort": ("bool", "vak", 1),
-    "vaknaam": ("str", "vak", 1), "kernvak": ("str", "vak", 1), "heeft_ce": ("bool", "vak", 1),
-    "beoordelingswijze": ("str", "vak", 1), "combinatiecijfer_component": ("bool", "vak", 1),
-    "beroepsgericht": ("str", "vak", 1),
+    **_table("kandidaat", str="leerweg profiel opleidingscategorie schoolsoort",
+             bool="lwoo opleiding_bekend examenopleiding"),
+    **_table("vak", bool="vak_bekend vak_bekend_andere_schoolsoort heeft_ce combinatiecijfer_component",
+             str="vaknaam kernvak beoordelingswijze beroepsgericht"),
 }
-
 # Set by the engine itself: the peildatum of the run, and the uitslag step's results.
-ENGINE_COLUMNS = {
-    "peildatum": ("date", "kandidaat", 1),
-    "vak_dubbel": ("bool", "vak", 1),
-    "weggelaten": ("bool", "vak", 1),
-    "weglaatregel": ("str", "kandidaat", 1),
-}
+ENGINE_COLUMNS = {**_table("kandidaat", date="peildatum", str="weglaatregel"),
+                  **_table("vak", bool="vak_dubbel weggelaten")}
 # Written by the samenstelling step (engine.evaluation.samenstelling): which onderdeel of a complete
 # exam each vak fills. Empty for candidates whose composition is not in the rules.
 SAMENSTELLING_COLUMNS = {
-    "samenstelling_onderdeel": ("str", "vak", 1),
-    "examendeel_afgeleid": ("str", "vak", 1),
-    "is_extra": ("bool", "vak", 1),
-    "kan_vervallen": ("bool", "vak", 1),
-    "kernvakplaats": ("bool", "vak", 1),
-    "samenstelling_bekend": ("bool", "kandidaat", 1),
-    "samenstelling_volledig": ("bool", "kandidaat", 1),
-    "samenstelling_ontbreekt": ("str", "kandidaat", 1),
+    **_table("vak", str="samenstelling_onderdeel examendeel_afgeleid", bool="is_extra kan_vervallen kernvakplaats"),
+    **_table("kandidaat", bool="samenstelling_bekend samenstelling_volledig", str="samenstelling_ontbreekt"),
 }
-UITSLAG_COLUMNS = {
-    "uitslag_berekend": ("str", "kandidaat", 1),
-    "voorwaarden_niet_gehaald": ("str", "kandidaat", 1),
-    "voorwaarden_onbepaald": ("str", "kandidaat", 1),
-    "geslaagd_door_weglaten": ("bool", "kandidaat", 1),
-    "weglaten_vak": ("str", "kandidaat", 1),
-    "weglaten_regel": ("str", "kandidaat", 1),
-}
-
-LEERWEGEN = ("VWO", "HAVO", "VMBO-TL", "VMBO-GL", "VMBO-KB", "VMBO-BB")
-PERSONAL = frozenset({"bsn", "onderwijsnummer"})
+UITSLAG_COLUMNS = _table("kandidaat", bool="geslaagd_door_weglaten",
+                         str="uitslag_berekend voorwaarden_niet_gehaald voorwaarden_onbepaald weglaten_vak weglaten_regel")
 
 
 def base_symbols(*, after_uitslag: bool = False) -> dict[str, Symbol]:

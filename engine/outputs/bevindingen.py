@@ -6,7 +6,6 @@ BEVINDINGEN_COLUMNS = [
     "schooljaar", "regel", "code", "ernst", "exam_id", "brin", "vestiging", "leerlingnummer",
     "opleidingscode", "vakcode", "kolom", "waarde", "melding", "grondslag", "bron_rij",
 ]
-ERNST = ("afkeur", "attentie", "info")
 
 
 def empty_bevindingen() -> pd.DataFrame:

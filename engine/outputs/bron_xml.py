@@ -10,6 +10,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from examenbron.engine.inputs.columns import COLUMNS
+
 SCHEMA_VERSION = "1.0"
 NAMESPACE = f"urn:examenbron:examenresultaat:{SCHEMA_VERSION}"
 SCHEMA_FILE = Path(__file__).parent / "schemas" / f"examenresultaat-{SCHEMA_VERSION}.xsd"
@@ -96,19 +98,28 @@ def _whole(value):
     return f"{value:02d}"
 
 
-_EXAM_LINES = tuple(_Lines(name, "  ", fmt, keep) for name, fmt, keep in (
-    ("leerlingnummer", None, False), ("brin", None, True), ("vestiging", None, True),
-    ("onderwijsaanbieder", None, True), ("opleidingscode", None, True),
-    ("examenjaar", lambda v: f"{v:04d}", True), ("datumUitslag", None, True), ("uitslag", None, True)))
-_WERKSTUK_LINES = (_Lines("titel", "    ", None, False), _Lines("cijfer", "    ", tienden),
-                   _Lines("beoordeling", "    "))
-_COMBINATIECIJFER = _Lines("combinatiecijfer", "  ", heel)
-_PERSOON_LINES = {"bsn": _Lines("bsn", "    ", None, False), "onderwijsnummer": _Lines("onderwijsnummer", "    ", None, False)}
-_VAK_LINES = tuple(_Lines(name, "    ", fmt) for name, fmt in (
-    ("vakcode", None), ("diplomavak", jn), ("indicatieCombinatiecijfer", jn), ("examendeel", None),
-    ("beoordelingSE", None), ("cijferSE", tienden), ("cijferCE1", tienden), ("cijferCE2", tienden),
-    ("cijferCE3", tienden), ("eindcijfer1", _whole), ("eindcijfer2", _whole), ("eindcijfer3", _whole),
-    ("cijferCijferlijst", heel), ("certificaat", jn)))
+def _element(field: str) -> str:
+    """The element name of an EXAM_FIELDS/VAK_FIELDS field: the last step of its path in the column
+    registry; eindcijfer1-3 (derived, not input columns) are elements of the same name."""
+    return COLUMNS[field].xml.rsplit("/", 1)[-1] if field in COLUMNS else field
+
+
+# How each field's value becomes element text (None: the text as it is); unique values are not kept.
+_FORMAT = {"examenjaar": lambda v: f"{v:04d}", "werkstuk_cijfer": tienden, "combinatiecijfer": heel,
+           "diplomavak": jn, "combinatiecijfer_vak": jn, "certificaat": jn, "se_cijfer": tienden,
+           "ce1": tienden, "ce2": tienden, "ce3": tienden, "eindcijfer1": _whole, "eindcijfer2": _whole,
+           "eindcijfer3": _whole, "eindcijfer": heel}
+_UNIQUE = {"bsn", "onderwijsnummer", "leerlingnummer", "werkstuk_titel"}
+
+
+def _lines(field: str, indent: str) -> _Lines:
+    return _Lines(_element(field), indent, _FORMAT.get(field), keep=field not in _UNIQUE)
+
+
+_LINES = {field: _lines(field, "    " if field.startswith("werkstuk_") or field in ("bsn", "onderwijsnummer") else "  ")
+          for field in EXAM_FIELDS}
+_EXAM_LINES = tuple(_LINES[f] for f in EXAM_FIELDS[2:10])      # leerlingnummer .. uitslag
+_VAK_LINES = tuple(_lines(field, "    ") for field in VAK_FIELDS)
 
 
 def build_message(exam, vakken) -> bytes:
@@ -123,15 +134,14 @@ def build_message(exam, vakken) -> bytes:
      examenjaar, datum_uitslag, uitslag, ws_titel, ws_cijfer, ws_beoordeling, combinatiecijfer) = exam
     parts = [_HEAD]
     # BSN wins when both are known: the school must switch to it (WVO art. 27b, bron.md §6).
-    nummer = _PERSOON_LINES["bsn"][bsn] if bsn is not None else _PERSOON_LINES["onderwijsnummer"][onderwijsnummer]
+    nummer = _LINES["bsn"][bsn] if bsn is not None else _LINES["onderwijsnummer"][onderwijsnummer]
     parts.append(f"  <persoonsgebondenNummer>\n{nummer}  </persoonsgebondenNummer>\n" if nummer
                  else "  <persoonsgebondenNummer/>\n")
-    parts += [lines[value] for lines, value in zip(_EXAM_LINES, (leerlingnummer, brin, vestiging, onderwijsaanbieder,
-                                                                  opleidingscode, examenjaar, datum_uitslag, uitslag))]
+    parts += [lines[value] for lines, value in zip(_EXAM_LINES, exam[2:10])]
     if ws_titel is not None or ws_cijfer is not None or ws_beoordeling is not None:
-        titel, cijfer, beoordeling = _WERKSTUK_LINES
-        parts.append(f"  <werkstuk>\n{titel[ws_titel]}{cijfer[ws_cijfer]}{beoordeling[ws_beoordeling]}  </werkstuk>\n")
-    parts.append(_COMBINATIECIJFER[combinatiecijfer])
+        parts.append(f"  <werkstuk>\n{_LINES['werkstuk_titel'][ws_titel]}{_LINES['werkstuk_cijfer'][ws_cijfer]}"
+                     f"{_LINES['werkstuk_beoordeling'][ws_beoordeling]}  </werkstuk>\n")
+    parts.append(_LINES["combinatiecijfer"][combinatiecijfer])
     for vak in vakken:
         parts.append("  <vak>\n")
         parts += [lines[value] for lines, value in zip(_VAK_LINES, vak)]

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from examenbron.engine.vocabulary import AFGEWEZEN, ERNST, GESLAAGD
+
 VEGA_LITE_VERSION = "6.4"
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 ALLE = "alle"
@@ -25,7 +27,7 @@ ALLE = "alle"
 SE_CE_GRENS = 0.5
 UITSLAG_KLEUREN = {"geslaagd": "#2e7d32", "afgewezen": "#c62828", "onvolledig": "#f9a825",
                    "niet bepaald": "#9e9e9e", "onbekend": "#d7ccc8"}
-ERNST_KLEUREN = {"afkeur": "#c62828", "attentie": "#ef6c00", "info": "#1565c0"}
+ERNST_KLEUREN = dict(zip(ERNST, ("#c62828", "#ef6c00", "#1565c0")))
 AFWIJKEND_KLEUR = "#6a1b9a"
 SCHOOL_UITSLAG = {"G": "geslaagd", "A": "afgewezen", "T": "niet bepaald", "D": "niet bepaald",
                   "S": "niet bepaald"}
@@ -74,7 +76,7 @@ def disagreement(kandidaten: pd.DataFrame) -> pd.Series:
     """True where the school's uitslag (G/A) and the computed one (geslaagd/afgewezen) contradict."""
     school = kandidaten["uitslag_school"].map(SCHOOL_UITSLAG)
     berekend = kandidaten["uitslag_berekend"]
-    decided = school.isin(["geslaagd", "afgewezen"]) & berekend.isin(["geslaagd", "afgewezen"])
+    decided = school.isin([GESLAAGD, AFGEWEZEN]) & berekend.isin([GESLAAGD, AFGEWEZEN])
     return decided & (school != berekend)
 
 

@@ -23,8 +23,9 @@ import pandas as pd
 
 from examenbron.engine.outputs.bron_xml import (EXAM_FIELDS, NAMESPACE, SCHEMA_FILE, SCHEMA_VERSION, VAK_FIELDS, InvalidMessage,
                              build_message, invalid_messages)
-from examenbron.engine.inputs.columns import mask_bsn
+from examenbron.engine.inputs.columns import EXAM_KEY, VAK_COLUMNS, mask_bsn
 from examenbron.engine.errors import ExamenbronError
+from examenbron.engine.vocabulary import AFKEUR
 
 try:
     import fcntl
@@ -38,10 +39,9 @@ TMP_SUFFIX = ".tmp"
 ONBEKEND = "onbekend"
 XSD_CODE = "XSD"                 # the message did not validate: this candidate is refused, the rest goes
 KANDIDAAT_CODE = "KANDIDAAT"     # another exam of the same candidate has an afkeur
-_KEY = ("brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar")
+_KEY = EXAM_KEY
 _EXAM_COLUMNS = tuple(dict.fromkeys(("exam_id",) + EXAM_FIELDS + _KEY))
-_VAK_COLUMNS = ("exam_id", "bron_rij", "vakcode", "diplomavak", "combinatiecijfer_vak", "examendeel",
-                "se_beoordeling", "se_cijfer", "ce1", "ce2", "ce3", "eindcijfer", "certificaat")
+_VAK_COLUMNS = ("exam_id", "bron_rij") + VAK_COLUMNS
 TIJDVAK_ROLES = ("eindcijfer1", "eindcijfer2", "eindcijfer3")  # roles (engine.rulesets.roles) = XML fields
 _UNSAFE = re.compile(r"[^0-9A-Za-z-]")
 _MAX_ERRORS_SHOWN = 20
@@ -188,7 +188,7 @@ def _blocking_codes(frames, exam_ids):
     for frame in frames:
         if frame is None or not len(frame):
             continue
-        afkeur = frame[frame["ernst"] == "afkeur"]
+        afkeur = frame[frame["ernst"] == AFKEUR]
         for eid, code, regel in zip(afkeur["exam_id"].tolist(), afkeur["code"].tolist(),
                                     afkeur["regel"].tolist()):
             label = next((str(v) for v in (code, regel) if v is not None and not pd.isna(v)), ONBEKEND)

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.outputs import charts
-from examenbron.engine.outputs.report import (ERNST_ORDER, LEGENDA, peildatum_notes, per_school_rows,
+from examenbron.engine.outputs.report import (LEGENDA, peildatum_notes, per_school_rows,
                                               regelset_text, rule_rows, summary)
 from examenbron.engine.outputs.texts import aantal
+from examenbron.engine.vocabulary import AFKEUR, ATTENTIE, ERNST
 
 UITLEG_LIMIET = 1000
 CHART_TITLES = {
@@ -74,7 +75,7 @@ def _plain(value):
 def _needs_attention(outcome) -> pd.Series:
     """Candidates whose uitslag disagrees, who have an afkeur, or who did not (surely) pass."""
     k = outcome.kandidaten
-    afkeur = k["exam_id"].isin(outcome.bevindingen.loc[outcome.bevindingen["ernst"] == "afkeur", "exam_id"])
+    afkeur = k["exam_id"].isin(outcome.bevindingen.loc[outcome.bevindingen["ernst"] == AFKEUR, "exam_id"])
     return charts.disagreement(k) | afkeur | (k["uitslag_berekend"] != "geslaagd")
 
 
@@ -82,7 +83,7 @@ def _candidate_order(outcome) -> np.ndarray:
     """Positions in kandidaten: disagreements first, then afkeur, then not geslaagd, then the rest."""
     k = outcome.kandidaten
     f = outcome.bevindingen
-    afkeur = k["exam_id"].map(f[f["ernst"] == "afkeur"].groupby("exam_id").size()).fillna(0)
+    afkeur = k["exam_id"].map(f[f["ernst"] == AFKEUR].groupby("exam_id").size()).fillna(0)
     keys = pd.DataFrame({"afwijkend": ~charts.disagreement(k), "afkeur": -afkeur,
                          "geslaagd": k["uitslag_berekend"] == "geslaagd",
                          "school": charts.school_keys(k), "leerling": k["leerlingnummer"].fillna("")})
@@ -102,7 +103,7 @@ def _candidate_rows(outcome, order, uitgelegd) -> dict:
     k = outcome.kandidaten
     f = outcome.bevindingen
     per_ernst = {e: k["exam_id"].map(f[f["ernst"] == e].groupby("exam_id").size()).fillna(0).astype(int)
-                 for e in ("afkeur", "attentie")}
+                 for e in (AFKEUR, ATTENTIE)}
     columns = {
         "school": charts.school_keys(k), "leerling": k["leerlingnummer"].fillna(""),
         "opleiding": k["opleidingscode"].fillna(""), "leerweg": k["leerweg"].fillna("onbekend"),
@@ -120,7 +121,7 @@ def _candidate_rows(outcome, order, uitgelegd) -> dict:
 
 def _bevinding_rows(outcome) -> dict:
     f = outcome.bevindingen
-    rank = f["ernst"].map({e: i for i, e in enumerate(ERNST_ORDER)}).fillna(len(ERNST_ORDER))
+    rank = f["ernst"].map({e: i for i, e in enumerate(ERNST)}).fillna(len(ERNST))
     f = f.assign(_rank=rank).sort_values(["_rank"], kind="stable")
     frame = pd.DataFrame({
         "school": charts.school_keys(f), "rij": f["bron_rij"], "leerling": f["leerlingnummer"],

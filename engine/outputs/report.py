@@ -17,10 +17,9 @@ import pandas as pd
 from examenbron.engine.outputs.charts import disagreement, number_values, school_keys
 from examenbron.engine.outputs.bevindingen import BEVINDINGEN_COLUMNS
 from examenbron.engine.outputs.texts import aantal, spreadsheet_safe
+from examenbron.engine.vocabulary import AFKEUR, ERNST, UITSLAGEN
 
 PUBLIC_BEVINDINGEN_COLUMNS = [c for c in BEVINDINGEN_COLUMNS if c != "exam_id"]
-ERNST_ORDER = ("afkeur", "attentie", "info")
-UITSLAG_ORDER = ("geslaagd", "afgewezen", "onvolledig", "niet_bepaald")
 FORMAAT_VERSIE = "1.0"
 # The candidate keys of the JSON contract; values a rule set adds with `rapporteer:` go under "extra".
 KANDIDAAT_KEYS = ("brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar", "leerweg",
@@ -35,9 +34,9 @@ LEGENDA = {
 TERMIJN_REGELS = "TERMIJN-"  # rules whose outcome depends on the peildatum
 
 
-def exit_code(outcome, fail_on: str = "afkeur") -> int:
+def exit_code(outcome, fail_on: str = AFKEUR) -> int:
     """0 when no bevinding is at least as severe as `fail_on` ('afkeur' or 'attentie'), else 1."""
-    failing = ERNST_ORDER[:ERNST_ORDER.index(fail_on) + 1]
+    failing = ERNST[:ERNST.index(fail_on) + 1]
     return 1 if outcome.bevindingen["ernst"].isin(failing).any() else 0
 
 
@@ -99,18 +98,18 @@ def summary(outcome) -> dict:
     per_leerweg = {}
     for name, group in kandidaten.groupby(leerweg, sort=True):
         per_leerweg[name] = {"kandidaten": int(len(group)),
-                             **{u: int((group["uitslag_berekend"] == u).sum()) for u in UITSLAG_ORDER}}
-    blocked = bevindingen.loc[bevindingen["ernst"] == "afkeur", "exam_id"].nunique()
+                             **{u: int((group["uitslag_berekend"] == u).sum()) for u in UITSLAGEN}}
+    blocked = bevindingen.loc[bevindingen["ernst"] == AFKEUR, "exam_id"].nunique()
     return {
         "kandidaten": int(len(kandidaten)),
         "vakrijen": int(len(outcome.results.vakken)),
         "kandidaten_met_afkeur": int(blocked),
-        "bevindingen_per_ernst": {e: int((bevindingen["ernst"] == e).sum()) for e in ERNST_ORDER},
+        "bevindingen_per_ernst": {e: int((bevindingen["ernst"] == e).sum()) for e in ERNST},
         "bevindingen_per_regel": [{"regel": r, "code": c, "ernst": e, "aantal": int(n),
                                    "omschrijving": omschrijving(outcome, r)}
                                   for (r, c, e), n in per_regel.items()],
         "per_leerweg": per_leerweg,
-        "uitslag_berekend": {u: int((kandidaten["uitslag_berekend"] == u).sum()) for u in UITSLAG_ORDER},
+        "uitslag_berekend": {u: int((kandidaten["uitslag_berekend"] == u).sum()) for u in UITSLAGEN},
         "overgeslagen_regels": outcome.overgeslagen_regels,
     }
 
@@ -238,7 +237,7 @@ def rule_rows(outcome) -> list[dict]:
     skipped = {item["regel"]: item["reden"] for item in outcome.overgeslagen_regels}
     rows = []
     for rule in [*outcome.ruleset.controles, *outcome.ruleset.voorwaarden]:
-        per = {e: int(counts.get((rule.id, e), 0)) for e in ERNST_ORDER}
+        per = {e: int(counts.get((rule.id, e), 0)) for e in ERNST}
         rows.append({"id": rule.id, "code": rule.code or "", "ernst": rule.ernst or "",
                      "soort": rule.soort, "omschrijving": " ".join(rule.omschrijving.split()),
                      "grondslag": rule.grondslag or "", "bron": f"{rule.file}:{rule.line}",
@@ -259,12 +258,11 @@ def per_school_rows(outcome) -> list[dict]:
     f = outcome.bevindingen
     frame = pd.DataFrame({"school": school_keys(k), "uitslag": k["uitslag_berekend"],
                           "afwijkend": disagreement(k),
-                          "afkeur": k["exam_id"].isin(f.loc[f["ernst"] == "afkeur", "exam_id"])})
+                          "afkeur": k["exam_id"].isin(f.loc[f["ernst"] == AFKEUR, "exam_id"])})
     rows = []
     for school, group in frame.groupby("school", sort=True):
         rows.append({"school": school, "kandidaten": len(group),
-                     **{u: int((group["uitslag"] == u).sum()) for u in ("geslaagd", "afgewezen", "onvolledig",
-                                                                          "niet_bepaald")},
+                     **{u: int((group["uitslag"] == u).sum()) for u in UITSLAGEN},
                      "afwijkend": int(group["afwijkend"].sum()), "afkeur": int(group["afkeur"].sum())})
     return rows
 

@@ -8,9 +8,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from examenbron.engine.inputs.columns import mask_bsn
+from examenbron.engine.inputs.columns import PERSONAL_COLUMNS, mask_bsn
 from examenbron.engine.language.values import Value
-from examenbron.engine.language.symbols import PERSONAL
 
 
 def number_text(numerator: int, denominator: int) -> str:
@@ -27,7 +26,7 @@ def number_text(numerator: int, denominator: int) -> str:
 
 
 def value_texts(value: Value, rows: np.ndarray, name: str = "", *, mask_personal: bool = True,
-                personal=PERSONAL) -> np.ndarray:
+                personal=PERSONAL_COLUMNS) -> np.ndarray:
     """Text of `value` at `rows` ('leeg' when empty); masked when `name` is in `personal`.
 
     `personal` holds bsn/onderwijsnummer and every afleiding computed from them (Context.personal):
@@ -61,7 +60,7 @@ def template_fields(template: str) -> list[str]:
     return [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
 
 
-def fill(template: str, lookup, rows: np.ndarray, personal=PERSONAL) -> np.ndarray:
+def fill(template: str, lookup, rows: np.ndarray, personal=PERSONAL_COLUMNS) -> np.ndarray:
     """Fill {name} placeholders for each row; `lookup(name)` gives that name's Value."""
     out = np.full(len(rows), "", dtype=object)
     for literal, field, _, _ in string.Formatter().parse(template):
@@ -72,7 +71,7 @@ def fill(template: str, lookup, rows: np.ndarray, personal=PERSONAL) -> np.ndarr
     return out
 
 
-def name_values(names, lookup, rows: np.ndarray, personal=PERSONAL) -> np.ndarray:
+def name_values(names, lookup, rows: np.ndarray, personal=PERSONAL_COLUMNS) -> np.ndarray:
     """'name=value; …' for the values a rule read."""
     out = np.full(len(rows), "", dtype=object)
     for i, name in enumerate(names):

@@ -18,8 +18,9 @@ from examenbron.engine.outputs import charts
 from examenbron.engine.outputs.report import (LEGENDA, PUBLIC_BEVINDINGEN_COLUMNS, peildatum_notes, per_school_rows,
                                               regelset_text, rule_rows, summary)
 from examenbron.engine.outputs.texts import FORMULA_START, spreadsheet_safe
+from examenbron.engine.vocabulary import ERNST, UITSLAGEN
 
-ERNST_FILL = {"afkeur": "F8D7DA", "attentie": "FFE8CC", "info": "DCEBFA"}
+ERNST_FILL = dict(zip(ERNST, ("F8D7DA", "FFE8CC", "DCEBFA")))
 HEADER_FILL = PatternFill("solid", fgColor="1D2B3A")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 MAX_WIDTH = 60
@@ -84,10 +85,9 @@ def _summary_sheet(book, outcome, peildatum, standaard):
         sheet.append([_cell(sheet, ernst, fill=ERNST_FILL.get(ernst)), n])
     row()
     row("berekende uitslag per leerweg", font=bold)
-    row("leerweg", "kandidaten", "geslaagd", "afgewezen", "onvolledig", "niet bepaald", font=bold)
+    row("leerweg", "kandidaten", *(u.replace("_", " ") for u in UITSLAGEN), font=bold)
     for name, counts in s["per_leerweg"].items():
-        row(name, counts["kandidaten"], counts["geslaagd"], counts["afgewezen"], counts["onvolledig"],
-            counts["niet_bepaald"])
+        row(name, counts["kandidaten"], *(counts[u] for u in UITSLAGEN))
     for text in LEGENDA.values():
         row("", text)
     row()

@@ -17,11 +17,11 @@ from examenbron.engine.language import expr
 from examenbron.engine.rulesets import overlay
 from examenbron.engine.rulesets import roles as rule_roles
 from examenbron.engine.rulesets import schema as rule_schema
-from examenbron.engine.rulesets import yamlsource
 from examenbron.engine.errors import CodeTableError, RuleError, RuleErrors
 from examenbron.engine.inputs import codetables
-from examenbron.engine.language.symbols import LEERWEGEN, SAMENSTELLING_COLUMNS, SKIPPABLE_COLUMNS, base_symbols
+from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS, SKIPPABLE_COLUMNS, base_symbols
 from examenbron.engine.outputs.texts import template_fields
+from examenbron.engine.vocabulary import LEERWEGEN
 
 
 # Afleidingen reading afleidingen: the longest real chain is about ten; the ordering walk recurses.

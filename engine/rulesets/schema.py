@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from examenbron.engine.language.symbols import LEERWEGEN
+from examenbron.engine.vocabulary import ERNST, LEERWEGEN, UITSLAGEN
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ CONTROLE = {
     **_RULE_COMMON,
     "niveau": Field(TEXT, True, choices=("vak", "kandidaat")),
     "code": Field((str, int), True, pattern=r"^(\d{3}|EB\d{3})$", example="206 or EB301"),
-    "ernst": Field(TEXT, True, choices=("afkeur", "attentie", "info")),
+    "ernst": Field(TEXT, True, choices=ERNST),
     "fase": Field(TEXT, choices=("invoer", "uitslag")),
     "geldig_van": Field(DATE),
     "geldig_tot": Field(DATE),
@@ -117,7 +117,7 @@ TESTGEVAL = {
     "peildatum": Field(DATE),
 }
 VERWACHT = {
-    "uitslag": Field(TEXT, choices=("geslaagd", "afgewezen", "onvolledig", "niet_bepaald")),
+    "uitslag": Field(TEXT, choices=UITSLAGEN),
     "niet_gehaald": Field(list, item_kind=TEXT),
     "signalen": Field(list, item_kind=(str, int)),
     "geen_signalen": Field(list, item_kind=(str, int)),

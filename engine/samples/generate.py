@@ -20,14 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-COLUMNS = (
-    "brin", "vestiging", "leerlingnummer", "bsn", "onderwijsnummer", "opleidingscode", "examenjaar",
-    "uitslag", "datum_uitslag", "onderwijsaanbieder", "werkstuk_titel", "werkstuk_cijfer",
-    "werkstuk_beoordeling", "combinatiecijfer", "geboortedatum",
-    "vakcode", "se_cijfer", "se_beoordeling", "ce1", "ce2", "ce3", "eindcijfer", "diplomavak",
-    "combinatiecijfer_vak", "examendeel", "certificaat",
-)
-EXAM_COLUMNS = COLUMNS[:15]
+from examenbron.engine.inputs.columns import ALL_COLUMNS as COLUMNS, EXAM_COLUMNS, VAK_COLUMNS
 
 # --- vakcodes (real codes from /work/shared/reference, vakcodes-2015-2016.csv / vakcodes-duo.csv) ---
 # havo/vwo
@@ -650,7 +643,7 @@ def generate(kandidaten: int, schooljaar: str, seed: int = 2025, fouten: bool = 
     order = np.lexsort((rows["pos"], rows["cand"]))
     cand = rows["cand"][order]
     data = {c: exam[c][cand] for c in EXAM_COLUMNS}
-    for c in COLUMNS[15:]:
+    for c in VAK_COLUMNS:
         data[c] = rows[c][order]
     planted = _plant(data, np.random.default_rng([seed, 1])) if fouten else []
     return Generated(pd.DataFrame(data, columns=list(COLUMNS)), planted)

@@ -103,7 +103,7 @@ def validate_archive(paths, *, werkers: int = 2, scheduler: str | None = None, p
 
 def _plan(source: str, directory: str, *, mapping=None):
     """Task: partition one file by examenjaar and school; return its parts with their school years."""
-    from examenbron.engine.pipeline import schooljaar_of
+    from examenbron.engine.vocabulary import schooljaar_of
     from examenbron.engine.scale.partition import partition
     from examenbron.engine.scale.streaming import school_year
     os.makedirs(directory)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.errors import InputError
+from examenbron.engine.inputs.columns import EXAM_KEY
 
 PART_BYTES = 24 * 1024 * 1024  # input bytes per part: ~25 000 candidates, a few hundred MB in the pipeline
 _BLOCK_BYTES = 16 * 1024 * 1024  # input bytes handled at a time
@@ -34,7 +35,7 @@ _YEAR = re.compile(r"[1-9][0-9]{3}")
 _BOM = b"\xef\xbb\xbf"
 _LONE_CR = re.compile(rb"\r(?!\n)")
 _SNIFF_BYTES = 64 * 1024
-KEY_COLUMNS = ("brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar")
+KEY_COLUMNS = EXAM_KEY
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ import pandas as pd
 
 from examenbron.engine.errors import InputError
 from examenbron.engine.evaluation.evaluate import Value
+from examenbron.engine.inputs.columns import EXAM_KEY
+from examenbron.engine.vocabulary import schooljaar_of
 
 # Above this input size `validate` streams automatically: a national file (~170 MB) still runs in one
 # go (fastest, ~2 GB), the next size up would not stay within a few GB.
@@ -60,7 +62,6 @@ class Combined:
 
 def school_year(exams_per_year, source: str) -> str:
     """The school year of the most frequent examenjaar over the file's exams (as schooljaar_from)."""
-    from examenbron.engine.pipeline import schooljaar_of
     if not exams_per_year:
         raise InputError(f"{source}: geen geldig examenjaar in het bestand; "
                          "geef --schooljaar op, bijvoorbeeld --schooljaar 2024-2025")
@@ -110,7 +111,7 @@ def combine(parts: list, *, source, schooljaar, ruleset) -> Combined:
                             for a in ("val", "null", "den")))
               for name in parts[0].extras}
     vakken = pd.DataFrame(index=pd.RangeIndex(sum(p.vakrijen for p in parts)))  # reports only count them
-    examens = kandidaten[["exam_id", "brin", "vestiging", "leerlingnummer", "opleidingscode", "examenjaar"]]
+    examens = kandidaten[["exam_id", *EXAM_KEY]]
     results = Results(source, examens, vakken, bevindingen.iloc[:0], parts[0].columns_present)
     timings = {}
     for part in parts:
