@@ -12,13 +12,13 @@ import datetime
 import functools
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from examenbron import cli_dutch
 from examenbron.engine.evaluation.backends import EVALUATORS
+from examenbron.engine.outputs.files import atomic_write, check_target
 from examenbron.engine.vocabulary import AFKEUR, ATTENTIE
 
 cli_dutch.install()
@@ -71,7 +71,7 @@ def _debug() -> bool:
 def _error(message: str, soort: str, fmt) -> UserError:
     """The UserError for a failure; with --format json the error object also goes to standard output."""
     import json
-    from examenbron.engine.inputs.read import mask_numbers
+    from examenbron.engine.inputs.columns import mask_numbers
     message = mask_numbers(message)
     if fmt == "json":
         click.echo(json.dumps({"fout": {"soort": soort, "melding": message, "exitcode": 2}}, ensure_ascii=False))
@@ -177,35 +177,6 @@ def _streams(file, per_school, fmt) -> bool:
     return streams
 
 
-def check_output(path: Path) -> None:
-    """Refuse an output path that is not (or cannot become) a regular file in an existing folder.
-
-    A FIFO or device is never written to or replaced; a missing folder is not created silently.
-    """
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise UserError(f"{path}: is geen gewoon bestand (een map, koppeling, pipe of apparaat); kies een bestandsnaam")
-    if not path.parent.is_dir():
-        reason = "is een bestand, geen map" if path.parent.exists() else "bestaat niet"
-        raise UserError(f"{path}: de map {path.parent} {reason}")
-
-
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write text (UTF-8) or bytes to a new temporary file beside `path`, then rename: never a
-    half-written report. Refuses FIFOs, devices and missing folders (check_output)."""
-    check_output(path)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @click.group(cls=cli_dutch.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="examenbron")
 @click.option("--debug", is_flag=True, help="Toon bij een onverwachte fout de volledige traceback")
@@ -274,7 +245,7 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
     if fmt in ("text", "csv"):
         content = terminal_text(content)
     if output:
-        write_atomic(output, content)
+        atomic_write(output, content)
         click.echo(f"{output}: {aantal(len(outcome.bevindingen), 'bevinding', 'bevindingen')} voor "
                    f"{aantal(len(outcome.kandidaten), 'kandidaat', 'kandidaten')}", err=True)
     else:
@@ -331,12 +302,12 @@ def validate_archief(paden, werkers, scheduler, fmt, output, werkmap, mapping, p
         output.mkdir(parents=True, exist_ok=True)
         for name, table in (("bevindingen", archive.bevindingen_table(result)),
                             ("kandidaten", archive.kandidaten_table(result))):
-            write_atomic(output / f"{name}.parquet", table.to_parquet(index=False))
+            atomic_write(output / f"{name}.parquet", table.to_parquet(index=False))
     else:
         text = '{"rapporten": [\n' + ",\n".join(report.to_json(r, peildatum=day).rstrip("\n")
                                                  for r in result.reports) + "\n]}\n"
         if output:
-            write_atomic(output, text)
+            atomic_write(output, text)
         else:
             click.echo(text, nl=False)
     kandidaten = sum(len(r.kandidaten) for r in result.reports)
@@ -473,6 +444,40 @@ def codetables_diff(jaar1, jaar2, regels, codetabellen):
     click.echo(diff_text(jaar1, jaar2, root=codetabellen), nl=False)
 
 
+@codetables.command("import")
+@click.argument("bestanden", metavar="BESTAND...", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--schooljaar", "-j", required=True, metavar="JAAR", help="Schooljaar van de tabellen, bijvoorbeeld 2027-2028")
+@click.option("--afgeleid", is_flag=True,
+              help="De bestanden zijn niet DUO's tabel van dit schooljaar: schrijf een afgeleide tabel "
+                   "(een onbekende code is dan een attentie, geen afkeur)")
+@click.option("--status", type=click.Choice(["definitief", "voorlopig"]), default="definitief", show_default=True,
+              help="Status van het schooljaar in de metadata")
+@click.option("--vervang", is_flag=True, help="Vervang de codetabellen van het schooljaar als ze al bestaan")
+@source_options
+@handle_errors
+def codetables_import(bestanden, schooljaar, afgeleid, status, vervang, regels, codetabellen):
+    """Lees DUO's codetabelbestanden en schrijf de codetabellen van een schooljaar.
+
+    \b
+    BESTAND: Dec_vooropl.asc of elementcodes-duo-vooropl.csv (opleidingen), Dec_vakcode.asc of
+    vakcodes-duo.csv (vakken), vakcodes-JJJJ-JJJJ.csv (vakcodetabel van de regeling) en desgewenst
+    elementcodes-JJJJ-JJJJ.csv. De metadata noemt van elk bestand naam, datum en sha256. Bij een fout
+    wordt niets geschreven.
+    \b
+    Voorbeeld:
+      examenbron codetables import Dec_vooropl.asc Dec_vakcode.asc vakcodes-2027-2028.csv \\
+          --schooljaar 2027-2028 --codetabellen mijnregels/codetabellen
+    """
+    from examenbron.cli_rules import _tables_root
+    from examenbron.engine.inputs.codetables_import import import_year
+    result = import_year(bestanden, schooljaar, _tables_root(codetabellen), officieel=not afgeleid, status=status,
+                         vervang=vervang)
+    soort = "officieel" if result.officieel else "afgeleid"
+    click.echo(f"{result.map} geschreven ({soort}): {result.opleidingen} opleidingscodes, {result.vakken} "
+               f"vakregels uit {', '.join(result.bronnen)}")
+
+
 @main.command()
 @click.option("--kandidaten", "-n", type=click.IntRange(min=1), default=300, show_default=True,
               help="Aantal kandidaten")
@@ -495,7 +500,7 @@ def voorbeeld(kandidaten, schooljaar, seed, fouten, output, regels, codetabellen
     """
     from examenbron.engine.rulesets.load import available_years
     from examenbron.engine.samples.generate import generate, write_csv
-    check_output(output)
+    check_target(output)
     years = available_years(regels)
     if schooljaar not in years:
         raise UserError(f"schooljaar {schooljaar!r} wordt niet ondersteund; er zijn regels voor "

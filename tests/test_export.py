@@ -19,8 +19,8 @@ from lxml import etree
 from examenbron.engine import pipeline
 from examenbron.engine.inputs import codetables
 from examenbron.engine.outputs import bron_xml
-from examenbron.engine.outputs.export import (LOG, MANIFEST, TIJDVAK_ROLES, ExportError, export_results, file_name,
-                                              mask)
+from examenbron.engine.inputs.columns import mask_bsn
+from examenbron.engine.outputs.export import LOG, MANIFEST, TIJDVAK_ROLES, ExportError, export_results, file_name
 from examenbron.engine.outputs.bevindingen import empty_bevindingen, make_bevindingen
 from examenbron.engine.inputs.normalise import Results
 from examenbron.engine.rulesets import load as rules
@@ -367,7 +367,7 @@ def test_manifest_hashes_totals_and_masking(tmp_path):
     for i in range(20):
         for number in (f"2{i:08d}", f"10{i:07d}"):
             assert number not in raw and number not in log
-    assert mask("200000012") == "*****0012"
+    assert mask_bsn("200000012") == "*****0012"
     assert {k["persoonsgebonden_nummer"] for k in manifest["kandidaten"]} >= {"*****0012", "*****0013"}
 
 

@@ -121,7 +121,17 @@ BEOORDELING_CODES = ("V", "G", "O")
 JA_NEE_CODES = ("J", "N")
 
 
+# The one way a personal number is shown to people (reports, messages, manifest, explain): the last
+# four digits. mask_numbers applies it to free text that may quote one (an error message, a header).
 def mask_bsn(value) -> str:
     """Mask a BSN (or onderwijsnummer) for messages: '123456789' -> '*****6789'; empty stays empty."""
     text = "" if value is None else str(value).strip()
     return "*****" + text[-4:] if text else ""
+
+
+_LONG_NUMBER = re.compile(r"\d{8,}")
+
+
+def mask_numbers(text: str) -> str:
+    """Mask every run of 8 or more digits (a possible BSN or onderwijsnummer) in a message."""
+    return _LONG_NUMBER.sub(lambda m: mask_bsn(m.group()), text)

@@ -19,12 +19,12 @@ import pandas as pd
 from examenbron.engine.inputs.columns import (
     ALL_COLUMNS, BEOORDELING_CODES, BRON_SHAPE, CODE_WIDTH, COLUMNS, EXAM_COLUMNS, EXAM_KEY, JA_NEE_CODES,
     KIND, OPTIONAL_COLUMNS, PERSONAL_COLUMNS, REQUIRED_COLUMNS, UITSLAG_CODES, VAK_COLUMNS, VALUE_REQUIRED,
-    mask_bsn,
+    mask_bsn, mask_numbers,
 )
 from examenbron.engine.errors import InputError
 from examenbron.engine.outputs.bevindingen import empty_bevindingen, make_bevindingen
 from examenbron.engine.inputs.read import (
-    UNREADABLE, RawTable, check_mapping, did_you_mean, load_mapping, mask_numbers, normalise_header,
+    UNREADABLE, RawTable, check_mapping, did_you_mean, load_mapping, normalise_header,
     read_table, table_from_frame,
 )
 from examenbron.engine.vocabulary import AFKEUR, schooljaar_of

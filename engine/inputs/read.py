@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from examenbron.engine.inputs.columns import ALL_COLUMNS, mask_bsn
+from examenbron.engine.inputs.columns import ALL_COLUMNS, mask_numbers
 from examenbron.engine.errors import InputError, RuleError
 
 # Limits (see docs/input-format.md, "Grenzen"): about four times a national file (2.2 million vak
@@ -364,14 +364,6 @@ def _cell_text(value) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
-
-
-_LONG_NUMBER = re.compile(r"\d{8,}")
-
-
-def mask_numbers(text: str) -> str:
-    """Mask every run of 8 or more digits (a possible BSN or onderwijsnummer) in a message."""
-    return _LONG_NUMBER.sub(lambda m: mask_bsn(m.group()), text)
 
 
 _YAML_PROBLEMS = (  # the strict loader's (English, developer-facing) texts, as a school administrator reads them

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from examenbron.engine.outputs.files import OutputError, atomic_write
 from examenbron.engine.vocabulary import AFGEWEZEN, ERNST, GESLAAGD
 
 VEGA_LITE_VERSION = "6.4"
@@ -50,12 +50,9 @@ def javascript_bundle() -> str:
         pass
     bundle = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(bundle)
-        os.replace(tmp, cache)
-    except OSError:
+        cache.parent.mkdir(parents=True, exist_ok=True)  # a cache folder of our own: created when missing
+        atomic_write(cache, bundle)
+    except (OSError, OutputError):
         pass
     return bundle
 

@@ -11,7 +11,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from examenbron.engine.outputs.bron_xml import (EXAM_FIELDS, NAMESPACE, SCHEMA_F
                              build_message, invalid_messages)
 from examenbron.engine.inputs.columns import EXAM_KEY, VAK_COLUMNS, mask_bsn
 from examenbron.engine.errors import ExamenbronError
+from examenbron.engine.outputs.files import TMP_SUFFIX, atomic_write, fsync_dir, unlink_quietly, write_temp
 from examenbron.engine.vocabulary import AFKEUR
 
 try:
@@ -35,7 +35,6 @@ except ImportError:  # Windows: no advisory lock, the rest works the same
 MANIFEST = "manifest.json"
 LOG = "export-log.jsonl"
 LOCK = ".examenbron-export"  # marks the directory as an export directory and serialises runs
-TMP_SUFFIX = ".tmp"
 ONBEKEND = "onbekend"
 XSD_CODE = "XSD"                 # the message did not validate: this candidate is refused, the rest goes
 KANDIDAAT_CODE = "KANDIDAAT"     # another exam of the same candidate has an afkeur
@@ -115,18 +114,18 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
             for i in _refuse(codes, candidate, refused):  # their candidate's other exams go too
                 digests.pop(i, None)
                 if i in staged:
-                    _unlink_quietly(staged.pop(i))
+                    unlink_quietly(staged.pop(i))
             exported = [i for i in exported if not codes[i]]
             unchanged = sum(1 for i in exported if i in digests and i not in staged)
             for i, tmp in sorted(staged.items(), key=lambda item: names[item[0]]):
                 os.replace(tmp, out / names[i])
             staged = {i: out / names[i] for i in staged}
-            _fsync_dir(out)
+            fsync_dir(out)
             keep = {names[i] for i in exported}
             stale = sorted(existing - keep)
             for name in stale:
                 os.unlink(out / name)
-            _fsync_dir(out)
+            fsync_dir(out)
             leerweg = _leerwegen(kandidaten, exam_ids)
             manifest = _manifest(order, codes, names, digests, ex, leerweg, refused, schooljaar=schooljaar,
                                  regelset_versie=regelset_versie, input_sha256=input_sha256,
@@ -142,7 +141,7 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
         except OSError as exc:
             for tmp in staged.values():
                 if tmp.name.endswith(TMP_SUFFIX):
-                    _unlink_quietly(tmp)
+                    unlink_quietly(tmp)
             where = exc.filename or out
             raise ExportError(f"{where}: kan niet schrijven ({exc.strerror or exc}); de export is afgebroken, "
                               f"{MANIFEST} beschrijft nog de vorige export") from None
@@ -162,22 +161,6 @@ def file_name(brin, vestiging, leerlingnummer, opleidingscode, examenjaar) -> st
     if not clean:
         name += "-" + hashlib.sha256(json.dumps(raw).encode()).hexdigest()[:8]
     return name + ".xml"
-
-
-def mask(number):
-    """A persoonsgebonden nummer with all but the last 4 digits hidden (``*****6789``); None stays None."""
-    return None if number is None else mask_bsn(number)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` by ``data`` atomically: a new temp file in the same dir, fsync, rename, fsync dir."""
-    tmp = _write_temp(path.parent, path.name, data)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
-    _fsync_dir(path.parent)
 
 
 # --- gate -----------------------------------------------------------------------------------
@@ -283,28 +266,6 @@ def _leerwegen(kandidaten, exam_ids):
 
 # --- files ---------------------------------------------------------------------------------
 
-def _write_temp(folder: Path, name: str, data: bytes, sync: bool = True) -> Path:
-    """Write ``data`` to a new temp file in ``folder`` (created exclusively, mode 0600: it holds a
-    BSN); fsync it unless ``sync`` is False (the messages are flushed together by _sync_once).
-
-    mkstemp's O_EXCL means a symlink planted under a temp name can never redirect the write.
-    """
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=TMP_SUFFIX)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            if sync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
-    return Path(tmp)
-
-
 def _sync_once(out, paths):
     """Make every temp file written so far durable before any of them is renamed into place.
 
@@ -345,23 +306,6 @@ def _load_syncfs():
 _SYNCFS = _load_syncfs()
 
 
-def _unlink_quietly(path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _fsync_dir(path):
-    if os.name == "nt":  # directories cannot be opened for fsync on Windows
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _make_out_dir(out: Path) -> None:
     """Create the export folder (and its parents); ExportError naming the path when that is impossible."""
     if out.is_symlink() or (out.exists() and not out.is_dir()):
@@ -400,7 +344,7 @@ class _export_lock:
             except BlockingIOError:
                 self.fh.close()
                 raise ExportError(f"er loopt al een export naar {out}") from None
-        _fsync_dir(out)
+        fsync_dir(out)
         return self
 
     def __exit__(self, *exc):
@@ -476,9 +420,9 @@ def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, voortg
             if not future.cancelled() and future.exception() is None:
                 written += [tmp for _, tmp, _ in future.result().values() if tmp is not None]
         for tmp in written:
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
         raise
-    _fsync_dir(out)
+    fsync_dir(out)
     return digests, staged, unchanged, refused
 
 
@@ -496,12 +440,12 @@ def _stage_chunk(out, built, names, existing) -> dict:
             if name in existing and (out / name).read_bytes() == data:
                 result[i] = (digest, None, None)
                 continue
-            tmp = _write_temp(out, name, data, False)
+            tmp = write_temp(out, name, data, False)
             written.append(tmp)
             result[i] = (digest, tmp, None)
     except BaseException:
         for tmp in written:
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
         raise
     return result
 
@@ -510,7 +454,7 @@ def _describe(i, ex, reason):
     key = " ".join(str(ex[c][i]) for c in _KEY)
     for c in ("bsn", "onderwijsnummer"):
         if ex[c][i]:
-            reason = reason.replace(ex[c][i], mask(ex[c][i]))
+            reason = reason.replace(ex[c][i], mask_bsn(ex[c][i]))
     return f"  {key}: {reason}"
 
 
@@ -544,7 +488,7 @@ def _manifest(order, codes, names, digests, ex, leerweg, refused, *, schooljaar,
             _add_count(counts, blocked, ex["uitslag"][i])
         soort = "bsn" if ex["bsn"][i] else ("onderwijsnummer" if ex["onderwijsnummer"][i] else None)
         entry = {c: ex[c][i] for c in _KEY}
-        entry.update(persoonsgebonden_nummer=mask(ex[soort][i]) if soort else None, soort_nummer=soort,
+        entry.update(persoonsgebonden_nummer=mask_bsn(ex[soort][i]) if soort else None, soort_nummer=soort,
                      leerweg=leerweg[i], status="geblokkeerd" if blocked else "geexporteerd",
                      codes=list(codes[i]), bestand=None if blocked else names[i],
                      sha256=None if blocked else digests[i])

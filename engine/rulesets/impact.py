@@ -11,7 +11,7 @@ import io
 import json
 
 from examenbron.engine import pipeline
-from examenbron.engine.inputs.read import mask_numbers
+from examenbron.engine.inputs.columns import mask_numbers
 
 
 def compare(results, ruleset_a, tables_a, ruleset_b, tables_b, *, peildatum) -> dict:

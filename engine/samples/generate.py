@@ -13,14 +13,13 @@ byte-identical file.
 from __future__ import annotations
 
 import itertools
-import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from examenbron.engine.inputs.columns import ALL_COLUMNS as COLUMNS, EXAM_COLUMNS, VAK_COLUMNS
+from examenbron.engine.outputs.files import replacing
 
 # --- vakcodes (real codes from /work/shared/reference, vakcodes-2015-2016.csv / vakcodes-duo.csv) ---
 # havo/vwo
@@ -815,15 +814,6 @@ def _plant(f: dict, rng) -> list:
 
 
 def write_csv(frame: pd.DataFrame, path) -> None:
-    """Write `frame` as ;-separated UTF-8 CSV atomically (temp file in the same folder + os.replace)."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".examenbron-", suffix=".csv.tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, sep=";", index=False, lineterminator="\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write `frame` as ;-separated UTF-8 CSV atomically (engine.outputs.files.replacing)."""
+    with replacing(path) as out:
+        frame.to_csv(out, sep=";", index=False, lineterminator="\n", encoding="utf-8")

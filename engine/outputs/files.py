@@ -1,0 +1,103 @@
+"""Writing files so that a crash never leaves a half-written one: the one place for temp files,
+fsync and rename.
+
+A report, manifest, log or example file is written to a temporary file beside its target (a name
+starting with '.' and ending in TMP_SUFFIX, created exclusively with mode 0600: it may hold a BSN),
+flushed to disk, then renamed over the target, and the folder is synced. The target must be a
+regular file (or not exist yet) in an existing folder: a FIFO, device or link is never written to
+or replaced (as root, replacing /dev/null by a regular file would break the machine), and a missing
+folder is not created silently.
+"""
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from examenbron.engine.errors import ExamenbronError
+
+TMP_SUFFIX = ".tmp"
+
+
+class OutputError(ExamenbronError):
+    """An output path that is not (or cannot become) a regular file in an existing folder."""
+
+
+def check_target(path) -> None:
+    """Raise OutputError unless `path` is a regular file or absent, in an existing folder."""
+    path = Path(path)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise OutputError(f"{path}: is geen gewoon bestand (een map, koppeling, pipe of apparaat); "
+                          "kies een bestandsnaam")
+    if not path.parent.is_dir():
+        reason = "is een bestand, geen map" if path.parent.exists() else "bestaat niet"
+        raise OutputError(f"{path}: de map {path.parent} {reason}")
+
+
+@contextmanager
+def replacing(path):
+    """Yield a binary file whose content replaces `path` when the block ends without an error.
+
+    The temp file is removed when the block fails; `path` is then unchanged.
+    """
+    path = Path(path)
+    check_target(path)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        check_target(path)  # nothing may have put a device or link there meanwhile
+        os.replace(tmp, path)
+    except BaseException:
+        unlink_quietly(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def atomic_write(path, data) -> None:
+    """Replace `path` by `data` (bytes, or str written as UTF-8) in one step (see replacing)."""
+    with replacing(path) as out:
+        out.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def write_temp(folder, name: str, data: bytes, sync: bool = True) -> Path:
+    """Write `data` to a new temp file for target `name` in `folder` and return its path; fsync it
+    unless `sync` is False (the caller then makes many temp files durable at once).
+
+    mkstemp's O_EXCL means a symlink planted under a temp name can never redirect the write.
+    """
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=TMP_SUFFIX)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        unlink_quietly(tmp)
+        raise
+    return Path(tmp)
+
+
+def fsync_dir(path) -> None:
+    """Make renames and removals in folder `path` durable (a no-op on Windows)."""
+    if os.name == "nt":  # directories cannot be opened for fsync on Windows
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def unlink_quietly(path) -> None:
+    """Remove `path` if it can be removed; a file that is already gone is fine."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
