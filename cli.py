@@ -444,6 +444,40 @@ def codetables_diff(jaar1, jaar2, regels, codetabellen):
     click.echo(diff_text(jaar1, jaar2, root=codetabellen), nl=False)
 
 
+@codetables.command("import")
+@click.argument("bestanden", metavar="BESTAND...", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--schooljaar", "-j", required=True, metavar="JAAR", help="Schooljaar van de tabellen, bijvoorbeeld 2027-2028")
+@click.option("--afgeleid", is_flag=True,
+              help="De bestanden zijn niet DUO's tabel van dit schooljaar: schrijf een afgeleide tabel "
+                   "(een onbekende code is dan een attentie, geen afkeur)")
+@click.option("--status", type=click.Choice(["definitief", "voorlopig"]), default="definitief", show_default=True,
+              help="Status van het schooljaar in de metadata")
+@click.option("--vervang", is_flag=True, help="Vervang de codetabellen van het schooljaar als ze al bestaan")
+@source_options
+@handle_errors
+def codetables_import(bestanden, schooljaar, afgeleid, status, vervang, regels, codetabellen):
+    """Lees DUO's codetabelbestanden en schrijf de codetabellen van een schooljaar.
+
+    \b
+    BESTAND: Dec_vooropl.asc of elementcodes-duo-vooropl.csv (opleidingen), Dec_vakcode.asc of
+    vakcodes-duo.csv (vakken), vakcodes-JJJJ-JJJJ.csv (vakcodetabel van de regeling) en desgewenst
+    elementcodes-JJJJ-JJJJ.csv. De metadata noemt van elk bestand naam, datum en sha256. Bij een fout
+    wordt niets geschreven.
+    \b
+    Voorbeeld:
+      examenbron codetables import Dec_vooropl.asc Dec_vakcode.asc vakcodes-2027-2028.csv \\
+          --schooljaar 2027-2028 --codetabellen mijnregels/codetabellen
+    """
+    from examenbron.cli_rules import _tables_root
+    from examenbron.engine.inputs.codetables_import import import_year
+    result = import_year(bestanden, schooljaar, _tables_root(codetabellen), officieel=not afgeleid, status=status,
+                         vervang=vervang)
+    soort = "officieel" if result.officieel else "afgeleid"
+    click.echo(f"{result.map} geschreven ({soort}): {result.opleidingen} opleidingscodes, {result.vakken} "
+               f"vakregels uit {', '.join(result.bronnen)}")
+
+
 @main.command()
 @click.option("--kandidaten", "-n", type=click.IntRange(min=1), default=300, show_default=True,
               help="Aantal kandidaten")

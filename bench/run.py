@@ -51,10 +51,17 @@ TARGET_SCHOOL = 0.4           # seconds, one school from process start
 TARGET_SPEEDUP = 1.6          # archive, 1 -> 2 workers
 TARGET_EXPORT = 30.0          # seconds, export of the national file, first run
 GROWTH = (8, 4, 2, 1, 0.5)    # the big file divided by these
-# The archive's school years: the generator knows 2018-2019 to 2025-2026 (8 years); files 9 and 10
-# are a second set of schools for the two latest years (other seeds).
-ARCHIEF_JAREN = ("2018-2019", "2019-2020", "2020-2021", "2021-2022", "2022-2023", "2023-2024",
-                 "2024-2025", "2025-2026", "2024-2025", "2025-2026")
+
+
+def _archief_jaren() -> tuple:
+    """The archive's school years, from the rule folders: every year whose rules are definitief (not
+    the current, voorlopig one), then a second set of schools for the two latest (other seeds)."""
+    from examenbron.engine.rulesets import load as rules
+    jaren = [j for j in rules.available_years() if rules.load(j).metadata.get("status") == "definitief"]
+    return (*jaren, *jaren[-2:])
+
+
+ARCHIEF_JAREN = _archief_jaren()
 ARCHIEF_SEED = 3000
 
 

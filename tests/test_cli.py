@@ -151,5 +151,6 @@ def test_export_all_or_nothing_writes_nothing(runner, tmp_path):
 def test_voorbeeld_refuses_a_year_without_rules_in_dutch(runner, tmp_path):
     result = runner.invoke(main, ["voorbeeld", "-n", "5", "-j", "2017-2018", "-o", str(tmp_path / "x.csv")])
     assert result.exit_code == 2
-    assert "niet ondersteund" in result.output and "2026-2027" in result.output
+    from examenbron.engine.rulesets import load as rules
+    assert "niet ondersteund" in result.output and rules.available_years()[-1] in result.output
     assert "Traceback" not in result.output

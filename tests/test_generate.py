@@ -9,10 +9,11 @@ import pytest
 from stdnum.nl import bsn as stdnum_bsn
 from stdnum.nl import onderwijsnummer as stdnum_on
 
+from examenbron.engine.rulesets import load as rules
 from examenbron.engine.samples.generate import COLUMNS, EXAM_COLUMNS, generate, write_csv
 
-YEARS = ["2018-2019", "2019-2020", "2020-2021", "2021-2022", "2022-2023", "2023-2024", "2024-2025",
-         "2025-2026"]
+# Every rule year from the folders (a new year needs no edit here).
+YEARS = rules.available_years()
 HV = ("HAVO", "VWO")
 
 

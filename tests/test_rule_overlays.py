@@ -53,6 +53,13 @@ for _year in SNAPSHOT:
         CHANGED[(_year, f"voorwaarde:{_id}")] = "issue 12 §4: leerwerktraject with a complete BB exam"
     for _name in NO_SILENT_GAPS:
         CHANGED[(_year, f"afleiding:{_name}")] = "issue 12 §3: no value computed from partial data"
+# Issue 11 §3: an unknown code is an afkeur only under DUO's official code table of the year, an
+# attentie (EB205/EB206) under a derived one; the afkeur cases now state the official table.
+OFFICIAL_TABLES = "issue 11 §3: unknown code afkeur only with an official code table"
+CHANGED_EVERY_YEAR.update({key: OFFICIAL_TABLES for key in (
+    "controle:CODE-OPLEIDING", "controle:CODE-VAK",
+    "testgeval:Havo-kandidaat met onbekende opleidingscode 9999 geeft signaal EB201",
+    "testgeval:Havo-kandidaat met onbekende vakcode 9998 geeft signaal EB203")})
 BASE = rules.rules_root() / "2024-2025"
 
 

@@ -86,6 +86,7 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
 
     constants = dict(parameters)
     constants["peildatum"] = peildatum
+    constants["codetabel_officieel"] = tables.officieel
     return Context(Level("kandidaat", n_exam, kand), Level("vak", n_vak, vak), k, constants, vakken)
 
 

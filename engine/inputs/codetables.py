@@ -42,6 +42,12 @@ class CodeTables:
     metadata: dict
     vakken_per_leerweg: pd.DataFrame  # vakken exploded to one row per (vakcode, leerweg); column leerweg
 
+    @property
+    def officieel(self) -> bool:
+        """True when these are DUO's own tables for the year (metadata `officieel: true`); derived or
+        carried-forward tables are not, and an unknown code in them is no proof of an error."""
+        return self.metadata.get("officieel") is True
+
     def opleiding(self, opleidingscode: str) -> dict | None:
         """The opleidingen row of a code as a dict, or None when the code is unknown."""
         rows = self.opleidingen[self.opleidingen["opleidingscode"] == opleidingscode]
@@ -96,6 +102,11 @@ def available_years(root=None) -> list[str]:
     """School years that have a code-table folder, sorted."""
     base = _root(root)
     return sorted(p.name for p in base.iterdir() if p.is_dir() and YEAR.fullmatch(p.name))
+
+
+def clear_cache() -> None:
+    """Forget loaded tables (after a year folder was written)."""
+    _load.cache_clear()
 
 
 def load(schooljaar: str, root=None) -> CodeTables:
@@ -205,6 +216,8 @@ def _read_metadata(folder, root, schooljaar, problems):
         problems.append(f"{label}: schooljaar {metadata.get('schooljaar')!r} does not match the folder {schooljaar}")
     if metadata.get("status") not in STATUS:
         problems.append(f"{label}: status {metadata.get('status')!r} is not one of {', '.join(STATUS)}")
+    if "officieel" in metadata and not isinstance(metadata["officieel"], bool):
+        problems.append(f"{label}: officieel {metadata['officieel']!r} is not true or false")
     if not isinstance(metadata.get("bronnen"), dict) or not metadata["bronnen"]:
         problems.append(f"{label}: bronnen is missing or empty")
     return metadata
@@ -364,7 +377,7 @@ def show_data(schooljaar: str, fmt: str, vak: str | None = None, opleiding: str 
 def _summary(tables):
     meta, opl, vak = tables.metadata, tables.opleidingen, tables.vakken
     lines = [f"Code tables {tables.schooljaar}: status {meta['status']}"
-             + (" (derived, no official table for this year)" if meta.get("afgeleid") else "")]
+             + (" (official table)" if tables.officieel else " (derived, no official table for this year)")]
     if meta.get("toelichting"):
         lines.append(str(meta["toelichting"]))
     lines.append("")

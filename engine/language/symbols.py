@@ -22,8 +22,9 @@ CODETABLE_COLUMNS = {
     **_table("vak", bool="vak_bekend vak_bekend_andere_schoolsoort heeft_ce combinatiecijfer_component",
              str="vaknaam kernvak beoordelingswijze beroepsgericht"),
 }
-# Set by the engine itself: the peildatum of the run, and the uitslag step's results.
-ENGINE_COLUMNS = {**_table("kandidaat", date="peildatum", str="weglaatregel"),
+# Set by the engine itself: the peildatum of the run, whether the code tables are DUO's official ones
+# for the school year (metadata `officieel`), and the uitslag step's results.
+ENGINE_COLUMNS = {**_table("kandidaat", date="peildatum", str="weglaatregel", bool="codetabel_officieel"),
                   **_table("vak", bool="vak_dubbel weggelaten")}
 # Written by the samenstelling step (engine.evaluation.samenstelling): which onderdeel of a complete
 # exam each vak fills. Empty for candidates whose composition is not in the rules.

@@ -188,9 +188,11 @@ def new_year(rules_root: Path, codetables_root: Path, van: str, naar: str, *, to
     shutil.copytree(codetables_root / van, tables_target)
     meta_path = tables_target / "metadata.yaml"
     meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
-    meta.update({"schooljaar": naar, "status": "voorlopig", "afgeleid": True,
+    meta.update({"schooljaar": naar, "status": "voorlopig", "officieel": False, "afgeleid": True,
                  "toelichting": f"Overgenomen van {van} door 'examenbron rules new-year' op {today.isoformat()}; "
-                                f"nog niet vergeleken met DUO's codetabel {naar}."})
+                                f"nog niet vergeleken met DUO's codetabel {naar}. Een onbekende code is "
+                                f"daarom een attentie; importeer DUO's tabel met 'examenbron codetables "
+                                f"import' om dat een afkeur te maken."})
     meta_path.write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
     changelog = rules_root / "CHANGELOG.md"
     entry = (f"\n## {naar} (examenjaar {examenjaar}) — nieuw, status `voorlopig`\n\n"

@@ -91,7 +91,13 @@ def with_computed_eindcijfers(results, ruleset, tables, peildatum, bron_rijen):
 
 
 def run_case(case: dict, ruleset, tables, index: int) -> CaseResult:
-    """Validate one case (one pipeline run) and compare with its `verwacht`."""
+    """Validate one case (one pipeline run) and compare with its `verwacht`.
+
+    `codetabel_officieel: true|false` runs the case as if the year's code tables were (not) DUO's
+    official ones, so both the afkeur and the attentie for an unknown code can be tested in any year.
+    """
+    if "codetabel_officieel" in case:
+        tables = replace(tables, metadata={**tables.metadata, "officieel": case["codetabel_officieel"]})
     examenjaar = int(ruleset.schooljaar[-4:])
     peildatum = case.get("peildatum") or datetime.date(examenjaar, 6, 20)
     results = normalise(case_table(case, examenjaar, f"T{index:04d}"))

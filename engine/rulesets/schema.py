@@ -115,6 +115,7 @@ TESTGEVAL = {
     "vakken": Field(list, True, item_kind=dict),
     "verwacht": Field(dict, True),
     "peildatum": Field(DATE),
+    "codetabel_officieel": Field(bool),
 }
 VERWACHT = {
     "uitslag": Field(TEXT, choices=UITSLAGEN),
