@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.inputs.columns import ALL_COLUMNS, mask_numbers
-from examenbron.engine.errors import InputError, RuleError, suggestion
+from examenbron.engine.errors import InputError, RuleError, os_reason, suggestion
 
 # Limits (see docs/input-format.md, "Grenzen"): about four times a national file (2.2 million vak
 # rows, ~270 MB), so real input never meets them while a hostile file is refused within seconds.
@@ -106,7 +106,7 @@ def read_input(path) -> bytes:
     except FileNotFoundError:
         raise InputError(f"{source}: bestand niet gevonden") from None
     except OSError as exc:
-        raise InputError(f"{source}: kan het bestand niet openen ({exc.strerror or exc})") from None
+        raise InputError(f"{source}: kan het bestand niet openen ({os_reason(exc)})") from None
     if stat.S_ISDIR(info.st_mode):
         raise InputError(f"{source}: is een map, geen bestand")
     connected = stat.S_ISFIFO(info.st_mode) and _FD_PATHS.fullmatch(source)
@@ -120,7 +120,7 @@ def read_input(path) -> bytes:
         with open(path, "rb") as handle:
             return _read_limited(handle, source)
     except OSError as exc:
-        raise InputError(f"{source}: kan het bestand niet lezen ({exc.strerror or exc})") from None
+        raise InputError(f"{source}: kan het bestand niet lezen ({os_reason(exc)})") from None
 
 
 def _read_limited(handle, source: str) -> bytes:
