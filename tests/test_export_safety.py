@@ -119,7 +119,7 @@ def test_disk_full_exits_2_and_keeps_the_previous_export(small_disk):
     export(make_results(4), empty_bevindingen(), out)
     before = snapshot(out)
     log = (out / LOG).read_bytes()
-    with pytest.raises(ExportError, match="kan niet schrijven .*No space left|kan niet schrijven"):
+    with pytest.raises(ExportError, match=r"kan niet schrijven \(de schijf is vol\)"):
         export(make_results(300, variant=2), empty_bevindingen(), out)
     assert snapshot(out) == before and (out / LOG).read_bytes() == log
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
@@ -161,6 +161,15 @@ def test_report_into_a_missing_folder_exits_2_with_the_path(tmp_path):
     target = tmp_path / "bestaat-niet" / "rapport.html"
     result = CliRunner().invoke(main, ["validate", str(EXAMPLE), "-f", "html", "-o", str(target)])
     assert result.exit_code == 2 and "bestaat-niet" in result.output and "bestaat niet" in result.output
+    assert not target.parent.exists()
+
+
+def test_json_report_into_a_missing_folder_writes_a_file_error_object(tmp_path):
+    target = tmp_path / "bestaat-niet" / "rapport.json"
+    result = CliRunner().invoke(main, ["validate", str(EXAMPLE), "-f", "json", "-o", str(target)])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout.splitlines()[0])["fout"]
+    assert error["soort"] == "bestand" and "bestaat-niet" in error["melding"] and error["exitcode"] == 2
     assert not target.parent.exists()
 
 

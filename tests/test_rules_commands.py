@@ -107,7 +107,7 @@ def test_list_and_show_say_where_a_rule_comes_from():
     assert shown["herkomst"] == {"jaar": "2025-2026", "plaats": "rules/2025-2026/regelset.yaml:14",
                                  "vervangt": {"jaar": "2024-2025", "plaats": "rules/2024-2025/regelset.yaml:28"}}
     unknown = runner.invoke(main, ["rules", "show", "2025-2026", "se_dedline"])
-    assert unknown.exit_code == 2 and "bedoel je 'se_deadline'?" in unknown.output
+    assert unknown.exit_code == 2 and "bedoelde u 'se_deadline'?" in unknown.output
 
 
 def test_lint_alle_reports_every_year_and_a_path_is_not_a_schooljaar(tmp_path):
@@ -126,3 +126,15 @@ def test_codetables_show_as_json_and_csv():
     rows = list(csv.DictReader(io.StringIO(runner.invoke(
         main, ["codetables", "show", "2024-2025", "--vak", "1001", "--format", "csv"]).output)))
     assert [r["vakcode"] for r in rows] == ["1001"] and rows[0]["leerwegen"] == "HAVO;VWO"
+
+
+@pytest.mark.parametrize("anders, totaal, expected", [
+    (1, 1, "1 van 1 kandidaat krijgt een andere uitslag"),
+    (1, 300, "1 van 300 kandidaten krijgt een andere uitslag"),
+    (2, 300, "2 van 300 kandidaten krijgen een andere uitslag"),
+    (0, 1200, "0 van 1.200 kandidaten krijgen een andere uitslag")])
+def test_impact_summary_counts_in_dutch(anders, totaal, expected):
+    from examenbron.engine.rulesets import impact
+    text = impact.text({"van": "2026-2027", "naar": "2027-2028", "kandidaten_anders": anders,
+                        "kandidaten_totaal": totaal, "per_leerweg": {}, "per_voorwaarde": {}, "kandidaten": []})
+    assert expected in text

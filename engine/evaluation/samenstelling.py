@@ -37,7 +37,9 @@ once in Python (a few thousand for 50 000 candidates); results are scattered bac
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -49,8 +51,7 @@ from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS
 MAX_PLAATSEN = 62          # onderdelen of one composition, as bits of an int64
 
 
-@dataclass(frozen=True)
-class _Composition:
+class _Composition(NamedTuple):
     """The onderdelen of one opleiding: indices into the step's list, per matching group."""
 
     groups: tuple          # (tuple of onderdeel indices, ...); group 0 holds gemeenschappelijk + vrij
@@ -87,9 +88,14 @@ def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
     masks, reported, moved = _canonical(masks, reported, comp_of_cand, compositions, onderdelen)
     position = moved[ctx.k, position]
     key = np.column_stack([comp_of_cand, masks, reported])
-    patterns, inverse = np.unique(key[known], axis=0, return_inverse=True)
+    rows = np.ascontiguousarray(key[known])
+    inverse, uniques = pd.factorize(np.array([row.tobytes() for row in rows], dtype=object))  # hashing, not sorting
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(rows))[::-1]
+    patterns = rows[first]
     w = masks.shape[1]
-    solved = [_solve(compositions[int(p[0])], onderdelen, p[1:1 + w], p[1 + w:]) for p in patterns]
+    plaatsen = tuple(_Plaats(o.naam, o.examendeel, o.aantal, o.meer_tellen_mee, o.kernvak) for o in onderdelen)
+    solved = [_solve(compositions[int(p[0])], plaatsen, p[1:1 + w].tobytes(), p[1 + w:].tobytes()) for p in patterns]
 
     cand_rows = np.flatnonzero(known)
     pattern_of_cand = np.full(n, -1, dtype=np.int64)
@@ -152,18 +158,19 @@ def _admissible(ctx: Context, onderdelen, meedoen: np.ndarray, evaluate) -> np.n
     m = ctx.vak.n
     codes, categories = text_codes(ctx.vak.values["vakcode"])
     categories = np.asarray(categories, dtype=object)
-    out = np.zeros((m, len(onderdelen)), dtype=bool)
-    conditions = {}
+    table = np.zeros((len(categories) + 1, len(onderdelen)), dtype=bool)   # last row: no vakcode
     for j, o in enumerate(onderdelen):
         allowed = np.ones(len(categories), dtype=bool) if o.vakken is None else np.isin(categories, list(o.vakken))
-        allowed &= ~np.isin(categories, list(o.behalve))
-        column = np.append(allowed, False)[codes]
+        table[:-1, j] = allowed & ~np.isin(categories, list(o.behalve))
+    out = table[codes]                       # one gather per vak row instead of one per onderdeel
+    out &= meedoen[:, None]
+    conditions = {}
+    for j, o in enumerate(onderdelen):
         if o.waar is not None:
             text = id(o.waar)
             if text not in conditions:
                 conditions[text] = np.broadcast_to(evaluate(o.waar, ctx, "vak").true(), m)
-            column &= conditions[text]
-        out[:, j] = column & meedoen
+            out[:, j] &= conditions[text]
     return out
 
 
@@ -192,9 +199,11 @@ def _canonical(masks, reported, comp_of_cand, compositions, onderdelen):
         for s, j in enumerate(comp.groups[0]):
             single[c, s] = onderdelen[j].aantal == 1 and not onderdelen[j].meer_tellen_mee
     bit = np.left_shift(np.int64(1), np.arange(max(nbits, 1), dtype=np.int64))
-    has = (masks[:, :, None] & bit) != 0
-    private = (has.sum(axis=1) == 1) & single[comp_of_cand]
-    private_mask = (private * bit).sum(axis=1)
+    once, twice = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    for p in range(width):                   # onderdelen admissible to exactly one vak: once & ~twice
+        twice |= once & masks[:, p]
+        once |= masks[:, p]
+    private_mask = once & ~twice & (single * bit).sum(axis=1)[comp_of_cand]
     own = masks & private_mask[:, None]
     fixed = (own != 0) & ((own & (own - 1)) == 0)
     further = masks & ~first[comp_of_cand][:, None]
@@ -251,11 +260,25 @@ class _Result:
     ontbreekt: str
 
 
-def _solve(comp: _Composition, onderdelen, masks: np.ndarray, reported: np.ndarray) -> _Result:
-    """Match the positions (admissibility bitmasks in preference order) to the onderdelen.
+class _Plaats(NamedTuple):
+    """What the matching reads of one onderdeel."""
 
-    A vak tries the onderdelen of the examendeel the school reported for it first.
+    naam: str
+    examendeel: str
+    aantal: int
+    meer_tellen_mee: bool
+    kernvak: bool
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _solve(comp: _Composition, onderdelen: tuple, masks: bytes, reported: bytes) -> _Result:
+    """Match the positions (admissibility bitmasks in preference order, int64 bytes) to the onderdelen.
+
+    A vak tries the onderdelen of the examendeel the school reported for it first. Kept per
+    pattern for the process (bounded): the leaving-out scenarios, every school of a per-school run
+    and every partition of an archive run meet the same patterns again.
     """
+    masks, reported = np.frombuffer(masks, dtype=np.int64), np.frombuffer(reported, dtype=np.int64)
     plaatsen = [j for group in comp.groups for j in group]
     offsets = np.cumsum([0] + [len(group) for group in comp.groups]).tolist()
     main = len(comp.groups) - comp.apart          # the profiel groups; an apart group comes last
