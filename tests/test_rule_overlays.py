@@ -60,6 +60,10 @@ CHANGED_EVERY_YEAR.update({key: OFFICIAL_TABLES for key in (
     "controle:CODE-OPLEIDING", "controle:CODE-VAK",
     "testgeval:Havo-kandidaat met onbekende opleidingscode 9999 geeft signaal EB201",
     "testgeval:Havo-kandidaat met onbekende vakcode 9998 geeft signaal EB203")})
+# Issue 11 §4: a grondslag holds no internal tags. Trailing "[...]" tags moved to `bron` (the canonical
+# form joins them back, tests/ruleset_canonical.py); these had the reference inside their text.
+CHANGED_EVERY_YEAR.update({key: "issue 11 §4: internal reference moved from the grondslag to bron" for key in (
+    "controle:CIJ-SE-HEEL", "controle:ID-BSN", "controle:ID-ONDERWIJSNUMMER", "afleiding:is_rekentoets")})
 BASE = rules.rules_root() / "2024-2025"
 
 
@@ -140,7 +144,7 @@ def test_an_error_in_an_override_names_both_places(root):
                                   '    grondslag: Regel\n'})
     [error] = errors_of("2030-2031", root)
     assert error.startswith("rules/2030-2031/controles/cijfers.yaml:8:17: in voorwaarde: unknown name 'eindcijfr'")
-    assert "(vervangt BRON-206 uit rules/2024-2025/controles/cijfers.yaml:11)" in error
+    assert "(vervangt BRON-206 uit rules/2024-2025/controles/cijfers.yaml:12)" in error
 
 
 def test_vervallen_of_an_unknown_id_suggests_the_near_one(root):

@@ -102,7 +102,7 @@ def test_list_and_show_say_where_a_rule_comes_from():
     row = next(r for r in rows if r["id"] == "BRON-206")
     assert row == {"id": "BRON-206", "soort": "controle", "signaalcode": "206", "ernst": "afkeur",
                    "omschrijving": row["omschrijving"], "jaar": "2024-2025",
-                   "plaats": "rules/2024-2025/controles/cijfers.yaml:11"}
+                   "plaats": "rules/2024-2025/controles/cijfers.yaml:12"}
     shown = json.loads(runner.invoke(main, ["rules", "show", "2025-2026", "se_deadline", "--format", "json"]).output)
     assert shown["herkomst"] == {"jaar": "2025-2026", "plaats": "rules/2025-2026/regelset.yaml:14",
                                  "vervangt": {"jaar": "2024-2025", "plaats": "rules/2024-2025/regelset.yaml:28"}}

@@ -38,6 +38,8 @@ class Afleiding:
     kind: str = ""
     den: int | None = 1
     grondslag: str = ""
+    bron: str = ""            # internal source tag (not shown as the grondslag)
+    referentie: tuple = ()    # public URLs of the grondslag
 
 
 @dataclass
@@ -65,6 +67,8 @@ class Rule:
     geldig_tot: object = None
     waarden: tuple = ()
     toelichting: str = ""
+    bron: str = ""            # internal source tag (not shown as the grondslag)
+    referentie: tuple = ()    # public URLs of the grondslag
 
 
 @dataclass
@@ -78,6 +82,8 @@ class Weglaatregel:
     grondslag: str
     leerwegen: tuple | None = None
     meerdere: bool = False            # one or more vakken together (the remainder must stay complete)
+    bron: str = ""
+    referentie: tuple = ()
 
 
 @dataclass
@@ -304,7 +310,9 @@ class _Builder:
                     f"afleiding {name!r} is defined at two levels"))
                 continue
             afleiding = by_name.setdefault(name, Afleiding(name, item["niveau"], item["omschrijving"], [],
-                                                              grondslag=item.get("grondslag", "")))
+                                                              grondslag=item.get("grondslag", ""),
+                                                              bron=item.get("bron", ""),
+                                                              referentie=tuple(item.get("referentie", ()))))
             afleiding.variants.append((_tuple(item.get("leerwegen")), item, None))
         step = self.samenstelling_items()
         order = self.order(by_name, step)
@@ -434,6 +442,7 @@ class _Builder:
                     code=str(item.get("code", "")), ernst=item.get("ernst", ""), fase=fase,
                     geldig_van=item.get("geldig_van"), geldig_tot=item.get("geldig_tot"),
                     waarden=tuple(item.get("waarden", ())), toelichting=item.get("toelichting", ""),
+                    bron=item.get("bron", ""), referentie=tuple(item.get("referentie", ())),
                 )
                 (rs.controles if soort == "controle" else rs.voorwaarden).append(rule)
         for item, _ in self.sections.get("weglaten", []):
@@ -441,7 +450,8 @@ class _Builder:
             if node is not None:
                 rs.weglaten.append(Weglaatregel(item["id"], item["omschrijving"], node,
                                                 str(item["vak_mag_vervallen"]), item["grondslag"],
-                                                _tuple(item.get("leerwegen")), bool(item.get("meerdere", False))))
+                                                _tuple(item.get("leerwegen")), bool(item.get("meerdere", False)),
+                                                item.get("bron", ""), tuple(item.get("referentie", ()))))
 
     # -- samenstelling ---------------------------------------------------------------------------
     def samenstelling_items(self):

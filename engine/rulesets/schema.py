@@ -43,11 +43,21 @@ REGELSET = {
     "toelichting": Field(TEXT),
     "rapporteer": Field(list, item_kind=TEXT, example="[cum_laude]"),
 }
+# Where a rule comes from: `bron` is the internal source tag (research notes, never shown as the
+# grondslag), `referentie` the public URLs a user can follow (shown in explain and the report).
+SOURCES = {
+    "bron": Field(TEXT, example="slaag-zak.md S15"),
+    "referentie": Field(list, item_kind=TEXT, example="[https://wetten.overheid.nl/BWBR0043534/2020-07-02]"),
+}
+# A grondslag reaches users: internal tags such as [S15], bron.md §5.3 or a file path belong in `bron`.
+INTERNAL_TAG = re.compile(r"\[[^\]]*\]|\b[\w-]+\.md\b|\bcodetables/|\brules/")
+URL_PATTERN = r"^https://[^\s]+$"
 PARAMETER = {
     "waarde": Field((int, Fraction, str, bool, list, datetime.date), True),
     "omschrijving": Field(TEXT, True),
     "eenheid": Field(TEXT, choices=("cijfer", "aantal", "dagen", "datum", "tekst", "codes", "ja/nee")),
     "grondslag": Field(TEXT),
+    **SOURCES,
 }
 AFLEIDING = {
     "naam": Field(TEXT, True, pattern=NAME_PATTERN, example="gemiddelde_ce"),
@@ -56,6 +66,7 @@ AFLEIDING = {
     "formule": Field((str, int, Fraction, bool), True, example="round((se_cijfer + ce1) / 2)"),
     "leerwegen": Field(list, item_kind=TEXT),
     "grondslag": Field(TEXT),
+    **SOURCES,
 }
 _RULE_COMMON = {
     "id": Field(TEXT, True, pattern=ID_PATTERN, example="BRON-206"),
@@ -66,6 +77,7 @@ _RULE_COMMON = {
     "voorwaarde": Field((str, bool), True, example="eindcijfer is not null"),
     "melding": Field(TEXT, True),
     "grondslag": Field(TEXT, True),
+    **SOURCES,
     "toelichting": Field(TEXT),
     "waarden": Field(list, item_kind=TEXT),
 }
@@ -85,6 +97,7 @@ WEGLATEN = {
     "leerwegen": Field(list, item_kind=TEXT),
     "vak_mag_vervallen": Field(TEXT, True, example="diplomavak and kernvak is null"),
     "grondslag": Field(TEXT, True),
+    **SOURCES,
     "meerdere": Field(bool),
 }
 SAMENSTELLING = {
@@ -260,12 +273,20 @@ def _check_value(key, value, field, where, label) -> list:
     if field.pattern and not re.match(field.pattern, str(value)):
         example = f" (e.g. {field.example})" if field.example else ""
         return [where.error(f"{label}: {key} {value!r} has the wrong form{example}")]
+    if key == "grondslag" and INTERNAL_TAG.search(value):
+        tag = INTERNAL_TAG.search(value).group(0)
+        return [where.error(f"{label}: de grondslag bevat de interne bronverwijzing {tag!r}; de grondslag is wat "
+                            f"de gebruiker leest (wet, regeling of publicatie). Zet de verwijzing in 'bron:' en "
+                            f"een openbare URL in 'referentie:'", value.find(tag))]
     if field.item_kind is not None and isinstance(value, list):
         errors = []
         for item, item_where in zip(value, value.item_where):
             if not isinstance(item, field.item_kind) or isinstance(item, bool):
                 errors.append(item_where.error(f"{label}: every item of {key} must be "
                                                f"{_KIND_NAMES.get(field.item_kind, 'text')}"))
+            elif key == "referentie" and not re.match(URL_PATTERN, item):
+                errors.append(item_where.error(f"{label}: referentie {item!r} is geen https-URL (bijvoorbeeld "
+                                               f"https://wetten.overheid.nl/BWBR0043534/2020-07-02)"))
             elif key == "leerwegen" and item not in LEERWEGEN:
                 close = difflib.get_close_matches(item, LEERWEGEN, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
