@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
@@ -17,6 +18,7 @@ from examenbron.engine.language import expr
 from examenbron.engine.rulesets import overlay
 from examenbron.engine.rulesets import roles as rule_roles
 from examenbron.engine.rulesets import schema as rule_schema
+from examenbron.engine.rulesets import yamlsource
 from examenbron.engine.errors import CodeTableError, RuleError, RuleErrors
 from examenbron.engine.inputs import codetables
 from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS, SKIPPABLE_COLUMNS, base_symbols
@@ -234,8 +236,50 @@ class _Builder:
         self.roles(rs)
         self.rules(rs)
         self.raise_errors()
-        rs.testgevallen = [item for item, _ in self.sections.get("testgevallen", [])]
+        rs.testgevallen = [self.with_parameters(item, rs.parameters) for item, _ in self.sections.get("testgevallen", [])]
+        self.raise_errors()
         return rs
+
+    def with_parameters(self, node, parameters, where=None):
+        """A test case with every `"{parameter}"`, `"{parameter + n}"` or `"{parameter - n}"` replaced by
+        the year's value (n days for a date), so a boundary case follows the parameter it tests.
+        The quotes are needed: unquoted, YAML reads `{…}` as a mapping."""
+        if isinstance(node, yamlsource.Mapping):
+            out = yamlsource.Mapping((k, self.with_parameters(v, parameters, node.value_where[k]))
+                                     for k, v in node.items())
+            out.where, out.key_where, out.value_where = node.where, node.key_where, node.value_where
+            out.end_line = getattr(node, "end_line", node.where.line)
+            return out
+        if isinstance(node, yamlsource.Sequence):
+            out = yamlsource.Sequence(self.with_parameters(v, parameters, w) for v, w in zip(node, node.item_where))
+            out.where, out.item_where = node.where, node.item_where
+            return out
+        if isinstance(node, str) and PARAMETER_REFERENCE.fullmatch(node) and where is not None:
+            return self.parameter_value(node[1:-1], parameters, where)
+        return node
+
+    def parameter_value(self, text, parameters, where):
+        match = re.fullmatch(r"\s*([a-z][a-z0-9_]*)\s*(?:([+-])\s*(\d+(?:\.\d+)?))?\s*", text)
+        if not match:
+            self.errors.append(where.error(f"{{{text}}}: verwacht {{parameter}}, {{parameter + getal}} of "
+                                           f"{{parameter - getal}}"))
+            return None
+        name, sign, amount = match.groups()
+        if name not in parameters:
+            close = difflib.get_close_matches(name, sorted(parameters), n=1)
+            hint = f"; bedoelt u {close[0]!r}?" if close else ""
+            self.errors.append(where.error(f"{{{text}}}: onbekende parameter {name!r}{hint}"))
+            return None
+        value = parameters[name]
+        if not amount:
+            return value
+        delta = Fraction(amount) * (1 if sign == "+" else -1)
+        if isinstance(value, datetime.date) and delta.denominator == 1:
+            return value + datetime.timedelta(days=int(delta))
+        if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
+            return Fraction(value) + delta
+        self.errors.append(where.error(f"{{{text}}}: bij parameter {name!r} ({value!r}) kan niets worden opgeteld"))
+        return None
 
     def raise_errors(self):
         if self.errors:
@@ -573,6 +617,9 @@ class _Builder:
         for name in item.get("waarden", ()):
             if name not in symbols:
                 self.errors.append(item.value_where["waarden"].error(f"unknown name {name!r} in waarden"))
+
+
+PARAMETER_REFERENCE = re.compile(r"\{\s*[a-z][a-z0-9_]*\s*(?:[+-][^{}]*)?\}")
 
 
 def _closest_code(code: str, codes) -> str | None:

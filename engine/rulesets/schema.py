@@ -127,7 +127,7 @@ TESTGEVAL = {
     "kandidaat": Field(dict),
     "vakken": Field(list, True, item_kind=dict),
     "verwacht": Field(dict, True),
-    "peildatum": Field(DATE),
+    "peildatum": Field((DATE, str), example="2025-06-20 or \"{se_deadline + 1}\""),
     "codetabel_officieel": Field(bool),
 }
 VERWACHT = {
