@@ -46,7 +46,7 @@ def handle_errors(command):
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
         except ExamenbronError as exc:
-            failure, message, soort = exc, str(exc), "invoer"
+            failure, message, soort = exc, str(exc), getattr(exc, "soort", "invoer")
         except OSError as exc:
             where = exc.filename or ""
             failure, message, soort = exc, f"{where}: {exc.strerror or exc}" if where else str(exc), "bestand"

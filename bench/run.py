@@ -374,6 +374,8 @@ def main(argv=None) -> int:
     phases = measure("(c) phases in-process", reps, lambda: worker("phases", str(big), args.schooljaar, peildatum))
     cli("--help")  # warm the page cache for the interpreter and packages
     starts = measure("(e) start-up, examenbron --help", args.school_herhalingen, lambda: cli("--help"))
+    pandas_floor = measure("(e) floor, python -c 'import pandas'", args.school_herhalingen,
+                           lambda: spawn([sys.executable, "-c", "import pandas"], capture=False))
     schools = measure("(e) one school", args.school_herhalingen,
                       lambda: cli("validate", str(school), "--peildatum", peildatum))
     if args.zonder_durable:
@@ -478,6 +480,7 @@ def main(argv=None) -> int:
     print(line.format(f"(e) one school ({args.school_kandidaten} cand., {school_rows} rows), CLI",
                       fmt_s(school_s), "", fmt_mem(peak(schools))))
     print(line.format("    start-up alone (examenbron --help)", fmt_s(start_s), "", ""))
+    print(line.format("    floor: python -c 'import pandas'", fmt_s(med(pandas_floor)), "", ""))
     if exports:
         print(line.format(f"(j) export, first run ({thousands(exports[0]['written'])} messages)",
                           fmt_s(exports[0]["seconds"]), "", fmt_mem(exports[0]["maxrss"])))

@@ -6,6 +6,7 @@ from pathlib import Path
 from lxml import etree
 
 from examenbron.engine.inputs.columns import COLUMNS, EXAM_KEY, PERSONAL_COLUMNS
+from examenbron.engine.inputs.normalise import load_results
 from examenbron.engine.language.symbols import INPUT_COLUMNS, SKIPPABLE_COLUMNS
 from examenbron.engine.outputs.bron_xml import EXAM_FIELDS, NAMESPACE, VAK_FIELDS, build_message
 
@@ -94,3 +95,16 @@ def test_exam_key_personal_data_and_symbols_come_from_the_registry():
     assert INPUT_COLUMNS["diplomavak"] == ("bool", "vak", 1)
     assert set(INPUT_COLUMNS) == set(COLUMNS)
     assert "diplomavak" not in SKIPPABLE_COLUMNS and "certificaat" in SKIPPABLE_COLUMNS  # a default, no skip
+
+
+def test_datamodel_frame_tables_match_the_registry_and_the_normalised_frames():
+    """docs/datamodel.md §1 lists every registry column under its niveau with the dtype normalise gives it."""
+    results = load_results(Path(__file__).resolve().parent.parent / "examples" / "resultaten-2024-2025.csv")
+    for heading, frame, niveau in (("`examens` columns", results.examens, "kandidaat"),
+                                   ("`vakken` columns", results.vakken, "vak")):
+        documented = {}
+        for kolom, dtype, _ in _table(DOCS / "datamodel.md", heading):
+            for name in _expand(kolom):
+                documented[name] = dtype.split()[0]
+        assert set(documented) - {"exam_id", "bron_rij"} == {c.naam for c in COLUMNS.values() if c.niveau == niveau}
+        assert documented == {name: str(dtype) for name, dtype in frame.dtypes.items()}

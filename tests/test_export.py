@@ -494,3 +494,38 @@ def test_sigkill_leaves_old_or_new_complete_export(tmp_path, reference, phase):
     assert snapshot(out) == snapshot(reference)
     assert not [e for e in out.iterdir() if e.name.endswith(".tmp")]
     assert len((out / LOG).read_text().splitlines()) == 2
+
+
+# --- message text ---------------------------------------------------------------------------
+
+AWKWARD = ["gewoon", "R&D <oud> \"x\" 'y'", "regel\r\neen\ttab", "Œuvre – één 😀", "&amp;", "]]>"]
+
+
+@pytest.mark.parametrize("titel", AWKWARD)
+def test_message_text_is_what_lxml_would_write(titel):
+    """Messages are built as text (issue 15); parsing one and letting lxml pretty-print it again must
+    give the same bytes and the same text, for every escaping case, absent elements and no vakken."""
+    exam = ("123456782", None, "L1", "12AB", "00", "100A490", "0372", 2025, "2025-06-11", "G",
+            titel, None, "V", 70)
+    vakken = [("1001", True, False, "G", None, 65, 60, None, None, 6, None, None, 60, None),
+              ("0039", None, True, None, "G", None, None, None, None, None, None, None, None, False)]
+    for rows in (vakken, []):
+        data = bron_xml.build_message(exam, rows)
+        again = etree.tostring(etree.fromstring(data), xml_declaration=True, encoding="UTF-8", pretty_print=True)
+        assert data == again
+        assert etree.fromstring(data).findtext(f"{{{bron_xml.NAMESPACE}}}werkstuk/{{{bron_xml.NAMESPACE}}}titel") \
+            == titel
+
+
+def test_empty_text_is_an_empty_element_as_lxml_writes_it():
+    exam = ("123456782", None, "L1", "12AB", "00", "100A490", "0372", 2025, "2025-06-11", "G", "", None, None, 70)
+    assert b"<titel></titel>" in bron_xml.build_message(exam, [])
+
+
+def test_batch_validation_names_each_refused_message():
+    exam = ("123456782", None, "L1", "12AB", "00", "100A490", "0372", 2025, "2025-06-11", "G", None, None, None, 70)
+    good = bron_xml.build_message(exam, [])
+    bad = bron_xml.build_message(exam[:9] + ("X",) + exam[10:], [])
+    refused = bron_xml.invalid_messages([good, bad, good, bad])
+    assert sorted(refused) == [1, 3] and "uitslag" in refused[1]
+    assert bron_xml.invalid_messages([good] * 300) == {}

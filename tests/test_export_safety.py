@@ -164,6 +164,15 @@ def test_report_into_a_missing_folder_exits_2_with_the_path(tmp_path):
     assert not target.parent.exists()
 
 
+def test_json_report_into_a_missing_folder_writes_a_file_error_object(tmp_path):
+    target = tmp_path / "bestaat-niet" / "rapport.json"
+    result = CliRunner().invoke(main, ["validate", str(EXAMPLE), "-f", "json", "-o", str(target)])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout.splitlines()[0])["fout"]
+    assert error["soort"] == "bestand" and "bestaat-niet" in error["melding"] and error["exitcode"] == 2
+    assert not target.parent.exists()
+
+
 def test_report_to_a_fifo_is_refused_without_waiting(tmp_path):
     fifo = tmp_path / "pijp"
     os.mkfifo(fifo)

@@ -32,6 +32,7 @@ once in Python (a few thousand for 50 000 candidates); results are scattered bac
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,9 +82,14 @@ def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
     masks, reported, moved = _canonical(masks, reported, comp_of_cand, compositions, onderdelen)
     position = moved[ctx.k, position]
     key = np.column_stack([comp_of_cand, masks, reported])
-    patterns, inverse = np.unique(key[known], axis=0, return_inverse=True)
+    rows = np.ascontiguousarray(key[known])
+    inverse, uniques = pd.factorize(np.array([row.tobytes() for row in rows], dtype=object))  # hashing, not sorting
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(rows))[::-1]
+    patterns = rows[first]
     w = masks.shape[1]
-    solved = [_solve(compositions[int(p[0])], onderdelen, p[1:1 + w], p[1 + w:]) for p in patterns]
+    plaatsen = tuple(_Plaats(o.naam, o.examendeel, o.aantal, o.meer_tellen_mee, o.kernvak) for o in onderdelen)
+    solved = [_solve(compositions[int(p[0])], plaatsen, p[1:1 + w].tobytes(), p[1 + w:].tobytes()) for p in patterns]
 
     cand_rows = np.flatnonzero(known)
     pattern_of_cand = np.full(n, -1, dtype=np.int64)
@@ -234,11 +240,26 @@ class _Result:
     ontbreekt: str
 
 
-def _solve(comp: _Composition, onderdelen, masks: np.ndarray, reported: np.ndarray) -> _Result:
-    """Match the positions (admissibility bitmasks in preference order) to the onderdelen.
+@dataclass(frozen=True)
+class _Plaats:
+    """What the matching reads of one onderdeel."""
 
-    A vak tries the onderdelen of the examendeel the school reported for it first.
+    naam: str
+    examendeel: str
+    aantal: int
+    meer_tellen_mee: bool
+    kernvak: bool
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _solve(comp: _Composition, onderdelen: tuple, masks: bytes, reported: bytes) -> _Result:
+    """Match the positions (admissibility bitmasks in preference order, int64 bytes) to the onderdelen.
+
+    A vak tries the onderdelen of the examendeel the school reported for it first. Kept per
+    pattern for the process (bounded): the leaving-out scenarios, every school of a per-school run
+    and every partition of an archive run meet the same patterns again.
     """
+    masks, reported = np.frombuffer(masks, dtype=np.int64), np.frombuffer(reported, dtype=np.int64)
     plaatsen = [j for group in comp.groups for j in group]
     length = len(masks)
     onderdeel, kernvak = [-1] * length, [False] * length

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.outputs.bron_xml import (EXAM_FIELDS, NAMESPACE, SCHEMA_FILE, SCHEMA_VERSION, VAK_FIELDS, InvalidMessage,
-                             build_message)
+                             build_message, invalid_messages)
 from examenbron.engine.inputs.columns import EXAM_KEY, VAK_COLUMNS, mask_bsn
 from examenbron.engine.errors import ExamenbronError
 from examenbron.engine.outputs.files import TMP_SUFFIX, atomic_write, fsync_dir, unlink_quietly, write_temp
@@ -45,7 +45,7 @@ TIJDVAK_ROLES = ("eindcijfer1", "eindcijfer2", "eindcijfer3")  # roles (engine.r
 _UNSAFE = re.compile(r"[^0-9A-Za-z-]")
 _MAX_ERRORS_SHOWN = 20
 _WRITERS = 8
-_IN_FLIGHT = 256
+_CHUNK = 256
 
 
 class ExportError(ExamenbronError):
@@ -373,49 +373,81 @@ def _clean_and_list(out):
 
 
 def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, voortgang, blocked):
-    """Build and validate every message; write the changed ones to fsynced temp files.
+    """Build and validate every message; write the changed ones to temp files, then sync once.
 
     Returns (sha256 per exam position, {position: temp path}, number unchanged, {position: reason}
-    for the messages the XSD refused). On any error the temp files are removed.
-    `voortgang(done)` hears every 256 messages how many candidate exams (blocked included) are done.
+    for the messages refused). This thread builds the messages (Python); the writer threads check
+    each chunk against the XSD, hash it and write it (lxml and hashlib release the GIL, so both
+    cores work). On any error the temp files are removed.
+    `voortgang(done)` hears every chunk how many candidate exams (blocked included) are done.
     """
     digests, staged, refused, unchanged = {}, {}, {}, 0
-    in_flight = deque()
+    pending = deque()
+
+    def collect(future):
+        nonlocal unchanged
+        for i, (digest, tmp, reason) in future.result().items():
+            if reason is not None:
+                refused[i] = reason
+                continue
+            digests[i] = digest
+            if tmp is None:
+                unchanged += 1
+            else:
+                staged[i] = tmp
+
     try:
         with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-            for done, i in enumerate(exported):
-                if done % _IN_FLIGHT == 0:
-                    voortgang(blocked + done)
-                s, e = starts[i], ends[i]
-                try:
-                    data = build_message(exam_rows[i], zip(*(col[s:e] for col in rows)))
-                except InvalidMessage as exc:
-                    refused[i] = str(exc)
-                    continue
-                digests[i] = hashlib.sha256(data).hexdigest()
-                name = names[i]
-                if name in existing and (out / name).read_bytes() == data:
-                    unchanged += 1
-                    continue
-                in_flight.append((i, pool.submit(write_temp, out, name, data, False)))
-                if len(in_flight) > _IN_FLIGHT:
-                    j, future = in_flight.popleft()
-                    staged[j] = future.result()
-            while in_flight:
-                j, future = in_flight.popleft()
-                staged[j] = future.result()
+            for first in range(0, len(exported), _CHUNK):
+                voortgang(blocked + first)
+                built = {}
+                for i in exported[first:first + _CHUNK]:
+                    s, e = starts[i], ends[i]
+                    try:
+                        built[i] = build_message(exam_rows[i], zip(*(col[s:e] for col in rows)))
+                    except InvalidMessage as exc:
+                        refused[i] = str(exc)
+                pending.append(pool.submit(_stage_chunk, out, built, names, existing))
+                while len(pending) > _WRITERS:
+                    collect(pending.popleft())
+            while pending:
+                collect(pending.popleft())
             voortgang(blocked + len(exported))
         _sync_once(out, list(staged.values()))
     except BaseException:
         written = list(staged.values())
-        for _, future in in_flight:  # the pool has finished them all by now
+        for future in pending:  # the pool has finished them all by now
             if not future.cancelled() and future.exception() is None:
-                written.append(future.result())
+                written += [tmp for _, tmp, _ in future.result().values() if tmp is not None]
         for tmp in written:
             unlink_quietly(tmp)
         raise
     fsync_dir(out)
     return digests, staged, unchanged, refused
+
+
+def _stage_chunk(out, built, names, existing) -> dict:
+    """{position: (sha256, temp path or None when unchanged, None)} or (None, None, reason) when the
+    XSD refuses the message. A failure removes the chunk's own temp files before it is raised."""
+    invalid = invalid_messages(list(built.values()))
+    result, written = {}, []
+    try:
+        for k, (i, data) in enumerate(built.items()):
+            if k in invalid:
+                result[i] = (None, None, invalid[k])
+                continue
+            digest, name = hashlib.sha256(data).hexdigest(), names[i]
+            if name in existing and (out / name).read_bytes() == data:
+                result[i] = (digest, None, None)
+                continue
+            tmp = write_temp(out, name, data, False)
+            written.append(tmp)
+            result[i] = (digest, tmp, None)
+    except BaseException:
+        for tmp in written:
+            unlink_quietly(tmp)
+        raise
+    return result
 
 
 def _describe(i, ex, reason):

@@ -22,6 +22,8 @@ TMP_SUFFIX = ".tmp"
 class OutputError(ExamenbronError):
     """An output path that is not (or cannot become) a regular file in an existing folder."""
 
+    soort = "bestand"  # the `soort` of the JSON error object, as for other file-system errors
+
 
 def check_target(path) -> None:
     """Raise OutputError unless `path` is a regular file or absent, in an existing folder."""
