@@ -6,6 +6,7 @@ resolves to the rules, parameters, afleidingen and test cases it had as a self-c
 """
 
 import json
+from fractions import Fraction
 import shutil
 import sys
 from pathlib import Path
@@ -208,3 +209,20 @@ def test_a_schooljaar_is_a_name_never_a_path(name, root):
     with pytest.raises(Exception) as info:
         rules.load(name, root)
     assert "geen schooljaar" in str(info.value)
+
+
+def test_a_case_starts_from_a_shared_candidate_and_names_only_what_differs(root):
+    overlay(root, "2030-2031", {"regelset.yaml": REGELSET, "tests/eigen.yaml": (
+        'omschrijving: eigen\nkandidaten:\n  basis-havo:\n    opleidingscode: "0372"\n'
+        '    kandidaat: {uitslag: "G", werkstuk_cijfer: 7}\n    vakken:\n'
+        '      - {vakcode: "1001", se_cijfer: 6.3, ce1: 6.1}\n      - {vakcode: "1002", se_cijfer: 7.3}\n'
+        'testgevallen:\n  - naam: eigen geval\n    zoals: basis-havo\n    kandidaat: {uitslag: "A"}\n'
+        '    vakken_wijzig: {"1001": {ce1: 5.1}}\n    vakken_weg: ["1002"]\n'
+        '    vakken_erbij:\n      - {vakcode: "1024", se_cijfer: 6}\n    verwacht: {uitslag: afgewezen}\n')})
+    case = next(c for c in rules.load("2030-2031", root, tests=True).testgevallen if c["naam"] == "eigen geval")
+    assert case["opleidingscode"] == "0372" and dict(case["kandidaat"]) == {"uitslag": "A", "werkstuk_cijfer": 7}
+    assert [dict(v) for v in case["vakken"]] == [{"vakcode": "1001", "se_cijfer": Fraction(63, 10), "ce1": Fraction(51, 10)},
+                                                 {"vakcode": "1024", "se_cijfer": 6}]
+    path = root / "2030-2031" / "tests" / "eigen.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("zoals: basis-havo", "zoals: basis-hav"), encoding="utf-8")
+    assert any("zoals: kandidaat 'basis-hav' bestaat niet; bedoel je 'basis-havo'?" in e for e in errors_of("2030-2031", root))

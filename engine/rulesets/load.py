@@ -245,7 +245,7 @@ class _Builder:
         the year's value (n days for a date), so a boundary case follows the parameter it tests.
         The quotes are needed: unquoted, YAML reads `{…}` as a mapping."""
         if isinstance(node, yamlsource.Mapping):
-            out = yamlsource.Mapping((k, self.with_parameters(v, parameters, node.value_where[k]))
+            out = yamlsource.Mapping((k, self.with_parameters(v, parameters, node.value_where.get(k, node.where)))
                                      for k, v in node.items())
             out.where, out.key_where, out.value_where = node.where, node.key_where, node.value_where
             out.end_line = getattr(node, "end_line", node.where.line)

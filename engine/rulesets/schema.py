@@ -123,12 +123,22 @@ ONDERDEEL = {
 }
 TESTGEVAL = {
     "naam": Field(TEXT, True),
-    "opleidingscode": Field(TEXT, True, pattern=r"^\d{4}$"),
+    "zoals": Field(TEXT, example="havo-1 (a name under kandidaten)"),
+    "opleidingscode": Field(TEXT, pattern=r"^\d{4}$"),
     "kandidaat": Field(dict),
-    "vakken": Field(list, True, item_kind=dict),
+    "vakken": Field(list, item_kind=dict),
+    "vakken_wijzig": Field(dict, example='{"1022": {se_cijfer: 5.3}}'),
+    "vakken_weg": Field(list, item_kind=TEXT),
+    "vakken_erbij": Field(list, item_kind=dict),
     "verwacht": Field(dict, True),
     "peildatum": Field((DATE, str), example="2025-06-20 or \"{se_deadline + 1}\""),
     "codetabel_officieel": Field(bool),
+}
+# A shared candidate of the test files (`kandidaten:`), which a case starts from with `zoals:`.
+KANDIDAAT = {
+    "opleidingscode": Field(TEXT, True, pattern=r"^\d{4}$"),
+    "kandidaat": Field(dict),
+    "vakken": Field(list, True, item_kind=dict),
 }
 VERWACHT = {
     "uitslag": Field(TEXT, choices=UITSLAGEN),
@@ -142,7 +152,7 @@ VERWACHT = {
 AANVULLEN = {"vakken": Field(list, True, item_kind=dict)}
 # Keys the resolved regelset must have (from the year itself or its basis).
 REGELSET_REQUIRED = ("status", "wettelijke_basis")
-TEST_SECTIONS = {"testgevallen", "testgevallen_aanvullen"}
+TEST_SECTIONS = {"testgevallen", "testgevallen_aanvullen", "kandidaten"}
 
 SECTIONS = {
     "regelset": ("mapping", REGELSET),
@@ -156,6 +166,7 @@ SECTIONS = {
     "samenstelling": ("mapping", SAMENSTELLING),
     "onderdelen": ("list", ONDERDEEL),
     "testgevallen": ("list", TESTGEVAL),
+    "kandidaten": ("kandidaten", KANDIDAAT),
     "rollen": ("rollen", None),
 }
 _KIND_NAMES = {str: "text", datetime.date: "a date (YYYY-MM-DD)", int: "a whole number",
@@ -199,6 +210,12 @@ def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
                 errors.append(where.error(f"'{section}' must be a list of rule ids or names, e.g. [BRON-206]"))
         elif shape == "rollen":
             errors.extend(_check_roles(value, where))
+        elif shape == "kandidaten":
+            if not isinstance(value, dict):
+                errors.append(where.error("'kandidaten' koppelt een naam aan een kandidaat (opleidingscode, vakken)"))
+                continue
+            for name, spec in value.items():
+                errors.extend(_check_mapping(spec, value.value_where[name], fields, f"kandidaat {name}"))
         else:
             if not isinstance(value, dict):
                 errors.append(where.error("'parameters' must map each parameter name to its waarde and omschrijving"))
@@ -232,6 +249,8 @@ def entry_errors(section: str, value, where) -> list:
         return errors
     if shape == "parameters":
         return _check_mapping(value, where, fields, "parameter")
+    if shape == "kandidaten":
+        return _check_mapping(value, where, fields, "kandidaat")
     return []
 
 
@@ -298,6 +317,9 @@ def _check_value(key, value, field, where, label) -> list:
 
 def _check_testcase(item) -> list:
     errors = []
+    if "zoals" not in item:
+        errors.extend(item.where.error(f"test {item.get('naam', '')!r}: {key!r} ontbreekt (of geef 'zoals: "
+                                       f"<kandidaat>')") for key in ("opleidingscode", "vakken") if key not in item)
     if "verwacht" in item:
         errors.extend(_check_mapping(item["verwacht"], item.value_where["verwacht"], VERWACHT,
                                      f"verwacht of test {item.get('naam', '')!r}"))
