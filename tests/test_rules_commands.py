@@ -113,7 +113,7 @@ def test_list_and_show_say_where_a_rule_comes_from():
     assert shown["herkomst"] == {"jaar": "2025-2026", "plaats": "rules/2025-2026/regelset.yaml:14",
                                  "vervangt": {"jaar": "2024-2025", "plaats": "rules/2024-2025/regelset.yaml:28"}}
     unknown = runner.invoke(main, ["rules", "show", "2025-2026", "se_dedline"])
-    assert unknown.exit_code == 2 and "bedoel je 'se_deadline'?" in unknown.output
+    assert unknown.exit_code == 2 and "bedoelde u 'se_deadline'?" in unknown.output
 
 
 def test_lint_alle_reports_every_year_and_a_path_is_not_a_schooljaar(tmp_path):
@@ -150,6 +150,6 @@ def test_a_test_case_refers_to_parameters_and_a_wrong_name_is_an_error(kopie):
     try:
         with pytest.raises(RuleErrors) as info:
             rules.load("2024-2025", root, tests=True)
-        assert "{se_deadlien + 1}: onbekende parameter 'se_deadlien'; bedoelt u 'se_deadline'?" in str(info.value)
+        assert "{se_deadlien + 1}: onbekende parameter 'se_deadlien'; bedoelde u 'se_deadline'?" in str(info.value)
     finally:
         path.write_text(original, encoding="utf-8")
