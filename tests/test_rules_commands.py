@@ -153,3 +153,15 @@ def test_a_test_case_refers_to_parameters_and_a_wrong_name_is_an_error(kopie):
         assert "{se_deadlien + 1}: onbekende parameter 'se_deadlien'; bedoelde u 'se_deadline'?" in str(info.value)
     finally:
         path.write_text(original, encoding="utf-8")
+
+
+@pytest.mark.parametrize("anders, totaal, expected", [
+    (1, 1, "1 van 1 kandidaat krijgt een andere uitslag"),
+    (1, 300, "1 van 300 kandidaten krijgt een andere uitslag"),
+    (2, 300, "2 van 300 kandidaten krijgen een andere uitslag"),
+    (0, 1200, "0 van 1.200 kandidaten krijgen een andere uitslag")])
+def test_impact_summary_counts_in_dutch(anders, totaal, expected):
+    from examenbron.engine.rulesets import impact
+    text = impact.text({"van": "2026-2027", "naar": "2027-2028", "kandidaten_anders": anders,
+                        "kandidaten_totaal": totaal, "per_leerweg": {}, "per_voorwaarde": {}, "kandidaten": []})
+    assert expected in text
