@@ -77,6 +77,7 @@ def rules_lint(schooljaar, alle, fmt, regels, codetabellen):
       examenbron rules lint --alle --regels mijnregels
     """
     from examenbron.engine.errors import RuleErrors
+    from examenbron.engine.outputs.texts import aantal
     from examenbron.engine.rulesets import load as rule_files
     root = _rules_root(regels)
     report, failed = [], False
@@ -96,7 +97,8 @@ def rules_lint(schooljaar, alle, fmt, regels, codetabellen):
         lines = []
         for r in rows:
             if r["fouten"]:
-                lines += [f"{r['schooljaar']}: {len(r['fouten'])} fouten"] + [f"  {e}" for e in r["fouten"]]
+                lines += [f"{r['schooljaar']}: {aantal(len(r['fouten']), 'fout', 'fouten')}"] + \
+                    [f"  {e}" for e in r["fouten"]]
             else:
                 basis = f", basis {r['basis']}" if r["basis"] else ""
                 lines.append(f"{r['schooljaar']}: {r['controles']} controles, {r['voorwaarden']} voorwaarden, "

@@ -1,4 +1,10 @@
-"""Domain exceptions; the CLI turns them into messages and exit codes, never tracebacks."""
+"""Domain exceptions, and the one did-you-mean suggestion their messages use.
+
+The CLI turns the exceptions into messages and exit codes, never tracebacks.
+"""
+
+import difflib
+import errno
 
 
 class ExamenbronError(Exception):
@@ -34,3 +40,34 @@ class CodeTableError(ExamenbronError):
 
 class BackendUnavailable(ExamenbronError):
     """The requested evaluator cannot run on this machine (exit code 2)."""
+
+
+def closest(word: str, known, *, cutoff: float = 0.6) -> str | None:
+    """The known name a typo most likely meant (difflib's closest match), None when none is close."""
+    matches = difflib.get_close_matches(str(word), [str(k) for k in known], n=1, cutoff=cutoff)
+    return matches[0] if matches else None
+
+
+def did_you_mean(match: str | None, *, toelichting: str = "", form: str = "; {}") -> str:
+    """The Dutch suggestion "bedoelde u 'x'?" placed in `form`, or "" when there is no match."""
+    if match is None:
+        return ""
+    note = f" ({toelichting})" if toelichting else ""
+    return form.format(f"bedoelde u {match!r}{note}?")
+
+
+def suggestion(word: str, known, *, cutoff: float = 0.6, form: str = "; {}") -> str:
+    """"; bedoelde u 'x'?" for the known name closest to `word`, "" when none is close."""
+    return did_you_mean(closest(word, known, cutoff=cutoff), form=form)
+
+
+_OS_REASONS = {errno.ENOENT: "het bestand bestaat niet", errno.EACCES: "geen toestemming om het te lezen",
+               errno.EPERM: "geen toestemming", errno.EISDIR: "dit is een map, geen bestand",
+               errno.ENOSPC: "de schijf is vol", errno.EROFS: "de schijf is alleen-lezen"}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in Dutch (the system's own text only for a rare error)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "geen UTF-8-tekst"
+    return _OS_REASONS.get(exc.errno, f"systeemfout: {exc.strerror or exc}")

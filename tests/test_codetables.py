@@ -93,7 +93,7 @@ def test_vakken_voor_gives_one_row_per_vakcode():
 
 
 def test_unknown_school_year_lists_the_available_ones():
-    with pytest.raises(CodeTableError, match=r"no code tables for school year '2017-2018'; available: 2018-2019, .*2026-2027"):
+    with pytest.raises(CodeTableError, match=r"geen codetabellen voor schooljaar '2017-2018'; beschikbaar: 2018-2019, .*2026-2027"):
         codetables.load("2017-2018")
 
 
@@ -110,7 +110,7 @@ def test_invalid_kernvak_is_reported_with_file_and_row(copy_root):
     path.write_text("\n".join(lines), encoding="utf-8")
     with pytest.raises(CodeTableError) as error:
         codetables.load("2018-2019", root=copy_root)
-    assert f"{copy_root}/2018-2019/vakken.csv row {row + 1}: kernvak 'NL' is not one of NE, EN, WI, empty" in str(error.value)
+    assert f"{copy_root}/2018-2019/vakken.csv rij {row + 1}: kernvak 'NL' is niet één van NE, EN, WI, leeg" in str(error.value)
 
 
 def test_duplicate_and_short_opleidingscode_are_reported(copy_root):
@@ -120,9 +120,9 @@ def test_duplicate_and_short_opleidingscode_are_reported(copy_root):
     with pytest.raises(CodeTableError) as error:
         codetables.load("2018-2019", root=copy_root)
     message = str(error.value)
-    assert "opleidingen.csv row" in message
-    assert "opleidingscode 0170 is already in row" in message
-    assert "opleidingscode '090' is not a 4-digit code" in message
+    assert "opleidingen.csv rij" in message
+    assert "opleidingscode 0170 staat al in rij" in message
+    assert "opleidingscode '090' is geen code van 4 cijfers" in message
 
 
 def test_overlapping_leerwegen_for_one_vak_are_reported(copy_root):
@@ -130,13 +130,13 @@ def test_overlapping_leerwegen_for_one_vak_are_reported(copy_root):
     text = path.read_text(encoding="utf-8")
     line = next(l for l in text.split("\n") if l.startswith("1020,havo/vwo,HAVO;VWO,"))
     path.write_text(text.replace(line, line + "\n" + line.replace("HAVO;VWO", "VWO")), encoding="utf-8")
-    with pytest.raises(CodeTableError, match=r"vakcode 1020 \(havo/vwo\) leerweg VWO is already in row \d+"):
+    with pytest.raises(CodeTableError, match=r"vakcode 1020 \(havo/vwo\) leerweg VWO staat al in rij \d+"):
         codetables.load("2019-2020", root=copy_root)
 
 
 def test_metadata_year_must_match_folder(copy_root):
     rewrite(copy_root / "2019-2020" / "metadata.yaml", "schooljaar: 2019-2020", "schooljaar: 2020-2021")
-    with pytest.raises(CodeTableError, match=r"metadata.yaml: schooljaar '2020-2021' does not match the folder 2019-2020"):
+    with pytest.raises(CodeTableError, match=r"metadata.yaml: schooljaar '2020-2021' past niet bij de map 2019-2020"):
         codetables.load("2019-2020", root=copy_root)
 
 
@@ -160,7 +160,7 @@ def test_text_renderers_show_rows_and_changes():
     assert "vakcode 1020 havo/vwo VWO (2018-2019)" in shown
     changes = codetables.diff_text("2018-2019", "2019-2020")
     assert "~ 1020 (havo/vwo) culturele en kunstzinnige vorming: beoordeling [VWO]: VGO -> cijfer" in changes
-    with pytest.raises(CodeTableError, match="vakcode 9999 is not in the code tables of 2018-2019"):
+    with pytest.raises(CodeTableError, match="vakcode 9999 staat niet in de codetabellen van 2018-2019"):
         codetables.show_text("2018-2019", vak="9999")
 
 

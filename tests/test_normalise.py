@@ -191,7 +191,7 @@ def test_missing_required_columns_message(tmp_path):
         load_results(path)
     assert str(error.value) == (
         f"{path}: verplichte kolommen ontbreken: datum_uitslag, se_cijfer.\n"
-        "Niet herkende kolommen: 'Datum uitslag' (bedoelt u 'datum_uitslag'?), 'SE', 'Opmerking'.\n"
+        "Niet herkende kolommen: 'Datum uitslag' (bedoelde u 'datum_uitslag'?), 'SE', 'Opmerking'.\n"
         "Verwachte kolommen (verplicht): brin, vestiging, leerlingnummer, bsn, onderwijsnummer, opleidingscode, "
         "examenjaar, uitslag, datum_uitslag, vakcode, se_cijfer, se_beoordeling, ce1, ce2, ce3, eindcijfer.\n"
         "Verwachte kolommen (optioneel): onderwijsaanbieder, werkstuk_titel, werkstuk_cijfer, werkstuk_beoordeling, "

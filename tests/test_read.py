@@ -131,7 +131,7 @@ def test_mapping_as_dict(tmp_path):
 @pytest.mark.parametrize("content, message", [
     ("Leerlingnr: leerlingnummer\nVak: [vakcode\n", r"koppeling\.yaml: geen geldige YAML \(regel 3, kolom 1\)"),
     ("Leerlingnr: leerlingnumer\n", r"koppeling\.yaml: kolomkop 'Leerlingnr' wijst naar 'leerlingnumer', dat is "
-                                   r"geen bekende kolomnaam \(bedoelt u 'leerlingnummer'\?\)"),
+                                   r"geen bekende kolomnaam \(bedoelde u 'leerlingnummer'\?\)"),
     ("- leerlingnummer\n", r"koppeling\.yaml: een koppelbestand moet regels 'kolomkop in uw bestand: canonieke naam'"),
     ("", r"koppeling\.yaml: een koppelbestand moet regels"),
     ("LLNR: leerlingnummer\nllnr: vakcode\n", r"koppeling\.yaml: kolomkop 'llnr' staat er twee keer in"),

@@ -139,7 +139,7 @@ def test_an_error_in_an_override_names_both_places(root):
                                   '    voorwaarde: eindcijfr is not null\n    melding: Geen eindcijfer\n'
                                   '    grondslag: Regel\n'})
     [error] = errors_of("2030-2031", root)
-    assert error.startswith("rules/2030-2031/controles/cijfers.yaml:8:17: in voorwaarde: unknown name 'eindcijfr'")
+    assert error.startswith("rules/2030-2031/controles/cijfers.yaml:8:17: in voorwaarde: onbekende naam 'eindcijfr'")
     assert "(vervangt BRON-206 uit rules/2024-2025/controles/cijfers.yaml:11)" in error
 
 
@@ -147,7 +147,7 @@ def test_vervallen_of_an_unknown_id_suggests_the_near_one(root):
     overlay(root, "2030-2031", {"regelset.yaml": REGELSET + "vervallen: [BRON-2O6]\n"})
     [error] = errors_of("2030-2031", root)
     assert error.startswith("rules/2030-2031/regelset.yaml:4:")
-    assert "'BRON-2O6' komt niet voor in de basis; bedoel je 'BRON-206'?" in error
+    assert "'BRON-2O6' komt niet voor in de basis; bedoelde u 'BRON-206'?" in error
 
 
 def test_a_basis_cycle_and_a_missing_basis_are_errors(root):
@@ -195,8 +195,8 @@ def test_schema_and_expression_errors_come_in_one_run(root):
     text = text.replace("voorwaarde: eindcijfer is not null", "voorwaarde: eindcijfr is not null", 1)
     path.write_text(text, encoding="utf-8")
     errors = errors_of("2024-2025", root)
-    assert any("ernst must be one of" in e for e in errors)
-    assert any("unknown name" in e for e in errors)
+    assert any("ernst moet één van" in e for e in errors)
+    assert any("onbekende naam 'eindcijfr'" in e for e in errors)
 
 
 @pytest.mark.parametrize("name", ["../2024-2025", "2024-2026", "rules/2024-2025", "2024"])

@@ -107,7 +107,7 @@ def test_list_and_show_say_where_a_rule_comes_from():
     assert shown["herkomst"] == {"jaar": "2025-2026", "plaats": "rules/2025-2026/regelset.yaml:14",
                                  "vervangt": {"jaar": "2024-2025", "plaats": "rules/2024-2025/regelset.yaml:28"}}
     unknown = runner.invoke(main, ["rules", "show", "2025-2026", "se_dedline"])
-    assert unknown.exit_code == 2 and "bedoel je 'se_deadline'?" in unknown.output
+    assert unknown.exit_code == 2 and "bedoelde u 'se_deadline'?" in unknown.output
 
 
 def test_lint_alle_reports_every_year_and_a_path_is_not_a_schooljaar(tmp_path):

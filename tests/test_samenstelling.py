@@ -33,7 +33,7 @@ def test_unknown_vakcode_names_file_line_and_the_closest_code(rule_root):
     errors = lint_errors(rule_root, "samenstelling/havo-vwo.yaml", 'vakken: ["1023"]}', 'vakken: ["1O23"]}')
     assert len(errors) == 1
     assert "samenstelling/havo-vwo.yaml:" in errors[0]
-    assert "onbekende vakcode '1O23'" in errors[0] and "bedoelt u '1023' (Natuurkunde)?" in errors[0]
+    assert "onbekende vakcode '1O23'" in errors[0] and "bedoelde u '1023' (Natuurkunde)?" in errors[0]
 
 
 def test_vakcode_of_the_other_schoolsoort_and_unknown_profiel_are_errors(rule_root):
@@ -41,7 +41,7 @@ def test_vakcode_of_the_other_schoolsoort_and_unknown_profiel_are_errors(rule_ro
     assert any("vakcode '1002' bestaat niet in VMBO-TL" in e and "wel in" in e for e in errors)
     errors = lint_errors(rule_root, "samenstelling/havo-vwo.yaml", "profielen: [NG], examendeel: P, vakken: [\"1018\"]",
                          "profielen: [N&G], examendeel: P, vakken: [\"1018\"]")
-    assert any("profiel 'N&G'" in e and "bedoelt u 'NG'?" in e for e in errors)
+    assert any("profiel 'N&G'" in e and "bedoelde u 'NG'?" in e for e in errors)
 
 
 def test_onderdeel_without_vakken_or_waar_is_an_error(rule_root):

@@ -82,7 +82,11 @@ def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
     masks, reported, moved = _canonical(masks, reported, comp_of_cand, compositions, onderdelen)
     position = moved[ctx.k, position]
     key = np.column_stack([comp_of_cand, masks, reported])
-    patterns, inverse = np.unique(key[known], axis=0, return_inverse=True)
+    rows = np.ascontiguousarray(key[known])
+    inverse, uniques = pd.factorize(np.array([row.tobytes() for row in rows], dtype=object))  # hashing, not sorting
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(rows))[::-1]
+    patterns = rows[first]
     w = masks.shape[1]
     plaatsen = tuple(_Plaats(o.naam, o.examendeel, o.aantal, o.meer_tellen_mee, o.kernvak) for o in onderdelen)
     solved = [_solve(compositions[int(p[0])], plaatsen, p[1:1 + w].tobytes(), p[1 + w:].tobytes()) for p in patterns]

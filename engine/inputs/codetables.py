@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from examenbron.engine.errors import CodeTableError
+from examenbron.engine.errors import CodeTableError, os_reason, suggestion
 from examenbron.engine.inputs.columns import JA_NEE_CODES as JN
 from examenbron.engine.vocabulary import LEERWEGEN, SCHOOLSOORT, SCHOOLSOORT_LEERWEGEN
 
@@ -56,7 +56,8 @@ class CodeTables:
     def vakken_voor(self, leerweg: str) -> pd.DataFrame:
         """The vakken valid for one leerweg: exactly one row per vakcode."""
         if leerweg not in SCHOOLSOORT:
-            raise CodeTableError(f"unknown leerweg {leerweg!r}; expected one of {', '.join(LEERWEGEN)}")
+            raise CodeTableError(f"onbekende leerweg {leerweg!r}{suggestion(leerweg, LEERWEGEN)}; "
+                                 f"toegestaan zijn: {', '.join(LEERWEGEN)}")
         frame = self.vakken_per_leerweg
         return frame[frame["leerweg"] == leerweg].reset_index(drop=True)
 
@@ -118,8 +119,8 @@ def load(schooljaar: str, root=None) -> CodeTables:
 def _load(schooljaar, root):
     years = available_years(root)
     if schooljaar not in years:
-        raise CodeTableError(f"no code tables for school year {schooljaar!r}; "
-                             f"available: {', '.join(years) or 'none'}")
+        raise CodeTableError(f"geen codetabellen voor schooljaar {schooljaar!r}; "
+                             f"beschikbaar: {', '.join(years) or 'geen'}")
     folder = _root(root) / schooljaar
     problems = []
     opleidingen = _read_csv(folder, "opleidingen.csv", OPLEIDING_COLUMNS, root, schooljaar)
@@ -130,8 +131,9 @@ def _load(schooljaar, root):
     if problems:
         shown = problems[:MAX_REPORTED]
         if len(problems) > MAX_REPORTED:
-            shown.append(f"... and {len(problems) - MAX_REPORTED} more problems")
-        raise CodeTableError("invalid code table:\n" + "\n".join(shown))
+            more = len(problems) - MAX_REPORTED
+            shown.append(f"... en nog {more} {'fout' if more == 1 else 'fouten'}")
+        raise CodeTableError("ongeldige codetabel:\n" + "\n".join(shown))
     vakken = _typed_vakken(vakken)
     per_leerweg = vakken.assign(leerweg=vakken["leerwegen"]).explode("leerweg").reset_index(drop=True)
     return CodeTables(schooljaar, _typed_opleidingen(opleidingen), vakken, metadata, per_leerweg)
@@ -142,17 +144,20 @@ def _read_csv(folder, name, columns, root, schooljaar):
     try:
         with (folder / name).open("r", encoding="utf-8", newline="") as handle:
             frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise CodeTableError(f"{label}: cannot read the file: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CodeTableError(f"{label}: het bestand kan niet worden gelezen ({os_reason(exc)})") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError):
+        raise CodeTableError(f"{label}: het bestand is leeg of geen geldige CSV") from None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise CodeTableError(f"{label}: missing column(s) {', '.join(missing)}")
+        raise CodeTableError(f"{label}: {'de kolom' if len(missing) == 1 else 'de kolommen'} "
+                             f"{', '.join(missing)} {'ontbreekt' if len(missing) == 1 else 'ontbreken'}")
     return frame[list(columns)]
 
 
 def _bad_rows(label, frame, mask, describe):
     """One message per offending row; file rows count the header as row 1."""
-    return [f"{label} row {i + 2}: {describe(frame.loc[i])}" for i in frame.index[mask]]
+    return [f"{label} rij {i + 2}: {describe(frame.loc[i])}" for i in frame.index[mask]]
 
 
 def _check_values(frame, label, spec):
@@ -160,17 +165,17 @@ def _check_values(frame, label, spec):
     for column, allowed in spec.items():
         values = frame[column]
         if allowed is None:
-            problems += _bad_rows(label, frame, values.str.strip() == "", lambda r, c=column: f"{c} is empty")
+            problems += _bad_rows(label, frame, values.str.strip() == "", lambda r, c=column: f"{c} is leeg")
         else:
-            shown = ", ".join(a if a else "empty" for a in allowed)
+            shown = ", ".join(a if a else "leeg" for a in allowed)
             problems += _bad_rows(label, frame, ~values.isin(allowed),
-                                  lambda r, c=column, s=shown: f"{c} {r[c]!r} is not one of {s}")
+                                  lambda r, c=column, s=shown: f"{c} {r[c]!r} is niet één van {s}")
     return problems
 
 
 def _check_code(frame, label, column):
     return _bad_rows(label, frame, ~frame[column].str.fullmatch(r"\d{4}"),
-                     lambda r: f"{column} {r[column]!r} is not a 4-digit code")
+                     lambda r: f"{column} {r[column]!r} is geen code van 4 cijfers")
 
 
 def _check_opleidingen(frame, label):
@@ -178,10 +183,10 @@ def _check_opleidingen(frame, label):
     first = frame.drop_duplicates("opleidingscode").reset_index().set_index("opleidingscode")["index"]
     duplicate = frame["opleidingscode"].duplicated()
     problems += _bad_rows(label, frame, duplicate, lambda r: f"opleidingscode {r['opleidingscode']} "
-                          f"is already in row {first[r['opleidingscode']] + 2}")
+                          f"staat al in rij {first[r['opleidingscode']] + 2}")
     inconsistent = (frame["examen"] == "J") != (frame["leerweg"] != "")
     problems += _bad_rows(label, frame, inconsistent & frame["examen"].isin(JN),
-                          lambda r: "leerweg must be filled exactly when examen is J "
+                          lambda r: "leerweg is ingevuld als examen J is, en alleen dan "
                                     f"(examen={r['examen']}, leerweg={r['leerweg']!r})")
     return problems
 
@@ -191,14 +196,14 @@ def _check_vakken(frame, label):
     exploded = frame.assign(leerweg=frame["leerwegen"].str.split(";")).explode("leerweg").reset_index()
     valid = pd.MultiIndex.from_arrays([exploded["schoolsoort"], exploded["leerweg"]]).isin(VALID_PAIRS)
     bad = exploded.loc[~valid | exploded.duplicated(["index", "leerweg"]), "index"]
-    problems += _bad_rows(label, frame, frame.index.isin(bad), lambda r: f"leerwegen {r['leerwegen']!r} is not "
-                          f"a ';' list of distinct leerwegen of schoolsoort {r['schoolsoort']!r}")
+    problems += _bad_rows(label, frame, frame.index.isin(bad), lambda r: f"leerwegen {r['leerwegen']!r} is geen "
+                          f"met ';' gescheiden lijst van verschillende leerwegen van schoolsoort {r['schoolsoort']!r}")
     key = ["vakcode", "schoolsoort", "leerweg"]
     first = exploded.drop_duplicates(key).set_index(key)["index"]
     repeated = exploded.duplicated(key) & ~exploded.duplicated(["index", "leerweg"])
     for _, row in exploded[repeated].iterrows():
-        problems.append(f"{label} row {row['index'] + 2}: vakcode {row['vakcode']} ({row['schoolsoort']}) "
-                        f"leerweg {row['leerweg']} is already in row "
+        problems.append(f"{label} rij {row['index'] + 2}: vakcode {row['vakcode']} ({row['schoolsoort']}) "
+                        f"leerweg {row['leerweg']} staat al in rij "
                         f"{first[(row['vakcode'], row['schoolsoort'], row['leerweg'])] + 2}")
     return problems
 
@@ -208,18 +213,20 @@ def _read_metadata(folder, root, schooljaar, problems):
     try:
         with (folder / "metadata.yaml").open("r", encoding="utf-8") as handle:
             metadata = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as exc:
-        raise CodeTableError(f"{label}: cannot read the file: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CodeTableError(f"{label}: het bestand kan niet worden gelezen ({os_reason(exc)})") from None
+    except yaml.YAMLError:
+        raise CodeTableError(f"{label}: geen geldige YAML") from None
     if not isinstance(metadata, dict):
-        raise CodeTableError(f"{label}: expected a mapping")
+        raise CodeTableError(f"{label}: verwacht sleutels met waarden (sleutel: waarde)")
     if str(metadata.get("schooljaar")) != schooljaar:
-        problems.append(f"{label}: schooljaar {metadata.get('schooljaar')!r} does not match the folder {schooljaar}")
+        problems.append(f"{label}: schooljaar {metadata.get('schooljaar')!r} past niet bij de map {schooljaar}")
     if metadata.get("status") not in STATUS:
-        problems.append(f"{label}: status {metadata.get('status')!r} is not one of {', '.join(STATUS)}")
+        problems.append(f"{label}: status {metadata.get('status')!r} is niet één van {', '.join(STATUS)}")
     if "officieel" in metadata and not isinstance(metadata["officieel"], bool):
-        problems.append(f"{label}: officieel {metadata['officieel']!r} is not true or false")
+        problems.append(f"{label}: officieel {metadata['officieel']!r} moet true of false zijn")
     if not isinstance(metadata.get("bronnen"), dict) or not metadata["bronnen"]:
-        problems.append(f"{label}: bronnen is missing or empty")
+        problems.append(f"{label}: bronnen ontbreekt of is leeg")
     return metadata
 
 
@@ -336,13 +343,13 @@ def show_text(schooljaar: str, vak: str | None = None, opleiding: str | None = N
         code = _normalise_code(opleiding)
         row = tables.opleiding(code)
         if row is None:
-            raise CodeTableError(f"opleidingscode {code} is not in the code tables of {schooljaar}")
+            raise CodeTableError(f"opleidingscode {code} staat niet in de codetabellen van {schooljaar}")
         parts.append(f"opleidingscode {code} ({schooljaar})\n{_block(row, OPLEIDING_COLUMNS[1:])}")
     if vak is not None:
         code = _normalise_code(vak)
         rows = tables.vakken[tables.vakken["vakcode"] == code]
         if not len(rows):
-            raise CodeTableError(f"vakcode {code} is not in the code tables of {schooljaar}")
+            raise CodeTableError(f"vakcode {code} staat niet in de codetabellen van {schooljaar}")
         for row in rows.to_dict("records"):
             parts.append(f"vakcode {code} {row['schoolsoort']} {_fmt(row['leerwegen'])} ({schooljaar})\n"
                          f"{_block(row, VAK_COLUMNS[3:])}")
@@ -376,16 +383,17 @@ def show_data(schooljaar: str, fmt: str, vak: str | None = None, opleiding: str 
 
 def _summary(tables):
     meta, opl, vak = tables.metadata, tables.opleidingen, tables.vakken
-    lines = [f"Code tables {tables.schooljaar}: status {meta['status']}"
-             + (" (official table)" if tables.officieel else " (derived, no official table for this year)")]
+    lines = [f"Codetabellen {tables.schooljaar}: status {meta['status']}"
+             + (" (officiële tabel)" if tables.officieel else " (afgeleid, geen officiële tabel voor dit jaar)")]
     if meta.get("toelichting"):
         lines.append(str(meta["toelichting"]))
     lines.append("")
     exam = opl[opl["examen"]]
-    lines.append(f"opleidingen: {len(opl)} codes, {len(exam)} exam opleidingen")
+    lines.append(f"opleidingen: {len(opl)} codes, waarvan {len(exam)} examenopleidingen")
     for leerweg in LEERWEGEN:
         lines.append(f"  {leerweg.ljust(8)} {int((exam['leerweg'] == leerweg).sum())}")
-    lines.append(f"vakken: {vak[['vakcode', 'schoolsoort']].drop_duplicates().shape[0]} (vakcode, schoolsoort) keys")
+    lines.append(f"vakken: {vak[['vakcode', 'schoolsoort']].drop_duplicates().shape[0]} combinaties van vakcode "
+                 "en schoolsoort")
     for soort in SCHOOLSOORT_LEERWEGEN:
         rows = vak[vak["schoolsoort"] == soort].drop_duplicates("vakcode")
         lines.append(f"  {soort.ljust(8)} {len(rows)} codes, {int(rows['actueel'].sum())} actueel")
@@ -402,14 +410,14 @@ def diff_text(year_a: str, year_b: str, root=None) -> str:
     """Text for `codetables diff`: added, removed and changed codes between two school years."""
     result = diff(year_a, year_b, root)
     a, b = load(year_a, root), load(year_b, root)
-    lines = [f"Code tables {year_a} -> {year_b}"]
+    lines = [f"Codetabellen {year_a} -> {year_b}"]
     sections = (
         ("opleidingen", result.opleidingen, lambda key, t: f"{key} {_opleiding_name(t, key)}"),
         ("vakken", result.vakken, lambda key, t: f"{key[0]} ({key[1]}) {_vak_name(t, key)}"),
     )
     for title, table_diff, name in sections:
-        lines.append(f"{title}: {len(table_diff.added)} added, {len(table_diff.removed)} removed, "
-                     f"{len(table_diff.changed)} changed")
+        lines.append(f"{title}: {len(table_diff.added)} toegevoegd, {len(table_diff.removed)} vervallen, "
+                     f"{len(table_diff.changed)} gewijzigd")
         lines.extend(f"  + {name(key, b)}" for key in table_diff.added)
         lines.extend(f"  - {name(key, a)}" for key in table_diff.removed)
         for key, fields in table_diff.changed.items():

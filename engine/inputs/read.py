@@ -20,7 +20,6 @@ UTF-8 file, an XLSX formula without a stored result, a date outside what a datet
 
 import csv
 import datetime as dt
-import difflib
 import hashlib
 import io
 import os
@@ -35,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.inputs.columns import ALL_COLUMNS, mask_numbers
-from examenbron.engine.errors import InputError, RuleError
+from examenbron.engine.errors import InputError, RuleError, suggestion
 
 # Limits (see docs/input-format.md, "Grenzen"): about four times a national file (2.2 million vak
 # rows, ~270 MB), so real input never meets them while a hostile file is refused within seconds.
@@ -432,7 +431,6 @@ def normalise_header(header: str) -> str:
 
 
 def did_you_mean(name: str, candidates) -> str:
-    """Return " (bedoelt u 'x'?)" for a close candidate, else ""."""
-    close = difflib.get_close_matches(normalise_header(name), list(candidates), n=1, cutoff=0.6)
-    return f" (bedoelt u {close[0]!r}?)" if close else ""
+    """Return " (bedoelde u 'x'?)" for a close candidate, else ""."""
+    return suggestion(normalise_header(name), candidates, form=" ({})")
 

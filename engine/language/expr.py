@@ -19,11 +19,11 @@ so that a condition is always a comparison over named columns.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from examenbron.engine.errors import suggestion
 from examenbron.engine.language.functions import FUNCTIONS
 
 COMPARISON_OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
@@ -34,6 +34,15 @@ MAX_NESTING = 60
 # Depth of the finished tree: `a or b or c …` and `x + y + z …` are parsed by loops, not by
 # recursion, and would otherwise build trees that the type checker and evaluator recurse into.
 MAX_DEPTH = 100
+
+# The one Dutch name of each kind of value, as policy staff read it in messages.
+KIND_NAMES = {"num": "een getal", "str": "tekst", "bool": "waar/onwaar", "date": "een datum",
+              "list": "een lijst", "text": "tekst tussen aanhalingstekens", "any": "een waarde"}
+# What a list of that kind holds ("een lijst met getallen").
+KIND_PLURALS = {"num": "getallen", "str": "teksten", "bool": "waarden waar/onwaar", "date": "datums"}
+# What the punctuation of the language is called.
+_SYMBOL_NAMES = {"(": "haakje ", ")": "haakje ", "[": "blokhaak ", "]": "blokhaak ", ",": "komma ",
+                 "=": "isgelijkteken "}
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -83,15 +92,16 @@ class Node:
 def tokenize(text: str) -> list[Token]:
     """Split rule text into tokens, rejecting anything outside the language."""
     if len(text) > MAX_EXPRESSION_LENGTH:
-        raise ExpressionError(f"expression is longer than {MAX_EXPRESSION_LENGTH} characters; "
-                              "split it into named afleidingen", 0)
+        raise ExpressionError(f"de expressie is langer dan {MAX_EXPRESSION_LENGTH} tekens; "
+                              "verdeel haar over benoemde afleidingen", 0)
     tokens, pos = [], 0
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match:
             char = text[pos]
-            hint = " (write text between double quotes)" if char in "‘’“”" else ""
-            raise ExpressionError(f"unexpected character {char!r}{hint}", pos)
+            hint = " (zet tekst tussen gewone dubbele aanhalingstekens, niet tussen gekrulde)" \
+                if char in "‘’“”" else ""
+            raise ExpressionError(f"het teken {char!r} hoort niet in een expressie{hint}", pos)
         kind = match.lastgroup
         if kind != "ws":
             word = match.group()
@@ -115,7 +125,8 @@ class _Parser:
     def take(self, kind=None) -> Token:
         token = self.peek()
         if kind and token.kind != kind and token.text != kind:
-            raise ExpressionError(f"expected {kind!r} but found {_describe(token)}", token.pos)
+            raise ExpressionError(f"{_SYMBOL_NAMES.get(kind, '')}{kind!r} ontbreekt vóór {_describe(token)}",
+                                  token.pos)
         self.i += 1
         return token
 
@@ -129,16 +140,17 @@ class _Parser:
         if token.kind != "end":
             hint = ""
             if token.text == "," and self.peek(-1).kind == "number":
-                hint = "; write decimals with a point (5.5), not a comma"
+                hint = "; schrijf decimalen met een punt (5.5), niet met een komma"
             elif token.text == "=":
-                hint = "; compare with '=='"
-            raise ExpressionError(f"unexpected {_describe(token)}{hint}", token.pos)
+                hint = "; vergelijk met '=='"
+            raise ExpressionError(f"{_describe(token)} hoort hier niet{hint}", token.pos)
         return node
 
     def nested(self, method):
         self.depth += 1
         if self.depth > MAX_NESTING:
-            raise ExpressionError("expression is nested too deeply", self.peek().pos)
+            raise ExpressionError("de expressie is te diep genest (te veel haakjes binnen haakjes); "
+                                  "verdeel haar over benoemde afleidingen", self.peek().pos)
         try:
             return method()
         finally:
@@ -226,7 +238,7 @@ class _Parser:
             return node
         if self.at("["):
             return self.list_()
-        raise ExpressionError(f"expected a value, name or '(' but found {_describe(token)}", token.pos)
+        raise ExpressionError(f"verwacht een waarde, een naam of '(', maar vond {_describe(token)}", token.pos)
 
     def call(self, name: Token) -> Node:
         self.take("(")
@@ -236,10 +248,11 @@ class _Parser:
                 key = self.take()
                 self.take("=")
                 if key.text in node.kwargs:
-                    raise ExpressionError(f"argument {key.text!r} given twice", key.pos)
+                    raise ExpressionError(f"het argument {key.text!r} staat er twee keer", key.pos)
                 node.kwargs[key.text] = self.expr()
             elif node.kwargs:
-                raise ExpressionError("positional argument after a named one", self.peek().pos)
+                raise ExpressionError("een argument zonder naam mag niet na een argument met naam "
+                                      "(zoals where=...) staan", self.peek().pos)
             else:
                 node.args.append(self.expr())
             if not self.at(")"):
@@ -253,12 +266,15 @@ class _Parser:
         while not self.at("]"):
             item = self.unary()
             if item.op not in ("num", "str", "name"):
-                raise ExpressionError("a list holds only literal values or parameter names", item.pos)
+                raise ExpressionError(_LIST_ITEMS, item.pos)
             items.append(item)
             if not self.at("]"):
                 self.take(",")
         self.take("]")
         return Node("list", start.pos, args=items)
+
+
+_LIST_ITEMS = "een lijst bevat alleen vaste waarden of namen van parameters"
 
 
 def _unquote(text: str) -> str:
@@ -267,13 +283,13 @@ def _unquote(text: str) -> str:
 
 
 def _describe(token: Token) -> str:
-    return "the end of the expression" if token.kind == "end" else repr(token.text)
+    return "het einde van de expressie" if token.kind == "end" else repr(token.text)
 
 
 def parse(text: str) -> Node:
     """Parse rule text into an untyped tree (raises ExpressionError with a position)."""
     if not isinstance(text, str) or not text.strip():
-        raise ExpressionError("the expression is empty", 0)
+        raise ExpressionError("de expressie is leeg", 0)
     node = _Parser(text).parse()
     _check_depth(node)
     return node
@@ -285,8 +301,8 @@ def _check_depth(node: Node) -> None:
     while stack:
         current, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ExpressionError(f"expression has more than {MAX_DEPTH} levels; split it into named afleidingen",
-                                  current.pos)
+            raise ExpressionError(f"de expressie heeft meer dan {MAX_DEPTH} niveaus; verdeel haar over "
+                                  "benoemde afleidingen", current.pos)
         stack.extend((child, depth + 1) for child in [*current.args, *current.kwargs.values()])
 
 
@@ -308,13 +324,13 @@ def _backtracking(pattern: str) -> str | None:
                 low, high, sub = arg
                 repeated = high is sre.MAXREPEAT or high > 1
                 if repeated and inside_repeat:
-                    return "a repetition inside a repetition"
+                    return "een herhaling binnen een herhaling"
                 found = walk(sub, inside_repeat or repeated)
                 if found:
                     return found
             elif op is sre.BRANCH:
                 if inside_repeat:
-                    return "an alternation (|) inside a repetition"
+                    return "een keuze (|) binnen een herhaling"
                 for branch in arg[1]:
                     found = walk(branch, inside_repeat)
                     if found:
@@ -324,7 +340,7 @@ def _backtracking(pattern: str) -> str | None:
                 if found:
                     return found
             elif op in (sre.GROUPREF, getattr(sre, "GROUPREF_EXISTS", None)):
-                return "a backreference"
+                return "een terugverwijzing (zoals \\1)"
             elif op in (sre.ASSERT, sre.ASSERT_NOT):
                 found = walk(arg[1], inside_repeat)
                 if found:
@@ -380,12 +396,10 @@ class _Checker:
     def visit_name(self, node, aggregate):
         symbol = self.symbols.get(node.value)
         if symbol is None:
-            close = difflib.get_close_matches(node.value, list(self.symbols), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            self.fail(f"unknown name {node.value!r}{hint}", node)
+            self.fail(f"onbekende naam {node.value!r}{suggestion(node.value, self.symbols)}", node)
         if symbol.level == "vak" and self.level == "kandidaat" and not aggregate:
-            self.fail(f"{node.value!r} is a vak-level value; at candidate level use it inside an "
-                      "aggregate such as count(), sum(x, where=...) or max(x)", node)
+            self.fail(f"{node.value!r} is een waarde per vak; gebruik die op kandidaatniveau binnen een "
+                      "functie over de vakken, zoals count(), sum(x, where=...) of max(x)", node)
         node.kind, node.den, node.level = symbol.kind, symbol.den, symbol.level
         if symbol.level is None and symbol.kind == "num":
             node.den = Fraction(symbol.value).denominator
@@ -395,29 +409,28 @@ class _Checker:
         for item in node.args:
             self.visit(item, aggregate)
             if item.level is not None:
-                self.fail("a list holds only literal values or parameter names", item)
+                self.fail(_LIST_ITEMS, item)
             kinds.add("str" if item.kind == "list" else item.kind)
         if len(kinds) > 1:
-            self.fail("a list mixes text and numbers", node)
+            self.fail("een lijst bevat tekst en getallen door elkaar", node)
         node.kind, node.value = "list", (kinds.pop() if kinds else "str")
 
     def visit_cmp(self, node, aggregate):
         left, right = (self.visit(a, aggregate) for a in node.args)
         self.operands_comparable(left, right, node)
         if node.value not in ("==", "!=") and left.kind not in ("num", "date"):
-            self.fail(f"{node.value!r} compares numbers or dates, not {left.kind}", node)
+            self.fail(f"{node.value!r} vergelijkt getallen of datums, maar {_is(left)}", node)
         if self.condition and "arith" in (left.op, right.op):
-            self.fail("arithmetic is not allowed in a condition; put it in a named afleiding "
-                      "(afleiding) and compare that", node)
+            self.fail(_NO_ARITHMETIC, node)
         node.kind = "bool"
         node.level = _level(left, right)
 
     def operands_comparable(self, left, right, node):
         kinds = {left.kind, right.kind}
         if len(kinds) > 1:
-            self.fail(f"cannot compare {left.kind} with {right.kind}", node)
+            self.fail(f"{_is(left)} en {_is(right)}; die zijn niet met elkaar te vergelijken", node)
         if left.kind == "list":
-            self.fail("use 'in' to test membership of a list", node)
+            self.fail("gebruik 'in' om te testen of een waarde in een lijst staat", node)
 
     def visit_in(self, node, aggregate):
         left = self.visit(node.args[0], aggregate)
@@ -425,13 +438,13 @@ class _Checker:
         if items.op == "name":
             self.visit(items, aggregate)
             if items.kind != "list":
-                self.fail(f"{items.value!r} is not a list parameter", items)
+                self.fail(f"{items.value!r} is geen parameter met een lijst, maar {KIND_NAMES[items.kind]}", items)
             element = _list_kind(self.symbols[items.value].value)
         else:
             self.visit(items, aggregate)
             element = items.value
         if items.args and element != left.kind:
-            self.fail(f"cannot look up a {left.kind} value in a list of {element}", node)
+            self.fail(f"{_is(left)}, maar de lijst bevat {KIND_PLURALS.get(element, element)}", node)
         node.kind, node.level = "bool", left.level
 
     def visit_isnull(self, node, aggregate):
@@ -449,17 +462,16 @@ class _Checker:
         for arg in node.args:
             self.visit(arg, aggregate)
             if arg.kind != "bool":
-                self.fail(f"'{node.op}' needs conditions on both sides, not a {arg.kind}", arg)
+                self.fail(f"'{node.op}' werkt op voorwaarden (waar/onwaar), maar {_is(arg)}", arg)
         node.kind, node.level = "bool", _level(*node.args)
 
     def visit_arith(self, node, aggregate):
         if self.condition:
-            self.fail("arithmetic is not allowed in a condition; put it in a named afleiding "
-                      "(afleiding) and compare that", node)
+            self.fail(_NO_ARITHMETIC, node)
         left, right = (self.visit(a, aggregate) for a in node.args)
         for arg in (left, right):
             if arg.kind != "num":
-                self.fail(f"'{node.value}' needs numbers, not {arg.kind}", arg)
+                self.fail(f"'{node.value}' rekent met getallen, maar {_is(arg)}", arg)
         node.kind, node.level = "num", _level(left, right)
         node.den = _arith_den(node.value, left, right)
         if left.level is None and right.level is None:
@@ -467,21 +479,20 @@ class _Checker:
 
     def visit_neg(self, node, aggregate):
         if self.condition:
-            self.fail("arithmetic is not allowed in a condition; put it in a named afleiding", node)
+            self.fail(_NO_ARITHMETIC, node)
         arg = self.visit(node.args[0], aggregate)
         if arg.kind != "num":
-            self.fail("'-' needs a number", arg)
+            self.fail(f"'-' werkt alleen op een getal, maar {_is(arg)}", arg)
         node.kind, node.den, node.level = "num", arg.den, arg.level
 
     def visit_call(self, node, aggregate):
         function = FUNCTIONS.get(node.value)
         if function is None:
-            close = difflib.get_close_matches(node.value, list(FUNCTIONS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            self.fail(f"unknown function {node.value!r}{hint}; known: {', '.join(sorted(FUNCTIONS))}", node)
+            self.fail(f"onbekende functie {node.value!r}{suggestion(node.value, FUNCTIONS)}; "
+                      f"bekende functies: {', '.join(sorted(FUNCTIONS))}", node)
         if self.condition and not function.in_condition:
-            self.fail(f"function {node.value!r} is not allowed in a condition; compute it in a named "
-                      "afleiding (afleiding)", node)
+            self.fail(f"de functie {node.value!r} mag niet in een voorwaarde; reken haar uit in een benoemde "
+                      "afleiding en vergelijk die", node)
         if function.aggregate:
             self.check_aggregate(node, function.arguments)
         else:
@@ -494,55 +505,58 @@ class _Checker:
 
     def check_arguments(self, node, kinds, aggregate):
         if node.kwargs:
-            self.fail(f"{node.value}() takes no named arguments", node)
+            self.fail(f"{node.value}() heeft geen argumenten met een naam", node)
         expected = _expand(kinds, len(node.args))
         if node.value == "if" and len(node.args) == 2:  # if(condition, then): empty otherwise
             expected = list(kinds[:2])
         if expected is None:
-            self.fail(f"wrong number of arguments: {FUNCTIONS[node.value].help}", node)
+            self.fail(_arity(node), node)
         for arg, kind in zip(node.args, expected):
             self.visit(arg, aggregate)
             if kind == "text":
                 if arg.op != "str":
-                    self.fail(f"{node.value}() needs a quoted text here", arg)
+                    self.fail(f"{node.value}() verwacht hier {KIND_NAMES['text']}, maar {_is(arg)}", arg)
                 try:
                     re.compile(arg.value)
                     slow = _backtracking(arg.value)
                 except re.error as exc:
-                    self.fail(f"invalid pattern: {exc}", arg)
+                    self.fail(f"het patroon {arg.value!r} is geen geldige reguliere expressie "
+                              f"(fout bij teken {(exc.pos or 0) + 1})", arg)
                 if slow:
-                    self.fail(f"pattern {arg.value!r} can take exponentially long ({slow}); "
-                              "write it without nested repetition, e.g. [A-Z0-9]* instead of ([A-Z]|[0-9])*", arg)
+                    self.fail(f"het patroon {arg.value!r} kan extreem lang duren: het bevat {slow}; schrijf het "
+                              "eenvoudiger, bijvoorbeeld [A-Z0-9]* in plaats van ([A-Z]|[0-9])*", arg)
             elif kind != "any" and arg.kind != kind:
-                self.fail(f"{node.value}() needs a {kind} here, not a {arg.kind}", arg)
+                self.fail(f"{node.value}() verwacht hier {KIND_NAMES[kind]}, maar {_is(arg)}", arg)
         if node.value in ("coalesce", "if"):
             values = node.args[1:] if node.value == "if" else node.args
             if len({a.kind for a in values}) > 1:
-                self.fail(f"{node.value}() needs values of one kind", node)
+                self.fail(f"{node.value}() verwacht waarden van één soort, maar "
+                          + " en ".join(_is(a) for a in values), node)
 
     def check_aggregate(self, node, kinds):
         if self.level != "kandidaat":
-            self.fail(f"{node.value}() aggregates vak rows per candidate; use it in a candidate-level "
-                      "afleiding", node)
+            self.fail(f"{node.value}() rekent over de vakken van een kandidaat; gebruik de functie in een "
+                      "afleiding met niveau kandidaat", node)
         allowed = {"where", "strict"} if FUNCTIONS[node.value].strict else {"where"}
         if set(node.kwargs) - allowed:
-            self.fail(f"{node.value}() only takes the named argument{'s' if len(allowed) > 1 else ''} "
-                      + " and ".join(f"'{k}'" for k in sorted(allowed, reverse=True)), node)
+            named = " en ".join(f"'{k}'" for k in sorted(allowed, reverse=True))
+            self.fail(f"{node.value}() kent alleen " + (f"de argumenten met naam {named}" if len(allowed) > 1
+                                                        else f"het argument met naam {named}"), node)
         strict = node.kwargs.get("strict")
         if strict is not None and strict.op != "bool":
-            self.fail("'strict' needs true or false", strict)
+            self.fail("'strict' moet true of false zijn", strict)
         if len(node.args) != len(kinds):
-            self.fail(f"wrong number of arguments: {FUNCTIONS[node.value].help}", node)
+            self.fail(_arity(node), node)
         for arg in [*node.args, *node.kwargs.values()]:
             self.visit(arg, aggregate=True)
         if node.args and node.args[0].kind != kinds[0]:
-            self.fail(f"{node.value}() needs a {kinds[0]}, not a {node.args[0].kind}", node.args[0])
+            self.fail(f"{node.value}() verwacht {KIND_NAMES[kinds[0]]}, maar {_is(node.args[0])}", node.args[0])
         where = node.kwargs.get("where")
         if where is not None and where.kind != "bool":
-            self.fail("'where' needs a condition", where)
+            self.fail(f"'where' verwacht een voorwaarde (waar/onwaar), maar {_is(where)}", where)
         if node.value in ("sum", "min", "max", "mean") and node.args[0].den is None:
-            self.fail(f"{node.value}() needs a value with a fixed number of decimals; round it first",
-                      node.args[0])
+            self.fail(f"{node.value}() verwacht een waarde met een vast aantal decimalen; rond die eerst af "
+                      "met round() of round1()", node.args[0])
 
     def result_den(self, node, function):
         if function.den == "arg":
@@ -559,6 +573,46 @@ class _Checker:
         for den in dens:
             result = _lcm(result, den)
         return result
+
+
+_NO_ARITHMETIC = ("rekenen mag niet in een voorwaarde; zet de berekening in een benoemde afleiding "
+                  "en vergelijk die")
+
+
+def _is(node: Node) -> str:
+    """What a checked operand is, for a message: "'vakcode' is tekst", "5 is een getal"."""
+    kind = KIND_NAMES.get(node.kind, node.kind)
+    if node.op == "name":
+        return f"{node.value!r} is {kind}"
+    if node.op == "str":
+        return f'"{node.value}" is {kind}'
+    if node.op == "num":
+        return f"{rule_number(node.value)} is {kind}"
+    if node.op == "bool":
+        return f"{str(node.value).lower()} is {kind}"
+    if node.op == "call":
+        return f"de uitkomst van {node.value}() is {kind}"
+    return f"die waarde is {kind}"
+
+
+def rule_number(value: Fraction) -> str:
+    """A number as policy staff write it in a rule (5.5, -3); a fraction (82/15) when it has no
+    exact decimal form of at most six places."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    for places in range(1, 7):
+        scaled = value * 10 ** places
+        if scaled.denominator == 1:
+            return f"{'-' if value < 0 else ''}{abs(scaled.numerator) // 10 ** places}." \
+                   f"{abs(scaled.numerator) % 10 ** places:0{places}d}"
+    return str(value)
+
+
+def _arity(node: Node) -> str:
+    """A wrong number of arguments: how many were given and how the function is written."""
+    count = len(node.args)
+    given = f"{count} argument" if count == 1 else f"{count} argumenten"
+    return f"{node.value}() krijgt hier {given}; gebruik: {FUNCTIONS[node.value].help}"
 
 
 def _expand(kinds, count):
@@ -599,7 +653,7 @@ def _fold(node):
     if a is None or b is None:
         return
     if node.value == "/" and b == 0:
-        raise ExpressionError("division by zero", node.pos)
+        raise ExpressionError("delen door nul", node.pos)
     value = {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None}[node.value]
     node.op, node.value, node.args, node.den = "num", Fraction(value), [], Fraction(value).denominator
 

@@ -1,7 +1,7 @@
 """The one registry of rule-language functions.
 
 Each function is declared once: its name, argument kinds, result kind and denominator, where it
-may be used, the help line policy staff see in errors, its vectorised implementation over
+may be used, the (Dutch) help line policy staff see in errors, its vectorised implementation over
 `Value`s, and its durable-rules mapping. The type checker (engine.language.expr), the vectorised
 evaluator (engine.evaluation.evaluate) and the durable evaluator (engine.evaluation.durable) all
 read this table; adding a function means adding one entry here.
@@ -185,38 +185,49 @@ def _extreme_of(name):
 
 
 _ALL = [
-    Function("round", ("num",), "num", "round(x): half-up to a whole number (5.45 -> 5, 5.5 -> 6)", _round, den=1),
-    Function("round1", ("num",), "num", "round1(x): half-up to one decimal", _round1, den=10),
-    Function("greatest", ("num", "num", "*"), "num", "greatest(a, b, ...): the highest non-empty value",
+    Function("round", ("num",), "num",
+             "round(x): afgerond op een heel getal, een half naar boven (5.45 -> 5, 5.5 -> 6)", _round, den=1),
+    Function("round1", ("num",), "num", "round1(x): afgerond op één decimaal, een half naar boven", _round1, den=10),
+    Function("greatest", ("num", "num", "*"), "num", "greatest(a, b, ...): de hoogste niet-lege waarde",
              _extreme(True), den="common"),
-    Function("least", ("num", "num", "*"), "num", "least(a, b, ...): the lowest non-empty value",
+    Function("least", ("num", "num", "*"), "num", "least(a, b, ...): de laagste niet-lege waarde",
              _extreme(False), den="common"),
-    Function("coalesce", ("any", "any", "*"), "same", "coalesce(a, b, ...): the first non-empty value",
+    Function("coalesce", ("any", "any", "*"), "same", "coalesce(a, b, ...): de eerste niet-lege waarde",
              _coalesce, den="common"),
-    Function("if", ("bool", "any", "any"), "same", "if(condition, then, else) or if(condition, then): empty when the condition is not true", _if, den="common"),
-    Function("year", ("date",), "num", "year(date)", _year, den=1),
-    Function("days_between", ("date", "date"), "num", "days_between(from, to): whole days from 'from' to 'to'",
-             _days_between, den=1),
-    Function("valid_bsn", ("str",), "bool", "valid_bsn(x): BSN passes the 11-proef",
+    Function("if", ("bool", "any", "any"), "same",
+             "if(voorwaarde, dan, anders) of if(voorwaarde, dan): leeg als de voorwaarde niet waar is",
+             _if, den="common"),
+    Function("year", ("date",), "num", "year(datum): het jaartal", _year, den=1),
+    Function("days_between", ("date", "date"), "num",
+             "days_between(van, tot): het aantal hele dagen van 'van' tot 'tot'", _days_between, den=1),
+    Function("valid_bsn", ("str",), "bool", "valid_bsn(x): het BSN voldoet aan de elfproef",
              _column_test(identifiers.valid_bsn), in_condition=True, durable=stdnum_bsn.is_valid),
-    Function("valid_onderwijsnummer", ("str",), "bool", "valid_onderwijsnummer(x): onderwijsnummer check",
+    Function("valid_onderwijsnummer", ("str",), "bool",
+             "valid_onderwijsnummer(x): het onderwijsnummer voldoet aan de controle",
              _column_test(identifiers.valid_onderwijsnummer), in_condition=True,
              durable=stdnum_onderwijsnummer.is_valid),
-    Function("valid_brin", ("str",), "bool", "valid_brin(x): BRIN code format",
+    Function("valid_brin", ("str",), "bool", "valid_brin(x): de BRIN-code heeft de juiste vorm",
              _column_test(identifiers.valid_brin), in_condition=True, durable=stdnum_brin.is_valid),
-    Function("matches", ("str", "text"), "bool", "matches(x, \"regex\"): the whole value matches the pattern",
+    Function("matches", ("str", "text"), "bool",
+             "matches(x, \"patroon\"): de hele waarde past op het patroon (een reguliere expressie)",
              _matches, in_condition=True, durable=_full_match),
-    Function("count", (), "num", "count(where=condition): number of vak rows of the candidate", _count,
-             den=1, aggregate=True),
-    Function("sum", ("num",), "num", "sum(x, where=condition)", _sum, den="arg", aggregate=True,
-             strict=True),
-    Function("min", ("num",), "num", "min(x, where=condition)", _extreme_of("min"), den="arg", aggregate=True,
-             strict=True),
-    Function("max", ("num",), "num", "max(x, where=condition)", _extreme_of("max"), den="arg", aggregate=True,
-             strict=True),
-    Function("mean", ("num",), "num", "mean(x, where=condition): exact, unrounded; strict=true on sum/min/max/mean: "
-             "empty when a row in `where` has an empty x (no partial data)", _mean, aggregate=True, strict=True),
-    Function("all", ("bool",), "bool", "all(condition, where=...)", _truth("all"), aggregate=True),
-    Function("any", ("bool",), "bool", "any(condition, where=...)", _truth("any"), aggregate=True),
+    Function("count", (), "num",
+             "count(where=voorwaarde): het aantal vakken van de kandidaat dat aan de voorwaarde voldoet",
+             _count, den=1, aggregate=True),
+    Function("sum", ("num",), "num", "sum(x, where=voorwaarde): de som over de vakken van de kandidaat",
+             _sum, den="arg", aggregate=True, strict=True),
+    Function("min", ("num",), "num", "min(x, where=voorwaarde): de laagste waarde over de vakken van de kandidaat",
+             _extreme_of("min"), den="arg", aggregate=True, strict=True),
+    Function("max", ("num",), "num", "max(x, where=voorwaarde): de hoogste waarde over de vakken van de kandidaat",
+             _extreme_of("max"), den="arg", aggregate=True, strict=True),
+    Function("mean", ("num",), "num",
+             "mean(x, where=voorwaarde): het exacte, onafgeronde gemiddelde; met strict=true (ook bij sum, min "
+             "en max) leeg zodra een vak dat aan de voorwaarde voldoet een lege x heeft",
+             _mean, aggregate=True, strict=True),
+    Function("all", ("bool",), "bool", "all(voorwaarde, where=...): waar als de voorwaarde voor alle vakken geldt",
+             _truth("all"), aggregate=True),
+    Function("any", ("bool",), "bool",
+             "any(voorwaarde, where=...): waar als de voorwaarde voor minstens één vak geldt",
+             _truth("any"), aggregate=True),
 ]
 FUNCTIONS = {function.name: function for function in _ALL}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from examenbron.engine.errors import RuleError
+from examenbron.engine.errors import RuleError, suggestion
 from examenbron.engine.rulesets import overlay
 
 RULE_FIELDS = ("omschrijving", "niveau", "leerwegen", "opleidingen", "wanneer_tekst", "voorwaarde_tekst",
@@ -91,9 +91,7 @@ def show(ruleset, ident: str) -> dict:
             return {"soort": kind[:-1] if kind != "parameters" else "parameter", "naam": ident,
                     "herkomst": origin(ruleset, section, ident), **described[kind][ident]}
     known = [k for kind in described.values() for k in kind]
-    import difflib
-    close = difflib.get_close_matches(ident, known, n=1)
-    hint = f"; bedoel je {close[0]!r}?" if close else ""
+    hint = suggestion(ident, known)
     raise RuleError(f"{ident!r} is geen regel, parameter of afleiding van {ruleset.schooljaar}{hint}")
 
 

@@ -7,7 +7,6 @@ results file is read. The schema of each file section is declared in engine.rule
 from __future__ import annotations
 
 import datetime
-import difflib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
@@ -17,7 +16,7 @@ from examenbron.engine.language import expr
 from examenbron.engine.rulesets import overlay
 from examenbron.engine.rulesets import roles as rule_roles
 from examenbron.engine.rulesets import schema as rule_schema
-from examenbron.engine.errors import CodeTableError, RuleError, RuleErrors
+from examenbron.engine.errors import CodeTableError, RuleError, RuleErrors, closest, did_you_mean, suggestion
 from examenbron.engine.inputs import codetables
 from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS, SKIPPABLE_COLUMNS, base_symbols
 from examenbron.engine.outputs.texts import template_fields
@@ -263,7 +262,7 @@ class _Builder:
     def parameters(self, rs: RuleSet):
         for name, entry in self.resolved.mappings.get("parameters", {}).items():
             if name in base_symbols(after_uitslag=True):
-                self.errors.append(entry.where.error(f"parameter {name!r} has the name of a column"))
+                self.errors.append(entry.where.error(f"parameter {name!r} heeft de naam van een kolom; kies een andere naam"))
                 continue
             rs.parameters[name] = entry.value["waarde"]
 
@@ -297,11 +296,11 @@ class _Builder:
             name = item["naam"]
             if name in rs.symbols and name not in by_name:
                 self.errors.append(item.value_where["naam"].error(
-                    f"afleiding {name!r} has the name of a column or parameter"))
+                    f"afleiding {name!r} heeft de naam van een kolom of parameter; kies een andere naam"))
                 continue
             if name in by_name and by_name[name].niveau != item["niveau"]:
                 self.errors.append(item.value_where["niveau"].error(
-                    f"afleiding {name!r} is defined at two levels"))
+                    f"afleiding {name!r} staat op twee niveaus (vak en kandidaat); geef elke formule hetzelfde niveau"))
                 continue
             afleiding = by_name.setdefault(name, Afleiding(name, item["niveau"], item["omschrijving"], [],
                                                               grondslag=item.get("grondslag", "")))
@@ -323,7 +322,7 @@ class _Builder:
                 overlap = covered & set(leerwegen or LEERWEGEN)
                 if overlap:
                     self.errors.append(item.value_where["naam"].error(
-                        f"afleiding {name!r} has two formulas for leerweg(en) {sorted(overlap) or 'all'}"))
+                        f"afleiding {name!r} heeft twee formules voor {_leerwegen(overlap)}"))
                 covered |= set(leerwegen or LEERWEGEN)
                 node = self.expression(item, "formule", rs.symbols, level=afleiding.niveau, condition=False)
                 if node is not None:
@@ -336,7 +335,8 @@ class _Builder:
                 kinds = {n.kind for _, n, _ in checked}
                 dens = {n.den for _, n, _ in checked}
                 if len(kinds) > 1:
-                    self.errors.append(items[0][0].where.error(f"afleiding {name!r} gives different kinds {kinds}"))
+                    self.errors.append(items[0][0].where.error(f"afleiding {name!r} geeft per leerweg een andere soort waarde: "
+                                                               f"{' en '.join(sorted(expr.KIND_NAMES[k] for k in kinds))}"))
                 afleiding.kind = checked[0][1].kind
                 afleiding.den = dens.pop() if len(dens) == 1 else None
                 rs.symbols[name] = expr.Symbol(name, afleiding.kind, afleiding.niveau, afleiding.den)
@@ -365,8 +365,8 @@ class _Builder:
             if len(path) >= MAX_DERIVATION_CHAIN:
                 item = by_name[name].variants[0][1]
                 self.errors.append(item.value_where["formule"].error(
-                    f"afleiding chain {path[0]} -> … -> {name} is longer than {MAX_DERIVATION_CHAIN}; "
-                    "compute it in fewer steps"))
+                    f"de keten van afleidingen {path[0]} -> ... -> {name} is langer dan {MAX_DERIVATION_CHAIN}; "
+                    "reken het uit in minder stappen"))
                 state[name] = "done"
                 return
             if state.get(name) == "busy":
@@ -375,7 +375,7 @@ class _Builder:
                     self.errors.append(step["where"].error(f"afleidingen en samenstelling verwijzen in een kring naar elkaar: {cycle}"))
                     return
                 item = by_name[name].variants[0][1]
-                self.errors.append(item.value_where["formule"].error(f"afleidingen refer to each other in a circle: {cycle}"))
+                self.errors.append(item.value_where["formule"].error(f"afleidingen verwijzen in een kring naar elkaar: {cycle}"))
                 return
             state[name] = "busy"
             for dep in sorted(deps[name]):
@@ -391,8 +391,8 @@ class _Builder:
             if chain[name] == MAX_DERIVATION_CHAIN + 1:
                 item = by_name[name].variants[0][1]
                 self.errors.append(item.value_where["formule"].error(
-                    f"afleiding {name!r} ends a chain of afleidingen longer than {MAX_DERIVATION_CHAIN}; "
-                    "compute it in fewer steps"))
+                    f"afleiding {name!r} sluit een keten van afleidingen af die langer is dan "
+                    f"{MAX_DERIVATION_CHAIN}; reken het uit in minder stappen"))
         return order
 
     def rules(self, rs: RuleSet):
@@ -404,7 +404,7 @@ class _Builder:
                 rule_id = item["id"]
                 if rule_id in ids:
                     self.errors.append(item.value_where["id"].error(
-                        f"duplicate rule id {rule_id!r} (first in {ids[rule_id]})"))
+                        f"de regel-id {rule_id!r} bestaat al (eerst in {ids[rule_id]})"))
                     continue
                 ids[rule_id] = f"{file}:{item.where.line}"
                 fase = item.get("fase", "invoer")
@@ -417,11 +417,11 @@ class _Builder:
                     code = str(item["code"])
                     if code in codes:
                         self.errors.append(item.value_where["code"].error(
-                            f"signal code {code} is already used by rule {codes[code]}; every controle has its own code"))
+                            f"signaalcode {code} hoort al bij regel {codes[code]}; elke controle heeft een eigen code"))
                     codes[code] = rule_id
                 for node_ in (node, when):
                     if node_ is not None and node_.kind != "bool":
-                        self.errors.append(item.value_where["voorwaarde"].error("a condition must be true or false"))
+                        self.errors.append(item.value_where["voorwaarde"].error("een voorwaarde moet waar of onwaar zijn"))
                 self.check_placeholders(item, symbols)
                 if node is None or ("wanneer" in item and when is None):
                     continue
@@ -530,7 +530,7 @@ class _Builder:
                         f"(wel in {everywhere[code]})"))
                     continue
                 close = _closest_code(code, names)
-                hint = f"; bedoelt u {close!r} ({names[close]})?" if close else ""
+                hint = did_you_mean(close, toelichting=names[close] if close else "")
                 self.errors.append(where.error(
                     f"{label}: onbekende vakcode {code!r} in de vakkentabel {self.schooljaar}{hint}"))
         opleidingen = tables.opleidingen
@@ -538,8 +538,7 @@ class _Builder:
         profielen = {part for value in of_leerweg["profiel"].dropna() for part in str(value).split("+") if part}
         for value, where in zip(item.get("profielen", ()), getattr(item.get("profielen"), "item_where", ())):
             if str(value) not in profielen:
-                close = difflib.get_close_matches(str(value), sorted(profielen), n=1)
-                hint = f"; bedoelt u {close[0]!r}?" if close else ""
+                hint = suggestion(str(value), sorted(profielen))
                 self.errors.append(where.error(
                     f"{label}: profiel {value!r} komt in de opleidingentabel niet voor bij "
                     f"{', '.join(leerwegen)}{hint}"))
@@ -554,15 +553,17 @@ class _Builder:
         try:
             fields = template_fields(item["melding"])
         except ValueError as exc:
-            self.errors.append(item.value_where["melding"].error(f"in melding: {exc}; write '{{{{' for a brace"))
+            self.errors.append(item.value_where["melding"].error("in melding: een accolade ({ of }) staat los; schrijf '{{' of '}}' "
+                                                                      "voor een accolade als teken"))
             return
         for name in fields:
             if name not in symbols:
                 self.errors.append(item.value_where["melding"].error(
-                    f"unknown placeholder {{{name}}} in melding; use a column, afleiding or parameter name"))
+                    f"onbekend invulveld {{{name}}} in melding{suggestion(name, symbols)}; gebruik de naam van "
+                    "een kolom, afleiding of parameter"))
         for name in item.get("waarden", ()):
             if name not in symbols:
-                self.errors.append(item.value_where["waarden"].error(f"unknown name {name!r} in waarden"))
+                self.errors.append(item.value_where["waarden"].error(f"onbekende naam {name!r} in waarden{suggestion(str(name), symbols)}"))
 
 
 def _closest_code(code: str, codes) -> str | None:
@@ -573,8 +574,7 @@ def _closest_code(code: str, codes) -> str | None:
     near = sorted(c for c in codes if len(c) == len(typed) and sum(a != b for a, b in zip(c, typed)) == 1)
     if near:
         return near[0]
-    close = difflib.get_close_matches(code, list(codes), n=1, cutoff=0.7)
-    return close[0] if close else None
+    return closest(code, codes, cutoff=0.7)
 
 
 def _texts_names(texts) -> set:
@@ -609,6 +609,16 @@ def _with_overrides(errors: list, resolved, schooljaar: str) -> list:
             error = RuleError(error.message + note, file=error.file, line=error.line, column=error.column)
         out.append(error)
     return out
+
+
+def _leerwegen(leerwegen) -> str:
+    """'de leerweg HAVO', 'de leerwegen HAVO en VWO', or 'alle leerwegen'."""
+    names = sorted(leerwegen)
+    if set(names) >= set(LEERWEGEN):
+        return "alle leerwegen"
+    if len(names) == 1:
+        return f"de leerweg {names[0]}"
+    return f"de leerwegen {', '.join(names[:-1])} en {names[-1]}"
 
 
 def _tuple(value):

@@ -23,13 +23,12 @@ examenjaar column (the rule set's own is the parameter `examenjaar_regelset`).
 from __future__ import annotations
 
 import datetime
-import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from examenbron.engine.errors import RuleError
+from examenbron.engine.errors import RuleError, suggestion
 from examenbron.engine.rulesets import schema as rule_schema
 from examenbron.engine.rulesets import yamlsource
 
@@ -276,9 +275,8 @@ def _remove(resolved: Resolved, removals: list) -> None:
     known = {e.key for e in resolved.all_entries() if e.key is not None}
     for key, where in removals:
         if key not in known:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            hint = f"; bedoel je {close[0]!r}?" if close else ""
-            resolved.errors.append(where.error(f"vervallen: {key!r} komt niet voor in de basis{hint}"))
+            resolved.errors.append(where.error(f"vervallen: {key!r} komt niet voor in de basis"
+                                               f"{suggestion(key, sorted(known))}"))
             continue
         for section, entries in resolved.lists.items():
             resolved.lists[section] = [e for e in entries if e.key != key]

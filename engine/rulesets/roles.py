@@ -11,10 +11,10 @@ examen) are the required parameter `UITSLAG_NIET_BEPALEN` of every rule set.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
-from examenbron.engine.errors import RuleError
+from examenbron.engine.errors import RuleError, suggestion
+from examenbron.engine.language.expr import KIND_NAMES
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,6 @@ ROLES = {
 }
 
 UITSLAG_NIET_BEPALEN = "uitslag_niet_bepalen"
-_KIND_TEXT = {"num": "een getal", "bool": "waar/onwaar", "str": "tekst", "date": "een datum"}
 
 
 def check(declared, afleidingen: dict, parameters: dict, regelset_file: str) -> tuple[dict, list]:
@@ -58,24 +57,24 @@ def check(declared, afleidingen: dict, parameters: dict, regelset_file: str) -> 
         declared = {}
     for role, (name, where) in declared.items():
         if role not in ROLES:
-            errors.append(where.error(f"onbekende rol {role!r}{_hint(role, ROLES)}; bekende rollen: {', '.join(ROLES)}"))
+            errors.append(where.error(f"onbekende rol {role!r}{suggestion(role, ROLES)}; bekende rollen: {', '.join(ROLES)}"))
             continue
         spec, afleiding = ROLES[role], afleidingen.get(str(name))
         if afleiding is None:
-            errors.append(where.error(f"rol {role!r}: {name!r} is geen afleiding{_hint(str(name), afleidingen)}"))
+            errors.append(where.error(f"rol {role!r}: {name!r} is geen afleiding{suggestion(str(name), afleidingen)}"))
         elif afleiding.niveau != spec.niveau:
             errors.append(where.error(f"rol {role!r}: afleiding {name!r} is op niveau {afleiding.niveau}, "
                                       f"de rol vraagt niveau {spec.niveau}"))
         elif afleiding.kind != spec.kind:
             errors.append(where.error(f"rol {role!r}: afleiding {name!r} geeft "
-                                      f"{_KIND_TEXT.get(afleiding.kind, afleiding.kind)}, de rol vraagt "
-                                      f"{_KIND_TEXT[spec.kind]}"))
+                                      f"{KIND_NAMES.get(afleiding.kind, afleiding.kind)}, de rol vraagt "
+                                      f"{KIND_NAMES[spec.kind]}"))
         else:
             bound[role] = str(name)
     missing = [role for role in ROLES if role not in declared]
     if missing and not absent:
         errors.append(RuleError("rollen: niet gekoppeld: " + ", ".join(
-            f"{role} ({ROLES[role].omschrijving}; {ROLES[role].niveau}, {_KIND_TEXT[ROLES[role].kind]})"
+            f"{role} ({ROLES[role].omschrijving}; {ROLES[role].niveau}, {KIND_NAMES[ROLES[role].kind]})"
             for role in missing), file=regelset_file, line=1))
     codes = parameters.get(UITSLAG_NIET_BEPALEN)
     if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
@@ -84,8 +83,3 @@ def check(declared, afleidingen: dict, parameters: dict, regelset_file: str) -> 
             f"bijvoorbeeld {UITSLAG_NIET_BEPALEN}: {{waarde: [T, D, S], omschrijving: ..., eenheid: codes}}",
             file=regelset_file, line=1))
     return bound, errors
-
-
-def _hint(name: str, known) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"; bedoelt u {close[0]!r}?" if close else ""

@@ -23,6 +23,7 @@ from examenbron.engine.inputs.columns import REQUIRED_COLUMNS
 from examenbron.engine.evaluation.backends import STATUS_NAMES
 from examenbron.engine.inputs.normalise import normalise
 from examenbron.engine.inputs.read import RawTable
+from examenbron.engine.language.expr import rule_number
 from examenbron.engine.outputs.texts import number_text
 
 DEFAULTS = {"brin": "12AB", "vestiging": "00", "bsn": "111222333", "onderwijsaanbieder": "123A456"}
@@ -115,27 +116,27 @@ def _compare(expected: dict, outcome, result: CaseResult) -> None:
     kandidaat = outcome.kandidaten.iloc[0]
     codes = set(outcome.bevindingen["code"].astype(str))
     if "uitslag" in expected and kandidaat["uitslag_berekend"] != expected["uitslag"]:
-        result.problems.append(f"uitslag: expected {expected['uitslag']}, got {kandidaat['uitslag_berekend']}"
+        result.problems.append(f"uitslag: verwacht {expected['uitslag']}, berekend {kandidaat['uitslag_berekend']}"
                                + _why(kandidaat))
     if "niet_gehaald" in expected:
         want, got = sorted(map(str, expected["niet_gehaald"])), sorted(kandidaat["voorwaarden_niet_gehaald"])
         if want != got:
-            result.problems.append(f"niet_gehaald: expected {want}, got {got}")
+            result.problems.append(f"niet_gehaald: verwacht {_listed(want)}, berekend {_listed(got)}")
     for code in expected.get("signalen", []):
         if str(code) not in codes:
-            result.problems.append(f"signalen: expected {code}, got {sorted(codes) or 'none'}")
+            result.problems.append(f"signalen: verwacht {code}, gemeld {_listed(sorted(codes))}")
     for code in expected.get("geen_signalen", []):
         if str(code) in codes:
             melding = outcome.bevindingen.loc[outcome.bevindingen["code"].astype(str) == str(code), "melding"].iloc[0]
-            result.problems.append(f"geen_signalen: {code} was raised: {melding}")
+            result.problems.append(f"geen_signalen: {code} is toch gemeld: {melding}")
     if "weglaten_vak" in expected:
         got = kandidaat["weglaten_vak"] or ""
         if not got.startswith(str(expected["weglaten_vak"])):
-            result.problems.append(f"weglaten_vak: expected {expected['weglaten_vak']}, got {got or 'none'}")
+            result.problems.append(f"weglaten_vak: verwacht {expected['weglaten_vak']}, berekend {got or 'geen'}")
     for name, want in (expected.get("waarden") or {}).items():
         got = _value(outcome, name)
         if got != _normal(want):
-            result.problems.append(f"waarden.{name}: expected {_normal(want)}, got {got}")
+            result.problems.append(f"waarden.{name}: verwacht {_shown(_normal(want))}, berekend {_shown(got)}")
 
 
 def _why(kandidaat) -> str:
@@ -147,6 +148,23 @@ def _why(kandidaat) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
+def _listed(names) -> str:
+    return ", ".join(map(str, names)) or "geen"
+
+
+def _shown(value) -> str:
+    """A value as a policy officer writes it in a test case: 5.5, true, leeg; an exact fraction such as
+    457/70 (ongeveer 6.5286) when it has no short decimal form."""
+    if value is None:
+        return "leeg"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Fraction):
+        exact = rule_number(value)
+        return exact if "/" not in exact else f"{exact} (ongeveer {rule_number(round(value, 4))})"
+    return str(value)
+
+
 def _normal(value):
     if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
         return Fraction(value)
@@ -156,7 +174,7 @@ def _normal(value):
 def _value(outcome, name):
     values = outcome.context.kandidaat.values
     if name not in values:
-        return f"<unknown afleiding {name}>"
+        return f"<{name} is geen afleiding>"
     v = values[name]
     if np.asarray(v.null).flat[0]:
         return None
@@ -192,6 +210,6 @@ def _not_covered(ruleset, cases) -> list[str]:
         ways = seen.get(rule.id, set())
         lacking = [w for w in ("gehaald", "niet gehaald") if w not in ways]
         if lacking:
-            missing.append(f"{rule.id} (never {' / '.join(lacking)})")
-    missing += [f"{rule.id} (never raised)" for rule in ruleset.controles if rule.id not in fired]
+            missing.append(f"{rule.id} (nooit {' / '.join(lacking)})")
+    missing += [f"{rule.id} (nooit gemeld)" for rule in ruleset.controles if rule.id not in fired]
     return missing

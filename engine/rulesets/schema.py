@@ -7,11 +7,11 @@ the keys and values that are allowed.
 from __future__ import annotations
 
 import datetime
-import difflib
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from examenbron.engine.errors import suggestion
 from examenbron.engine.vocabulary import ERNST, LEERWEGEN, UITSLAGEN
 
 
@@ -72,7 +72,7 @@ _RULE_COMMON = {
 CONTROLE = {
     **_RULE_COMMON,
     "niveau": Field(TEXT, True, choices=("vak", "kandidaat")),
-    "code": Field((str, int), True, pattern=r"^(\d{3}|EB\d{3})$", example="206 or EB301"),
+    "code": Field((str, int), True, pattern=r"^(\d{3}|EB\d{3})$", example="206 of EB301"),
     "ernst": Field(TEXT, True, choices=ERNST),
     "fase": Field(TEXT, choices=("invoer", "uitslag")),
     "geldig_van": Field(DATE),
@@ -145,25 +145,28 @@ SECTIONS = {
     "testgevallen": ("list", TESTGEVAL),
     "rollen": ("rollen", None),
 }
-_KIND_NAMES = {str: "text", datetime.date: "a date (YYYY-MM-DD)", int: "a whole number",
-               Fraction: "a number", bool: "true/false", list: "a list", dict: "a mapping"}
+# The Dutch name of each YAML value type, as a policy officer reads it in a message.
+_KIND_NAMES = {str: "tekst", datetime.date: "een datum (JJJJ-MM-DD)", int: "een geheel getal",
+               Fraction: "een getal", bool: "true of false", list: "een lijst",
+               dict: "een reeks sleutels met waarden (sleutel: waarde)"}
 
 
 def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
     """Check a loaded rule file against the schema; return every error found."""
     errors = []
     if not isinstance(data, dict):
-        return [data.where.error("a rule file must be a mapping with 'omschrijving' and sections")]
+        return [data.where.error("een regelbestand bestaat uit sleutels met waarden: 'omschrijving' en secties")]
     allowed = {"omschrijving", "vervallen"} | (TEST_SECTIONS if in_tests else set(SECTIONS) - TEST_SECTIONS)
     if not is_regelset:
         allowed -= {"regelset", "rollen"}
     for key in data:
         if key not in allowed:
-            errors.append(data.key_where[key].error(_unknown(key, allowed, "section")))
+            errors.append(data.key_where[key].error(_unknown(key, allowed, "sectie")))
     if "omschrijving" not in data:
-        errors.append(data.where.error("missing key 'omschrijving' (a one-line description of this file)"))
+        errors.append(data.where.error("de sleutel 'omschrijving' ontbreekt (een beschrijving van dit bestand "
+                                       "in één regel)"))
     if is_regelset and "regelset" not in data:
-        errors.append(data.where.error("regelset.yaml needs a 'regelset' section"))
+        errors.append(data.where.error("regelset.yaml heeft een sectie 'regelset' nodig"))
     for section, value in data.items():
         if section not in SECTIONS or section not in allowed:
             continue
@@ -171,7 +174,7 @@ def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
         where = data.value_where[section]
         if shape == "list":
             if not isinstance(value, list):
-                errors.append(where.error(f"'{section}' must be a list of items (each starting with '- ')"))
+                errors.append(where.error(f"'{section}' moet een lijst zijn (elk onderdeel begint met '- ')"))
                 continue
             for item, item_where in zip(value, value.item_where):
                 errors.extend(_check_mapping(item, item_where, fields, section))
@@ -183,17 +186,18 @@ def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
             errors.extend(_check_mapping(value, where, fields, section))
         elif shape == "names":
             if not isinstance(value, list) or any(not isinstance(v, (str, int)) or isinstance(v, bool) for v in value):
-                errors.append(where.error(f"'{section}' must be a list of rule ids or names, e.g. [BRON-206]"))
+                errors.append(where.error(f"'{section}' moet een lijst van regel-id's of namen zijn, "
+                                          "bijvoorbeeld [BRON-206]"))
         elif shape == "rollen":
             errors.extend(_check_roles(value, where))
         else:
             if not isinstance(value, dict):
-                errors.append(where.error("'parameters' must map each parameter name to its waarde and omschrijving"))
+                errors.append(where.error("'parameters' moet bij elke parameternaam een waarde en een omschrijving geven"))
                 continue
             for name, spec in value.items():
                 if not re.match(NAME_PATTERN, name):
                     errors.append(value.key_where[name].error(
-                        f"parameter name {name!r} must be lower case letters, digits and '_'"))
+                        f"de parameternaam {name!r} mag alleen kleine letters, cijfers en '_' bevatten"))
                 errors.extend(_check_mapping(spec, value.value_where[name], fields, f"parameter {name}"))
     return errors
 
@@ -228,19 +232,19 @@ def _errors_for(item) -> bool:
 
 def _check_mapping(item, where, fields, context) -> list:
     if not isinstance(item, dict):
-        return [where.error(f"each entry of {context} must be a mapping of keys ({', '.join(fields)})")]
+        return [where.error(f"elk onderdeel van {context} bestaat uit sleutels met waarden ({', '.join(fields)})")]
     errors = []
     label = f"{context} {item.get('id') or item.get('naam') or ''}".strip()
     for key, value in item.items():
         field = fields.get(key)
         if field is None:
-            errors.append(item.key_where[key].error(_unknown(key, fields, "key", f" in {label}")))
+            errors.append(item.key_where[key].error(_unknown(key, fields, "sleutel", f" in {label}")))
             continue
         errors.extend(_check_value(key, value, field, item.value_where[key], label))
     for key, field in fields.items():
         if field.required and key not in item:
-            example = f", e.g. {key}: {field.example}" if field.example else ""
-            errors.append(item.where.error(f"{label}: missing required key {key!r}{example}"))
+            example = f", bijvoorbeeld {key}: {field.example}" if field.example else ""
+            errors.append(item.where.error(f"{label}: de verplichte sleutel {key!r} ontbreekt{example}"))
     return errors
 
 
@@ -251,26 +255,23 @@ def _check_value(key, value, field, where, label) -> list:
     else:
         ok = isinstance(value, kinds) and not (isinstance(value, datetime.datetime) and datetime.datetime not in kinds)
     if not ok:
-        expected = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
-        return [where.error(f"{label}: {key} must be {expected}, not {value!r}")]
+        expected = " of ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
+        return [where.error(f"{label}: {key} moet {expected} zijn, niet {value!r}")]
     if field.choices and value not in field.choices:
-        close = difflib.get_close_matches(str(value), field.choices, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return [where.error(f"{label}: {key} must be one of {', '.join(field.choices)}, not {value!r}{hint}")]
+        hint = suggestion(str(value), field.choices)
+        return [where.error(f"{label}: {key} moet één van {', '.join(field.choices)} zijn, niet {value!r}{hint}")]
     if field.pattern and not re.match(field.pattern, str(value)):
-        example = f" (e.g. {field.example})" if field.example else ""
-        return [where.error(f"{label}: {key} {value!r} has the wrong form{example}")]
+        example = f" (bijvoorbeeld {field.example})" if field.example else ""
+        return [where.error(f"{label}: {key} {value!r} heeft niet de goede vorm{example}")]
     if field.item_kind is not None and isinstance(value, list):
         errors = []
         for item, item_where in zip(value, value.item_where):
             if not isinstance(item, field.item_kind) or isinstance(item, bool):
-                errors.append(item_where.error(f"{label}: every item of {key} must be "
-                                               f"{_KIND_NAMES.get(field.item_kind, 'text')}"))
+                errors.append(item_where.error(f"{label}: elke waarde in {key} moet "
+                                               f"{_KIND_NAMES.get(field.item_kind, 'tekst')} zijn"))
             elif key == "leerwegen" and item not in LEERWEGEN:
-                close = difflib.get_close_matches(item, LEERWEGEN, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                errors.append(item_where.error(f"{label}: unknown leerweg {item!r}; expected one of "
-                                               f"{', '.join(LEERWEGEN)}{hint}"))
+                errors.append(item_where.error(f"{label}: onbekende leerweg {item!r}{suggestion(item, LEERWEGEN)}; "
+                                               f"toegestaan zijn: {', '.join(LEERWEGEN)}"))
         return errors
     return []
 
@@ -279,7 +280,7 @@ def _check_testcase(item) -> list:
     errors = []
     if "verwacht" in item:
         errors.extend(_check_mapping(item["verwacht"], item.value_where["verwacht"], VERWACHT,
-                                     f"verwacht of test {item.get('naam', '')!r}"))
+                                     f"verwacht van testgeval {item.get('naam', '')!r}"))
     return errors
 
 
@@ -295,6 +296,4 @@ def _check_onderdeel(item, where) -> list:
 
 
 def _unknown(key, allowed, what, context="") -> str:
-    close = difflib.get_close_matches(key, list(allowed), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown {what} {key!r}{context}{hint}; expected one of: {', '.join(sorted(allowed))}"
+    return f"onbekende {what} {key!r}{context}{suggestion(key, allowed)}; toegestaan zijn: {', '.join(sorted(allowed))}"

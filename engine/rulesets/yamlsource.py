@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import yaml
 
-from examenbron.engine.errors import RuleError
+from examenbron.engine.errors import RuleError, os_reason
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -22,6 +22,29 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
 }
 _SCALARS = yaml.constructor.SafeConstructor()
+
+# PyYAML's (English) problem texts, libyaml's and the pure-Python parser's, in the words a policy
+# officer reads: the first entry whose fragment occurs in the problem wins.
+_YAML_PROBLEMS = (
+    ("mapping values are not allowed", "hier mag geen ':' staan; zet een tekst met een dubbele punt tussen "
+                                       "aanhalingstekens, of controleer de inspringing"),
+    ("could not find expected ':'", "na een sleutel ontbreekt ':' (of een aanhalingsteken wordt niet gesloten)"),
+    ("tab character", "een tab is geen inspringing; spring in met spaties"),
+    ("cannot start any token", "dit teken mag niet aan het begin van een waarde staan; zet de waarde tussen "
+                               "aanhalingstekens"),
+    ("expected ',' or ']'", "een lijst tussen [ en ] wordt niet goed gesloten: er ontbreekt ',' of ']'"),
+    ("expected ',' or '}'", "een opsomming tussen { en } wordt niet goed gesloten: er ontbreekt ',' of '}'"),
+    ("expected '-' indicator", "de inspringing klopt niet: een lijst gaat hier verder zonder '- '"),
+    ("expected key", "de inspringing klopt niet: deze regel springt anders in dan de sleutels erboven"),
+    ("expected <block end>", "de inspringing klopt niet: deze regel springt anders in dan de regels erboven"),
+    ("unexpected end of stream", "het bestand houdt op midden in een tekst: een aanhalingsteken wordt niet gesloten"),
+    ("unknown escape character", "onbekende code na een \\ in een tekst tussen dubbele aanhalingstekens; "
+                                 "gebruik enkele aanhalingstekens of schrijf \\\\"),
+    ("undefined alias", "ankers en verwijzingen (&naam / *naam) zijn niet toegestaan in regelbestanden; "
+                        "schrijf de waarde uit"),
+    ("another document", "een regelbestand bevat één YAML-document; haal de tweede '---' weg"),
+    ("characters are not allowed", "het bestand bevat een teken dat niet is toegestaan (een stuurteken)"),
+)
 
 
 @dataclass(frozen=True)
@@ -65,18 +88,39 @@ def load(path, display_name: str | None = None):
     try:
         text = open(path, encoding="utf-8").read()
     except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"cannot read the file: {exc}", file=name) from None
+        raise RuleError(f"het bestand kan niet worden gelezen ({os_reason(exc)})", file=name) from None
     try:
         node = yaml.compose(text, Loader=Loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise RuleError(f"not valid YAML: {problem}", file=name,
-                        line=mark.line + 1 if mark else None,
-                        column=mark.column + 1 if mark else None) from None
+        line, column = _yaml_position(exc, text)
+        raise RuleError(f"geen geldige YAML: {_yaml_problem(exc, text)}", file=name, line=line, column=column) from None
     if node is None:
-        raise RuleError("the file is empty", file=name, line=1, column=1)
+        raise RuleError("het bestand is leeg", file=name, line=1, column=1)
     return _convert(node, name, set())
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
+    """PyYAML's problem in Dutch (a general hint for a problem not in the table)."""
+    problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc)
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None and text[mark.index:mark.index + 1] == "\t":
+        problem = "tab character"
+    for fragment, dutch in _YAML_PROBLEMS:
+        if fragment in problem:
+            return dutch
+    return "de opbouw klopt hier niet; controleer de inspringing, de dubbele punten en de aanhalingstekens"
+
+
+def _yaml_position(exc: yaml.YAMLError, text: str) -> tuple:
+    """(line, column), 1-based, of a YAML error; a reader error gives only an offset into the text."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return mark.line + 1, mark.column + 1
+    position = getattr(exc, "position", None)
+    if isinstance(position, int):
+        before = text[:position]
+        return before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
+    return None, None
 
 
 def _where(node, name) -> Where:
@@ -87,11 +131,11 @@ def _where(node, name) -> Where:
 def _convert(node, name, seen):
     where = _where(node, name)
     if id(node) in seen:
-        raise where.error("anchors and aliases (&name / *name) are not allowed in rule files; "
-                          "write the value out")
+        raise where.error("ankers en verwijzingen (&naam / *naam) zijn niet toegestaan in regelbestanden; "
+                          "schrijf de waarde uit")
     seen.add(id(node))
     if node.tag not in _PLAIN_TAGS:
-        raise where.error(f"the YAML tag {node.tag!r} is not allowed in rule files")
+        raise where.error(f"de YAML-tag {node.tag!r} is niet toegestaan in regelbestanden")
     if isinstance(node, yaml.MappingNode):
         result = Mapping()
         result.where, result.key_where, result.value_where = where, {}, {}
@@ -100,11 +144,12 @@ def _convert(node, name, seen):
         for key_node, value_node in node.value:
             key = _convert(key_node, name, seen)
             if not isinstance(key, str):
-                raise _where(key_node, name).error(f"a key must be text, not {key!r}")
+                raise _where(key_node, name).error(f"een sleutel moet tekst zijn, niet {key!r}")
             if key in result:
                 first = result.key_where[key]
                 raise _where(key_node, name).error(
-                    f"duplicate key {key!r} (first at line {first.line}); YAML would silently keep the last one")
+                    f"de sleutel {key!r} staat er twee keer (eerst op regel {first.line}); YAML zou stilzwijgend "
+                    "alleen de laatste houden")
             result[key] = _convert(value_node, name, seen)
             result.key_where[key] = _where(key_node, name)
             result.value_where[key] = _where(value_node, name)
@@ -117,5 +162,5 @@ def _convert(node, name, seen):
         try:
             return Fraction(node.value.replace("_", ""))
         except ValueError:
-            raise where.error(f"{node.value!r} is not a number this tool accepts") from None
+            raise where.error(f"{node.value!r} is geen getal dat examenbron kan lezen; schrijf bijvoorbeeld 5.5") from None
     return _SCALARS.construct_object(node)
