@@ -40,7 +40,7 @@ def handle_errors(command):
     """
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from examenbron.engine.errors import ExamenbronError
+        from examenbron.engine.errors import ExamenbronError, os_reason
         try:
             return command(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
@@ -49,7 +49,7 @@ def handle_errors(command):
             failure, message, soort = exc, str(exc), getattr(exc, "soort", "invoer")
         except OSError as exc:
             where = exc.filename or ""
-            failure, message, soort = exc, f"{where}: {exc.strerror or exc}" if where else str(exc), "bestand"
+            failure, message, soort = exc, f"{where}: {os_reason(exc)}" if where else os_reason(exc), "bestand"
         except (KeyboardInterrupt, click.Abort) as exc:
             failure, message, soort = exc, "afgebroken", "afgebroken"
         except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 2, not a traceback

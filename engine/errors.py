@@ -61,13 +61,15 @@ def suggestion(word: str, known, *, cutoff: float = 0.6, form: str = "; {}") -> 
     return did_you_mean(closest(word, known, cutoff=cutoff), form=form)
 
 
-_OS_REASONS = {errno.ENOENT: "het bestand bestaat niet", errno.EACCES: "geen toestemming om het te lezen",
-               errno.EPERM: "geen toestemming", errno.EISDIR: "dit is een map, geen bestand",
-               errno.ENOSPC: "de schijf is vol", errno.EROFS: "de schijf is alleen-lezen"}
+_OS_REASONS = {errno.ENOENT: "bestaat niet", errno.EACCES: "geen toestemming", errno.EPERM: "geen toestemming",
+               errno.EISDIR: "is een map, geen bestand", errno.ENOTDIR: "een deel van het pad is geen map",
+               errno.EEXIST: "bestaat al", errno.ENOSPC: "de schijf is vol", errno.EROFS: "alleen-lezen schijf",
+               errno.EMFILE: "te veel open bestanden", errno.ENAMETOOLONG: "de naam is te lang"}
 
 
 def os_reason(exc: OSError) -> str:
-    """Why a file operation failed, in Dutch (the system's own text only for a rare error)."""
+    """Why a file operation failed, in Dutch ("bestaat niet", "geen toestemming"; a rare error by its
+    errno name, "systeemfout EIO", never the system's English text)."""
     if isinstance(exc, UnicodeDecodeError):
         return "geen UTF-8-tekst"
-    return _OS_REASONS.get(exc.errno, f"systeemfout: {exc.strerror or exc}")
+    return _OS_REASONS.get(exc.errno) or f"systeemfout {errno.errorcode.get(exc.errno, exc.errno or '')}".strip()

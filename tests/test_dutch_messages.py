@@ -197,3 +197,15 @@ def test_failing_rule_test_explains_itself_in_dutch(rule_root):
     assert "signalen: verwacht EB301, gemeld geen" in out
     assert "waarden.ce_gemiddelde: verwacht 5.5, berekend 457/70 (ongeveer 6.5286)" in out
     assert english_words(out) == [], out
+
+
+def test_file_system_errors_give_a_dutch_reason(tmp_path):
+    """The system's own (English) error text never reaches a message; a rare error is named by its code."""
+    import errno
+
+    from examenbron.engine.errors import RuleError, os_reason
+    from examenbron.engine.rulesets import yamlsource
+    with pytest.raises(RuleError, match=r"ontbreekt.yaml: het bestand kan niet worden gelezen \(bestaat niet\)$"):
+        yamlsource.load(tmp_path / "ontbreekt.yaml", "ontbreekt.yaml")
+    assert os_reason(PermissionError(errno.EACCES, "Permission denied")) == "geen toestemming"
+    assert os_reason(OSError(errno.EIO, "Input/output error")) == "systeemfout EIO"

@@ -119,7 +119,7 @@ def test_disk_full_exits_2_and_keeps_the_previous_export(small_disk):
     export(make_results(4), empty_bevindingen(), out)
     before = snapshot(out)
     log = (out / LOG).read_bytes()
-    with pytest.raises(ExportError, match="kan niet schrijven .*No space left|kan niet schrijven"):
+    with pytest.raises(ExportError, match=r"kan niet schrijven \(de schijf is vol\)"):
         export(make_results(300, variant=2), empty_bevindingen(), out)
     assert snapshot(out) == before and (out / LOG).read_bytes() == log
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]

@@ -129,12 +129,16 @@ def test_mapping_as_dict(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("Leerlingnr: leerlingnummer\nVak: [vakcode\n", r"koppeling\.yaml: geen geldige YAML \(regel 3, kolom 1\)"),
+    ("Leerlingnr: leerlingnummer\nVak: [vakcode\n", r"koppeling\.yaml: geen geldige YAML \(regel 3, kolom 1\): "
+                                                      r"een lijst tussen \[ en \] wordt niet goed gesloten"),
     ("Leerlingnr: leerlingnumer\n", r"koppeling\.yaml: kolomkop 'Leerlingnr' wijst naar 'leerlingnumer', dat is "
                                    r"geen bekende kolomnaam \(bedoelde u 'leerlingnummer'\?\)"),
     ("- leerlingnummer\n", r"koppeling\.yaml: een koppelbestand moet regels 'kolomkop in uw bestand: canonieke naam'"),
     ("", r"koppeling\.yaml: een koppelbestand moet regels"),
     ("LLNR: leerlingnummer\nllnr: vakcode\n", r"koppeling\.yaml: kolomkop 'llnr' staat er twee keer in"),
+    ("Llnr: leerlingnummer\nLlnr: vakcode\n", r"koppeling\.yaml: geen geldige YAML \(regel 2, kolom 1\): "
+                                              r"een kolomkop staat er twee keer in$"),
+    ("Llnr: &a leerlingnummer\nVak: *a\n", r"koppeling\.yaml: geen geldige YAML \(regel 1, kolom 7\): ankers"),
 ])
 def test_broken_mapping_file_is_an_input_error_naming_file_and_problem(tmp_path, content, message):
     path = tmp_path / "koppeling.yaml"

@@ -126,3 +126,15 @@ def test_codetables_show_as_json_and_csv():
     rows = list(csv.DictReader(io.StringIO(runner.invoke(
         main, ["codetables", "show", "2024-2025", "--vak", "1001", "--format", "csv"]).output)))
     assert [r["vakcode"] for r in rows] == ["1001"] and rows[0]["leerwegen"] == "HAVO;VWO"
+
+
+@pytest.mark.parametrize("anders, totaal, expected", [
+    (1, 1, "1 van 1 kandidaat krijgt een andere uitslag"),
+    (1, 300, "1 van 300 kandidaten krijgt een andere uitslag"),
+    (2, 300, "2 van 300 kandidaten krijgen een andere uitslag"),
+    (0, 1200, "0 van 1.200 kandidaten krijgen een andere uitslag")])
+def test_impact_summary_counts_in_dutch(anders, totaal, expected):
+    from examenbron.engine.rulesets import impact
+    text = impact.text({"van": "2026-2027", "naar": "2027-2028", "kandidaten_anders": anders,
+                        "kandidaten_totaal": totaal, "per_leerweg": {}, "per_voorwaarde": {}, "kandidaten": []})
+    assert expected in text

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -45,8 +46,7 @@ from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS
 MAX_PLAATSEN = 62          # onderdelen of one composition, as bits of an int64
 
 
-@dataclass(frozen=True)
-class _Composition:
+class _Composition(NamedTuple):
     """The onderdelen of one opleiding: indices into the step's list, per matching group."""
 
     groups: tuple          # (tuple of onderdeel indices, ...); group 0 holds gemeenschappelijk + vrij
@@ -146,18 +146,19 @@ def _admissible(ctx: Context, onderdelen, meedoen: np.ndarray, evaluate) -> np.n
     m = ctx.vak.n
     codes, categories = text_codes(ctx.vak.values["vakcode"])
     categories = np.asarray(categories, dtype=object)
-    out = np.zeros((m, len(onderdelen)), dtype=bool)
-    conditions = {}
+    table = np.zeros((len(categories) + 1, len(onderdelen)), dtype=bool)   # last row: no vakcode
     for j, o in enumerate(onderdelen):
         allowed = np.ones(len(categories), dtype=bool) if o.vakken is None else np.isin(categories, list(o.vakken))
-        allowed &= ~np.isin(categories, list(o.behalve))
-        column = np.append(allowed, False)[codes]
+        table[:-1, j] = allowed & ~np.isin(categories, list(o.behalve))
+    out = table[codes]                       # one gather per vak row instead of one per onderdeel
+    out &= meedoen[:, None]
+    conditions = {}
+    for j, o in enumerate(onderdelen):
         if o.waar is not None:
             text = id(o.waar)
             if text not in conditions:
                 conditions[text] = np.broadcast_to(evaluate(o.waar, ctx, "vak").true(), m)
-            column &= conditions[text]
-        out[:, j] = column & meedoen
+            out[:, j] &= conditions[text]
     return out
 
 
@@ -181,9 +182,11 @@ def _canonical(masks, reported, comp_of_cand, compositions, onderdelen):
         for s, j in enumerate(comp.groups[0]):
             single[c, s] = onderdelen[j].aantal == 1 and not onderdelen[j].meer_tellen_mee
     bit = np.left_shift(np.int64(1), np.arange(max(nbits, 1), dtype=np.int64))
-    has = (masks[:, :, None] & bit) != 0
-    private = (has.sum(axis=1) == 1) & single[comp_of_cand]
-    private_mask = (private * bit).sum(axis=1)
+    once, twice = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    for p in range(width):                   # onderdelen admissible to exactly one vak: once & ~twice
+        twice |= once & masks[:, p]
+        once |= masks[:, p]
+    private_mask = once & ~twice & (single * bit).sum(axis=1)[comp_of_cand]
     own = masks & private_mask[:, None]
     fixed = (own != 0) & ((own & (own - 1)) == 0)
     further = masks & ~first[comp_of_cand][:, None]
@@ -240,8 +243,7 @@ class _Result:
     ontbreekt: str
 
 
-@dataclass(frozen=True)
-class _Plaats:
+class _Plaats(NamedTuple):
     """What the matching reads of one onderdeel."""
 
     naam: str

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-from examenbron.engine.errors import CodeTableError
+from examenbron.engine.errors import CodeTableError, os_reason
 from examenbron.engine.inputs import codetables
 from examenbron.engine.vocabulary import LEERWEGEN, SCHOOLSOORT_LEERWEGEN
 
@@ -136,7 +136,7 @@ def lees_bron(pad: Path) -> Bron:
     try:
         data = pad.read_bytes()
     except OSError as exc:
-        raise ImportFout(f"{pad}: kan het bestand niet lezen: {exc.strerror or exc}") from None
+        raise ImportFout(f"{pad}: kan het bestand niet lezen ({os_reason(exc)})") from None
     if not data.strip():
         raise ImportFout(f"{pad}: het bestand is leeg")
     digest = hashlib.sha256(data).hexdigest()
@@ -279,8 +279,10 @@ def _read_curated(folder: Path, name: str) -> list[dict]:
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             return list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ImportFout(f"{path}: kan het bestand niet lezen: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFout(f"{path}: kan het bestand niet lezen ({os_reason(exc)})") from None
+    except csv.Error:
+        raise ImportFout(f"{path}: geen geldige CSV") from None
 
 
 def year_index(schooljaar: str) -> int:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.inputs.columns import ALL_COLUMNS, mask_numbers
-from examenbron.engine.errors import InputError, RuleError, suggestion
+from examenbron.engine.errors import InputError, RuleError, os_reason, suggestion
 
 # Limits (see docs/input-format.md, "Grenzen"): about four times a national file (2.2 million vak
 # rows, ~270 MB), so real input never meets them while a hostile file is refused within seconds.
@@ -106,7 +106,7 @@ def read_input(path) -> bytes:
     except FileNotFoundError:
         raise InputError(f"{source}: bestand niet gevonden") from None
     except OSError as exc:
-        raise InputError(f"{source}: kan het bestand niet openen ({exc.strerror or exc})") from None
+        raise InputError(f"{source}: kan het bestand niet openen ({os_reason(exc)})") from None
     if stat.S_ISDIR(info.st_mode):
         raise InputError(f"{source}: is een map, geen bestand")
     connected = stat.S_ISFIFO(info.st_mode) and _FD_PATHS.fullmatch(source)
@@ -120,7 +120,7 @@ def read_input(path) -> bytes:
         with open(path, "rb") as handle:
             return _read_limited(handle, source)
     except OSError as exc:
-        raise InputError(f"{source}: kan het bestand niet lezen ({exc.strerror or exc})") from None
+        raise InputError(f"{source}: kan het bestand niet lezen ({os_reason(exc)})") from None
 
 
 def _read_limited(handle, source: str) -> bytes:
@@ -365,13 +365,12 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-_YAML_PROBLEMS = (  # the strict loader's (English, developer-facing) texts, as a school administrator reads them
-    ("not valid YAML: ", ""),
-    ("anchors and aliases", "ankers en verwijzingen (&naam / *naam) zijn niet toegestaan; schrijf de waarde uit"),
-    ("the YAML tag", "YAML-tags (!!...) zijn niet toegestaan"),
-    ("duplicate key", "een kolomkop staat er twee keer in"),
-    ("cannot read the file", "kan het bestand niet lezen (geen UTF-8?)"),
-    ("a key must be text", "een kolomkop moet tekst zijn"),
+_YAML_PROBLEMS = (  # the strict loader's rule-file texts, as a school administrator reads them for a mapping
+    ("geen geldige YAML: ", ""),
+    ("ankers en verwijzingen", "ankers en verwijzingen (&naam / *naam) zijn niet toegestaan; schrijf de waarde uit"),
+    ("de YAML-tag", "YAML-tags (!!...) zijn niet toegestaan"),
+    ("de sleutel", "een kolomkop staat er twee keer in"),
+    ("een sleutel moet tekst zijn", "een kolomkop moet tekst zijn"),
 )
 
 
@@ -395,9 +394,9 @@ def load_mapping(path) -> dict:
     except RuleError as exc:
         prefix = ":".join(str(p) for p in (exc.file, exc.line, exc.column) if p is not None)
         problem = str(exc)[len(prefix) + 2:] if prefix else str(exc)
-        for english, dutch in _YAML_PROBLEMS:
-            if problem.startswith(english):
-                problem = problem[len(english):] if not dutch else dutch
+        for fragment, for_mapping in _YAML_PROBLEMS:
+            if problem.startswith(fragment):
+                problem = problem[len(fragment):] if not for_mapping else for_mapping
                 break
         where = f" (regel {exc.line}, kolom {exc.column})" if exc.line else ""
         raise InputError(f"{source}: geen geldige YAML{where}: {problem}") from None

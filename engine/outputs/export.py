@@ -23,7 +23,7 @@ import pandas as pd
 from examenbron.engine.outputs.bron_xml import (EXAM_FIELDS, NAMESPACE, SCHEMA_FILE, SCHEMA_VERSION, VAK_FIELDS, InvalidMessage,
                              build_message, invalid_messages)
 from examenbron.engine.inputs.columns import EXAM_KEY, VAK_COLUMNS, mask_bsn
-from examenbron.engine.errors import ExamenbronError
+from examenbron.engine.errors import ExamenbronError, os_reason
 from examenbron.engine.outputs.files import TMP_SUFFIX, atomic_write, fsync_dir, unlink_quietly, write_temp
 from examenbron.engine.vocabulary import AFKEUR
 
@@ -143,7 +143,7 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
                 if tmp.name.endswith(TMP_SUFFIX):
                     unlink_quietly(tmp)
             where = exc.filename or out
-            raise ExportError(f"{where}: kan niet schrijven ({exc.strerror or exc}); de export is afgebroken, "
+            raise ExportError(f"{where}: kan niet schrijven ({os_reason(exc)}); de export is afgebroken, "
                               f"{MANIFEST} beschrijft nog de vorige export") from None
     return result
 
@@ -313,7 +313,7 @@ def _make_out_dir(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExportError(f"{exc.filename or out}: kan de map niet maken ({exc.strerror or exc})") from None
+        raise ExportError(f"{exc.filename or out}: kan de map niet maken ({os_reason(exc)})") from None
 
 
 class _export_lock:
@@ -334,7 +334,7 @@ class _export_lock:
         try:
             self.fh = os.fdopen(os.open(self.path, flags, 0o600), "ab")
         except OSError as exc:
-            raise ExportError(f"{self.path}: kan het exportslot niet openen ({exc.strerror or exc})") from None
+            raise ExportError(f"{self.path}: kan het exportslot niet openen ({os_reason(exc)})") from None
         if not stat.S_ISREG(os.fstat(self.fh.fileno()).st_mode):
             self.fh.close()
             raise ExportError(f"{self.path}: is geen gewoon bestand")

@@ -12,6 +12,7 @@ import json
 
 from examenbron.engine import pipeline
 from examenbron.engine.inputs.columns import mask_numbers
+from examenbron.engine.outputs.texts import aantal
 
 
 def compare(results, ruleset_a, tables_a, ruleset_b, tables_b, *, peildatum) -> dict:
@@ -70,8 +71,9 @@ def _value(value):
 
 def text(result: dict) -> str:
     lines = [f"Impact van {result['van']} naar {result['naar']}",
-             f"{result['kandidaten_anders']} van {result['kandidaten_totaal']} kandidaten krijgen een andere "
-             "uitslag, cum laude of andere bevindingen."]
+             f"{result['kandidaten_anders']} van {aantal(result['kandidaten_totaal'], 'kandidaat', 'kandidaten')} "
+             f"{'krijgt' if result['kandidaten_anders'] == 1 else 'krijgen'} een andere uitslag, cum laude of andere "
+             "bevindingen."]
     if result["per_leerweg"]:
         lines.append("Per leerweg:")
         lines += [f"  {lw}: {t['kandidaten']} anders, waarvan {t['uitslag_anders']} met een andere uitslag"

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from examenbron.engine.errors import InputError
+from examenbron.engine.errors import InputError, os_reason
 from examenbron.engine.inputs.columns import EXAM_KEY
 
 PART_BYTES = 24 * 1024 * 1024  # input bytes per part: ~25 000 candidates, a few hundred MB in the pipeline
@@ -69,7 +69,7 @@ def partition(path, directory, *, mapping=None, per_year: bool = False, part_byt
         with open(source, "rb") as fh:
             start = fh.read(_SNIFF_BYTES)
     except OSError as exc:
-        raise InputError(f"{source}: kan het bestand niet openen ({exc.strerror or exc})") from None
+        raise InputError(f"{source}: kan het bestand niet openen ({os_reason(exc)})") from None
     lines = start.splitlines(keepends=True)
     leading = 0
     while leading < len(lines) and not lines[leading].strip(b" \t\r\n;," + _BOM):
