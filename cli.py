@@ -515,7 +515,9 @@ if __name__ == "__main__":
     # Run the importable module, so that cli_rules (which imports the helpers above) registers once.
     from examenbron.cli import main as _main
     _main()
-else:
+elif __name__ == "examenbron.cli":
+    # Not under __mp_main__: a process that Dask or multiprocessing spawns from `python -m
+    # examenbron.cli` re-runs this file under that name and must not register the group again.
     from examenbron.cli_rules import rules  # the rules group uses the helpers above
 
     main.add_command(rules)

@@ -31,26 +31,35 @@ def text(value):
     return str(value)
 
 
+def grondslag(item) -> str | None:
+    """The grondslag with its internal source tag, as one text: issue 11 moved the trailing tags of
+    a grondslag such as "... [S15]" into `bron`, which changes nothing a rule means."""
+    text, bron = (item.get("grondslag"), item.get("bron")) if isinstance(item, dict) else \
+        (item.grondslag, getattr(item, "bron", ""))
+    return f"{text} [{bron}]" if bron else text
+
+
 def entries(ruleset) -> dict:
     """{'kind:key': canonical content} for everything a rule set resolves to."""
     out = {"regelset:metadata": text({k: v for k, v in ruleset.metadata.items()})}
     specs = ruleset.sections.get("parameters", {})
     for name, value in ruleset.parameters.items():
         spec = specs.get(name, {})
-        out[f"parameter:{name}"] = text({"waarde": value, **{k: spec.get(k) for k in ("omschrijving", "eenheid",
-                                                                                        "grondslag")}})
+        out[f"parameter:{name}"] = text({"waarde": value, **{k: spec.get(k) for k in ("omschrijving", "eenheid")},
+                                         "grondslag": grondslag(spec)})
     for d in ruleset.afleidingen:
         out[f"afleiding:{d.naam}"] = text({"niveau": d.niveau, "omschrijving": d.omschrijving,
-                                          "grondslag": d.grondslag,
+                                          "grondslag": grondslag(d),
                                           "varianten": [[lw, src] for lw, _, src in d.variants]})
     for rule in ruleset.controles + ruleset.voorwaarden:
         out[f"{rule.soort}:{rule.id}"] = text({
-            k: getattr(rule, k) for k in ("omschrijving", "niveau", "voorwaarde_tekst", "melding", "grondslag",
-                                          "leerwegen", "opleidingen", "wanneer_tekst", "code", "ernst", "fase",
-                                          "geldig_van", "geldig_tot", "waarden", "toelichting")})
+            k: grondslag(rule) if k == "grondslag" else getattr(rule, k)
+            for k in ("omschrijving", "niveau", "voorwaarde_tekst", "melding", "grondslag",
+                      "leerwegen", "opleidingen", "wanneer_tekst", "code", "ernst", "fase",
+                      "geldig_van", "geldig_tot", "waarden", "toelichting")})
     for w in ruleset.weglaten:
         out[f"weglaten:{w.id}"] = text({"omschrijving": w.omschrijving, "tekst": w.tekst,
-                                        "grondslag": w.grondslag, "leerwegen": w.leerwegen})
+                                        "grondslag": grondslag(w), "leerwegen": w.leerwegen})
     for case in ruleset.testgevallen:
         content = text(dict(case))
         # The rows of a test case are a set: their order in the file does not change any result.

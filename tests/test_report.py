@@ -269,3 +269,25 @@ def test_a_long_blocked_list_says_where_the_rest_is():
     lines = text.splitlines()
     assert lines[0] == "Geblokkeerd:" and len(lines) == 7
     assert lines[-1] == "  ... en nog 7; zie bron/manifest.json"  # 12 blocked, 5 shown
+
+
+def test_explain_and_the_html_report_show_the_referentie_urls_of_a_rule(runner, tmp_path):
+    url = "https://www.examenblad.nl/onderwerp/combinatiecijfer-profielen-vmbo/2017/vmbo-bb"
+    explained = runner.invoke(main, ["explain", EXAMPLE, *PEILDATUM, "--leerling", "335399"])
+    assert f"      referentie: {url}" in explained.output
+    assert "grondslag: UB WVO 2020 art. 3.35 lid 1 d; examenblad combinatiecijfer profielen vmbo  [" in explained.output
+    out = tmp_path / "rapport.html"
+    runner.invoke(main, ["validate", EXAMPLE, *PEILDATUM, "--format", "html", "-o", str(out)])
+    page = out.read_text(encoding="utf-8")
+    assert f'<a href="{url}" rel="noopener noreferrer">{url}</a>' in page
+
+
+def test_no_grondslag_that_reaches_a_user_carries_an_internal_tag():
+    from examenbron.engine.rulesets import load as rules
+    from examenbron.engine.rulesets.schema import INTERNAL_TAG
+    for year in rules.available_years():
+        ruleset = rules.load(year)
+        texts = [r.grondslag for r in [*ruleset.controles, *ruleset.voorwaarden, *ruleset.weglaten]]
+        texts += [d.grondslag for d in ruleset.afleidingen]
+        texts += [spec.get("grondslag") or "" for spec in ruleset.sections.get("parameters", {}).values()]
+        assert not [t for t in texts if INTERNAL_TAG.search(t)], year

@@ -6,6 +6,7 @@ resolves to the rules, parameters, afleidingen and test cases it had as a self-c
 """
 
 import json
+from fractions import Fraction
 import shutil
 import sys
 from pathlib import Path
@@ -60,6 +61,10 @@ CHANGED_EVERY_YEAR.update({key: OFFICIAL_TABLES for key in (
     "controle:CODE-OPLEIDING", "controle:CODE-VAK",
     "testgeval:Havo-kandidaat met onbekende opleidingscode 9999 geeft signaal EB201",
     "testgeval:Havo-kandidaat met onbekende vakcode 9998 geeft signaal EB203")})
+# Issue 11 §4: a grondslag holds no internal tags. Trailing "[...]" tags moved to `bron` (the canonical
+# form joins them back, tests/ruleset_canonical.py); these had the reference inside their text.
+CHANGED_EVERY_YEAR.update({key: "issue 11 §4: internal reference moved from the grondslag to bron" for key in (
+    "controle:CIJ-SE-HEEL", "controle:ID-BSN", "controle:ID-ONDERWIJSNUMMER", "afleiding:is_rekentoets")})
 BASE = rules.rules_root() / "2024-2025"
 
 
@@ -140,7 +145,7 @@ def test_an_error_in_an_override_names_both_places(root):
                                   '    grondslag: Regel\n'})
     [error] = errors_of("2030-2031", root)
     assert error.startswith("rules/2030-2031/controles/cijfers.yaml:8:17: in voorwaarde: onbekende naam 'eindcijfr'")
-    assert "(vervangt BRON-206 uit rules/2024-2025/controles/cijfers.yaml:11)" in error
+    assert "(vervangt BRON-206 uit rules/2024-2025/controles/cijfers.yaml:12)" in error
 
 
 def test_vervallen_of_an_unknown_id_suggests_the_near_one(root):
@@ -204,3 +209,20 @@ def test_a_schooljaar_is_a_name_never_a_path(name, root):
     with pytest.raises(Exception) as info:
         rules.load(name, root)
     assert "geen schooljaar" in str(info.value)
+
+
+def test_a_case_starts_from_a_shared_candidate_and_names_only_what_differs(root):
+    overlay(root, "2030-2031", {"regelset.yaml": REGELSET, "tests/eigen.yaml": (
+        'omschrijving: eigen\nkandidaten:\n  basis-havo:\n    opleidingscode: "0372"\n'
+        '    kandidaat: {uitslag: "G", werkstuk_cijfer: 7}\n    vakken:\n'
+        '      - {vakcode: "1001", se_cijfer: 6.3, ce1: 6.1}\n      - {vakcode: "1002", se_cijfer: 7.3}\n'
+        'testgevallen:\n  - naam: eigen geval\n    zoals: basis-havo\n    kandidaat: {uitslag: "A"}\n'
+        '    vakken_wijzig: {"1001": {ce1: 5.1}}\n    vakken_weg: ["1002"]\n'
+        '    vakken_erbij:\n      - {vakcode: "1024", se_cijfer: 6}\n    verwacht: {uitslag: afgewezen}\n')})
+    case = next(c for c in rules.load("2030-2031", root, tests=True).testgevallen if c["naam"] == "eigen geval")
+    assert case["opleidingscode"] == "0372" and dict(case["kandidaat"]) == {"uitslag": "A", "werkstuk_cijfer": 7}
+    assert [dict(v) for v in case["vakken"]] == [{"vakcode": "1001", "se_cijfer": Fraction(63, 10), "ce1": Fraction(51, 10)},
+                                                 {"vakcode": "1024", "se_cijfer": 6}]
+    path = root / "2030-2031" / "tests" / "eigen.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("zoals: basis-havo", "zoals: basis-hav"), encoding="utf-8")
+    assert any("zoals: kandidaat 'basis-hav' bestaat niet; bedoelde u 'basis-havo'?" in e for e in errors_of("2030-2031", root))

@@ -1,6 +1,7 @@
 """The policy-staff commands: rules copy/new-year/lint/test/list/show/diff/impact with their own folders."""
 
 import csv
+import datetime
 import io
 import json
 
@@ -8,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from examenbron.cli import main
+from examenbron.engine.errors import RuleErrors
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +54,10 @@ def test_diff_shows_exactly_the_changed_parameter_and_impact_who_fails(kopie, tm
                     "    grondslag: UB WVO 2020 art. 3.34/3.35 lid 1 a (voorheen EB VO art. 49/50 lid 1 a)\n",
                     encoding="utf-8")
     try:
+        # the boundary test cases refer to the parameter ("{ce_gemiddelde_minimum}"), so they stay meaningful
+        assert runner.invoke(main, ["rules", "lint", "2027-2028"], env=env).exit_code == 0
+        tested = runner.invoke(main, ["rules", "test", "2027-2028"], env=env)
+        assert tested.exit_code == 0 and "2027-2028: 205 geslaagd, 0 mislukt" in tested.output, tested.output
         diff = runner.invoke(main, ["rules", "diff", "2026-2027", "2027-2028", "--format", "json"], env=env)
         result = json.loads(diff.output)
         assert result["parameters"]["gewijzigd"] == {"ce_gemiddelde_minimum": {"waarde": [5.5, 5.6]}}
@@ -102,7 +108,7 @@ def test_list_and_show_say_where_a_rule_comes_from():
     row = next(r for r in rows if r["id"] == "BRON-206")
     assert row == {"id": "BRON-206", "soort": "controle", "signaalcode": "206", "ernst": "afkeur",
                    "omschrijving": row["omschrijving"], "jaar": "2024-2025",
-                   "plaats": "rules/2024-2025/controles/cijfers.yaml:11"}
+                   "plaats": "rules/2024-2025/controles/cijfers.yaml:12"}
     shown = json.loads(runner.invoke(main, ["rules", "show", "2025-2026", "se_deadline", "--format", "json"]).output)
     assert shown["herkomst"] == {"jaar": "2025-2026", "plaats": "rules/2025-2026/regelset.yaml:14",
                                  "vervangt": {"jaar": "2024-2025", "plaats": "rules/2024-2025/regelset.yaml:28"}}
@@ -126,6 +132,27 @@ def test_codetables_show_as_json_and_csv():
     rows = list(csv.DictReader(io.StringIO(runner.invoke(
         main, ["codetables", "show", "2024-2025", "--vak", "1001", "--format", "csv"]).output)))
     assert [r["vakcode"] for r in rows] == ["1001"] and rows[0]["leerwegen"] == "HAVO;VWO"
+
+
+def test_a_test_case_refers_to_parameters_and_a_wrong_name_is_an_error(kopie):
+    from examenbron.engine.rulesets import load as rules
+    folder, _ = kopie
+    root = folder / "regels"
+    ruleset = rules.load("2024-2025", root, tests=True)
+    termijn = next(c for c in ruleset.testgevallen if c["naam"].startswith("TERMIJN-SE"))
+    assert termijn["peildatum"] == ruleset.parameters["se_deadline"] + datetime.timedelta(days=1)
+    exact = next(c for c in ruleset.testgevallen if c["naam"].startswith("Havo-kandidaat met een CE-gemiddelde van "
+                                                                        "precies"))
+    assert exact["vakken"][0]["ce1"] == ruleset.parameters["ce_gemiddelde_minimum"]
+    path = root / "2024-2025" / "tests" / "termijnen.yaml"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace("{se_deadline + 1}", "{se_deadlien + 1}"), encoding="utf-8")
+    try:
+        with pytest.raises(RuleErrors) as info:
+            rules.load("2024-2025", root, tests=True)
+        assert "{se_deadlien + 1}: onbekende parameter 'se_deadlien'; bedoelde u 'se_deadline'?" in str(info.value)
+    finally:
+        path.write_text(original, encoding="utf-8")
 
 
 @pytest.mark.parametrize("anders, totaal, expected", [

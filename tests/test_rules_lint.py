@@ -3,6 +3,7 @@
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from examenbron.cli import main
@@ -19,7 +20,7 @@ def test_every_year_lints_clean():
 def test_misspelled_key_is_named_with_its_position(rule_root):
     edit(rule_root, "controles/cijfers.yaml", "    voorwaarde: eindcijfer is not null", "    voorwaard: eindcijfer is not null")
     errors = lint_errors(rule_root)
-    assert "rules/2024-2025/controles/cijfers.yaml:15:5: onbekende sleutel 'voorwaard' in controles BRON-206; " \
+    assert "rules/2024-2025/controles/cijfers.yaml:16:5: onbekende sleutel 'voorwaard' in controles BRON-206; " \
            "bedoelde u 'voorwaarde'?" in errors[0]
     assert any("de verplichte sleutel 'voorwaarde' ontbreekt" in e for e in errors)
 
@@ -27,13 +28,13 @@ def test_misspelled_key_is_named_with_its_position(rule_root):
 def test_unknown_column_in_an_expression_points_at_the_column(rule_root):
     edit(rule_root, "controles/cijfers.yaml", "voorwaarde: eindcijfer is not null", "voorwaarde: eindcijfr is not null")
     assert lint_errors(rule_root) == [
-        "rules/2024-2025/controles/cijfers.yaml:15:17: in voorwaarde: onbekende naam 'eindcijfr'; bedoelde u 'eindcijfer'?"]
+        "rules/2024-2025/controles/cijfers.yaml:16:17: in voorwaarde: onbekende naam 'eindcijfr'; bedoelde u 'eindcijfer'?"]
 
 
 def test_missing_code_is_reported(rule_root):
     edit(rule_root, "controles/cijfers.yaml", '    code: "206"\n', "")
     errors = lint_errors(rule_root)
-    assert errors == ["rules/2024-2025/controles/cijfers.yaml:11:5: controles BRON-206: de verplichte sleutel 'code' "
+    assert errors == ["rules/2024-2025/controles/cijfers.yaml:12:5: controles BRON-206: de verplichte sleutel 'code' "
                       "ontbreekt, bijvoorbeeld code: 206 of EB301"]
 
 
@@ -47,9 +48,32 @@ def test_duplicate_keys_anchors_and_tags_are_refused(rule_root):
                for e in lint_errors(rule_root))
     shutil.rmtree(rule_root)
     shutil.copytree(SOURCE, rule_root / "2024-2025")
-    edit(rule_root, "controles/cijfers.yaml", "    grondslag: BRON terugkoppeling VO, signaal 153 [bron.md S8]",
-         "    grondslag: &g BRON terugkoppeling VO, signaal 153 [bron.md S8]\n    toelichting: *g")
+    edit(rule_root, "controles/cijfers.yaml", "    grondslag: BRON terugkoppeling VO, signaal 153",
+         "    grondslag: &g BRON terugkoppeling VO, signaal 153\n    toelichting: *g")
     assert any("ankers en verwijzingen (&naam / *naam) zijn niet toegestaan" in e for e in lint_errors(rule_root))
+
+
+@pytest.mark.parametrize("grondslag, tag", [
+    ("BRON terugkoppeling VO, signaal 153 [bron.md S8]", "[bron.md S8]"),
+    ("UB WVO 2020 art. 3.34 lid 1 a; examenblad [S15]", "[S15]"),
+    ("WVO art. 1; bron.md §6", "bron.md"),
+    ("rekentoets, zie codetables/2018-2019/vakken.csv", "codetables/"),
+])
+def test_an_internal_tag_in_a_grondslag_is_refused_with_where_to_put_it(rule_root, grondslag, tag):
+    edit(rule_root, "controles/cijfers.yaml", "    grondslag: BRON terugkoppeling VO, signaal 153\n",
+         f"    grondslag: {grondslag}\n")
+    errors = lint_errors(rule_root)
+    assert any(f"de grondslag bevat de interne bronverwijzing {tag!r}" in e and "'bron:'" in e for e in errors), errors
+
+
+def test_bron_and_referentie_are_accepted_and_a_referentie_must_be_a_url(rule_root):
+    edit(rule_root, "controles/cijfers.yaml", "    bron: bron.md S8\n",
+         "    bron: bron.md S8\n    referentie: [https://wetten.overheid.nl/BWBR0043534/2020-07-02]\n")
+    assert rules.load("2024-2025", rule_root).controles[0].referentie == (
+        "https://wetten.overheid.nl/BWBR0043534/2020-07-02",)
+    edit(rule_root, "controles/cijfers.yaml", "[https://wetten.overheid.nl/BWBR0043534/2020-07-02]",
+         "[wetten.overheid.nl/BWBR0043534]")
+    assert any("referentie 'wetten.overheid.nl/BWBR0043534' is geen https-URL" in e for e in lint_errors(rule_root))
 
 
 def test_wrong_severity_lists_the_choices(rule_root):
@@ -69,7 +93,7 @@ def test_cli_lint_exits_non_zero_on_an_error(rule_root, monkeypatch):
     result = CliRunner().invoke(main, ["rules", "lint", "2024-2025"])
     assert result.exit_code == 2
     assert "2024-2025: 1 fout\n" in result.output
-    assert "cijfers.yaml:15:17: in voorwaarde: onbekende naam 'eindcijfr'" in result.output
+    assert "cijfers.yaml:16:17: in voorwaarde: onbekende naam 'eindcijfr'" in result.output
 
 
 def test_duplicate_signal_code_is_refused(rule_root):

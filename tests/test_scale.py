@@ -2,6 +2,8 @@
 
 import datetime
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -97,6 +99,19 @@ def test_archive_on_a_local_dask_cluster_reports_each_file_as_validate_does(arch
     for path, rapport in zip(files, rapporten):
         single = runner.invoke(main, ["validate", str(path), "--format", "json", "--peildatum", "2025-06-20"])
         assert rapport == json.loads(single.output)
+
+
+@pytest.mark.timeout(300)
+def test_archive_runs_from_python_dash_m(archief, tmp_path):
+    """`python -m examenbron.cli validate-archief`: the spawned Dask workers re-run the CLI module
+    under another name; that must not break the import of the rules group (it did: interne fout)."""
+    out = tmp_path / "archief.json"
+    done = subprocess.run([sys.executable, "-m", "examenbron.cli", "validate-archief",
+                           str(archief / "resultaten-2024-2025.csv"), "--werkers", "1", "-o", str(out),
+                           "--peildatum", "2025-06-20"], capture_output=True, text=True, timeout=280)
+    assert done.returncode == 1, done.stderr
+    assert "interne fout" not in done.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["rapporten"][0]["schooljaar"] == "2024-2025"
 
 
 @pytest.mark.timeout(300)

@@ -37,7 +37,7 @@ import yaml
 
 from examenbron.engine.errors import CodeTableError, os_reason
 from examenbron.engine.inputs import codetables
-from examenbron.engine.vocabulary import SCHOOLSOORT_LEERWEGEN
+from examenbron.engine.vocabulary import LEERWEGEN, SCHOOLSOORT_LEERWEGEN
 
 HAVOVWO_PROFIEL = ["NT", "NG", "EM", "CM", "NT+NG", "NT+EM", "NT+CM", "NG+CM", "NG+EM", "EM+CM"]
 VMBO_LEERWEG = {"BB": "VMBO-BB", "KB": "VMBO-KB", "GL": "VMBO-GL", "TL": "VMBO-TL"}
@@ -392,7 +392,7 @@ def _opleiding_leerweg(duo: Bron, row: dict) -> str:
         text = row["omschrijving"]
         soort = "VWO" if re.search(r"ATHENEUM|GYMNASIUM", text) else "HAVO" if "HAVO" in text else "VMBO-TL"
     soort = {"VMBO-BB-LWT": "VMBO-BB"}.get(soort, soort)
-    if soort not in ("VWO", "HAVO", *VMBO_LEERWEG.values()):
+    if soort not in LEERWEGEN:
         raise ImportFout(f"{duo.pad} regel {row['regel']}: examencode {row['code']} ({row['omschrijving']}) "
                          f"heeft geen leerweg (schoolsoort {row['schoolsoort']})")
     return soort

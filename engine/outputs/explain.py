@@ -79,6 +79,7 @@ def explain_many(outcome, ids) -> list[str]:
             if state != "gehaald":
                 lines.append(f"      melding: {meldingen[pos]}")
             lines.append(f"      grondslag: {rule.grondslag}  [{rule.file}:{rule.line}]")
+            lines.extend(f"      referentie: {url}" for url in rule.referentie)
             if rule.toelichting:
                 lines.append(f"      toelichting: {' '.join(rule.toelichting.split())}")
     bevindingen = outcome.bevindingen[outcome.bevindingen["exam_id"].isin(ids)]

@@ -240,14 +240,16 @@ def rule_rows(outcome) -> list[dict]:
         per = {e: int(counts.get((rule.id, e), 0)) for e in ERNST}
         rows.append({"id": rule.id, "code": rule.code or "", "ernst": rule.ernst or "",
                      "soort": rule.soort, "omschrijving": " ".join(rule.omschrijving.split()),
-                     "grondslag": rule.grondslag or "", "bron": f"{rule.file}:{rule.line}",
+                     "grondslag": rule.grondslag or "", "referentie": " ".join(rule.referentie),
+                     "bron": f"{rule.file}:{rule.line}",
                      "aantal": sum(per.values()), "overgeslagen": skipped.get(rule.id, "")})
     known = {r["id"] for r in rows}
     for (regel, ernst), n in counts.items():  # bevindingen of reading the file (INV-…) carry no rule object
         if regel not in known:
             known.add(regel)
             rows.append({"id": regel, "code": "", "ernst": ernst, "soort": "invoer",
-                         "omschrijving": omschrijving(outcome, regel), "grondslag": "", "bron": "",
+                         "omschrijving": omschrijving(outcome, regel), "grondslag": "", "referentie": "",
+                         "bron": "",
                          "aantal": int(counts[regel].sum()), "overgeslagen": ""})
     return sorted(rows, key=lambda r: (-r["aantal"], r["id"]))
 

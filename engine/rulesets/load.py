@@ -7,6 +7,7 @@ results file is read. The schema of each file section is declared in engine.rule
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
@@ -16,6 +17,7 @@ from examenbron.engine.language import expr
 from examenbron.engine.rulesets import overlay
 from examenbron.engine.rulesets import roles as rule_roles
 from examenbron.engine.rulesets import schema as rule_schema
+from examenbron.engine.rulesets import yamlsource
 from examenbron.engine.errors import CodeTableError, RuleError, RuleErrors, closest, did_you_mean, suggestion
 from examenbron.engine.inputs import codetables
 from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS, SKIPPABLE_COLUMNS, base_symbols
@@ -37,6 +39,8 @@ class Afleiding:
     kind: str = ""
     den: int | None = 1
     grondslag: str = ""
+    bron: str = ""            # internal source tag (not shown as the grondslag)
+    referentie: tuple = ()    # public URLs of the grondslag
 
 
 @dataclass
@@ -64,6 +68,8 @@ class Rule:
     geldig_tot: object = None
     waarden: tuple = ()
     toelichting: str = ""
+    bron: str = ""            # internal source tag (not shown as the grondslag)
+    referentie: tuple = ()    # public URLs of the grondslag
 
 
 @dataclass
@@ -77,6 +83,8 @@ class Weglaatregel:
     grondslag: str
     leerwegen: tuple | None = None
     meerdere: bool = False            # one or more vakken together (the remainder must stay complete)
+    bron: str = ""
+    referentie: tuple = ()
 
 
 @dataclass
@@ -228,8 +236,48 @@ class _Builder:
         self.roles(rs)
         self.rules(rs)
         self.raise_errors()
-        rs.testgevallen = [item for item, _ in self.sections.get("testgevallen", [])]
+        rs.testgevallen = [self.with_parameters(item, rs.parameters) for item, _ in self.sections.get("testgevallen", [])]
+        self.raise_errors()
         return rs
+
+    def with_parameters(self, node, parameters, where=None):
+        """A test case with every `"{parameter}"`, `"{parameter + n}"` or `"{parameter - n}"` replaced by
+        the year's value (n days for a date), so a boundary case follows the parameter it tests.
+        The quotes are needed: unquoted, YAML reads `{…}` as a mapping."""
+        if isinstance(node, yamlsource.Mapping):
+            out = yamlsource.Mapping((k, self.with_parameters(v, parameters, node.value_where.get(k, node.where)))
+                                     for k, v in node.items())
+            out.where, out.key_where, out.value_where = node.where, node.key_where, node.value_where
+            out.end_line = getattr(node, "end_line", node.where.line)
+            return out
+        if isinstance(node, yamlsource.Sequence):
+            out = yamlsource.Sequence(self.with_parameters(v, parameters, w) for v, w in zip(node, node.item_where))
+            out.where, out.item_where = node.where, node.item_where
+            return out
+        if isinstance(node, str) and PARAMETER_REFERENCE.fullmatch(node) and where is not None:
+            return self.parameter_value(node[1:-1], parameters, where)
+        return node
+
+    def parameter_value(self, text, parameters, where):
+        match = re.fullmatch(r"\s*([a-z][a-z0-9_]*)\s*(?:([+-])\s*(\d+(?:\.\d+)?))?\s*", text)
+        if not match:
+            self.errors.append(where.error(f"{{{text}}}: verwacht {{parameter}}, {{parameter + getal}} of "
+                                           f"{{parameter - getal}}"))
+            return None
+        name, sign, amount = match.groups()
+        if name not in parameters:
+            self.errors.append(where.error(f"{{{text}}}: onbekende parameter {name!r}{suggestion(name, parameters)}"))
+            return None
+        value = parameters[name]
+        if not amount:
+            return value
+        delta = Fraction(amount) * (1 if sign == "+" else -1)
+        if isinstance(value, datetime.date) and delta.denominator == 1:
+            return value + datetime.timedelta(days=int(delta))
+        if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
+            return Fraction(value) + delta
+        self.errors.append(where.error(f"{{{text}}}: bij parameter {name!r} ({value!r}) kan niets worden opgeteld"))
+        return None
 
     def raise_errors(self):
         if self.errors:
@@ -304,7 +352,9 @@ class _Builder:
                     f"afleiding {name!r} staat op twee niveaus (vak en kandidaat); geef elke formule hetzelfde niveau"))
                 continue
             afleiding = by_name.setdefault(name, Afleiding(name, item["niveau"], item["omschrijving"], [],
-                                                              grondslag=item.get("grondslag", "")))
+                                                              grondslag=item.get("grondslag", ""),
+                                                              bron=item.get("bron", ""),
+                                                              referentie=tuple(item.get("referentie", ()))))
             afleiding.variants.append((_tuple(item.get("leerwegen")), item, None))
         step = self.samenstelling_items()
         order = self.order(by_name, step)
@@ -435,6 +485,7 @@ class _Builder:
                     code=str(item.get("code", "")), ernst=item.get("ernst", ""), fase=fase,
                     geldig_van=item.get("geldig_van"), geldig_tot=item.get("geldig_tot"),
                     waarden=tuple(item.get("waarden", ())), toelichting=item.get("toelichting", ""),
+                    bron=item.get("bron", ""), referentie=tuple(item.get("referentie", ())),
                 )
                 (rs.controles if soort == "controle" else rs.voorwaarden).append(rule)
         for item, _ in self.sections.get("weglaten", []):
@@ -442,7 +493,8 @@ class _Builder:
             if node is not None:
                 rs.weglaten.append(Weglaatregel(item["id"], item["omschrijving"], node,
                                                 str(item["vak_mag_vervallen"]), item["grondslag"],
-                                                _tuple(item.get("leerwegen")), bool(item.get("meerdere", False))))
+                                                _tuple(item.get("leerwegen")), bool(item.get("meerdere", False)),
+                                                item.get("bron", ""), tuple(item.get("referentie", ()))))
 
     # -- samenstelling ---------------------------------------------------------------------------
     def samenstelling_items(self):
@@ -566,6 +618,9 @@ class _Builder:
         for name in item.get("waarden", ()):
             if name not in symbols:
                 self.errors.append(item.value_where["waarden"].error(f"onbekende naam {name!r} in waarden{suggestion(str(name), symbols)}"))
+
+
+PARAMETER_REFERENCE = re.compile(r"\{\s*[a-z][a-z0-9_]*\s*(?:[+-][^{}]*)?\}")
 
 
 def _closest_code(code: str, codes) -> str | None:

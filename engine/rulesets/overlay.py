@@ -195,7 +195,11 @@ def _apply_year(resolved: Resolved, folder: Path, year: str, fill, tests: bool, 
     _remove(resolved, removals)
     if extra_vakken:
         _extend_cases(resolved, extra_vakken)
-    for section, entries in own.items():
+    for section, entries in sorted(own.items(), key=lambda item: item[0] == "testgevallen"):
+        if section == "testgevallen":
+            fixtures = resolved.mappings.get("kandidaten", {})
+            for entry in entries:
+                _expand_case(entry, fixtures, resolved)
         if _is_list_section(section):
             _lay_list(resolved, section, entries)
         else:
@@ -298,6 +302,74 @@ def _extend_cases(resolved: Resolved, extra: dict) -> None:
         extended.item_where = list(case["vakken"].item_where) + [v.where for v in vakken]
         case["vakken"] = extended
         entry.value = case
+
+
+def _expand_case(entry: Entry, fixtures: dict, resolved: Resolved) -> None:
+    """A case with `zoals: NAAM` starts from the shared candidate NAAM (section `kandidaten`): its own
+    opleidingscode replaces the candidate's, its `kandidaat` keys are laid over the candidate's,
+    `vakken_wijzig: {vakcode: {kolom: waarde}}` changes rows, `vakken_weg` removes rows and
+    `vakken_erbij` adds them. The result is a plain case, as if written out in full."""
+    case = entry.value
+    if not isinstance(case, dict) or "zoals" not in case:
+        return
+    name = str(case["zoals"])
+    if name not in fixtures:
+        resolved.errors.append(case.value_where["zoals"].error(
+            f"zoals: kandidaat {name!r} bestaat niet{suggestion(name, sorted(fixtures))}"))
+        resolved.failed.add(entry.key)
+        return
+    base = fixtures[name].value
+    out = _mapping([(k, v, case.value_where[k]) for k, v in case.items()
+                    if k not in ("zoals", "vakken_wijzig", "vakken_weg", "vakken_erbij", "kandidaat")], case)
+    out.setdefault("opleidingscode", base["opleidingscode"])
+    out.value_where.setdefault("opleidingscode", base.value_where["opleidingscode"])
+    if "kandidaat" in base or "kandidaat" in case:
+        merged = [(k, v, m.value_where[k]) for m in (base.get("kandidaat"), case.get("kandidaat")) if m
+                  for k, v in m.items()]
+        out["kandidaat"] = _mapping(merged, case.get("kandidaat") or base["kandidaat"])
+        out.value_where["kandidaat"] = (case if "kandidaat" in case else base).value_where["kandidaat"]
+    if "vakken" not in case:
+        rows, wheres = _changed_rows(case, base, resolved)
+        out["vakken"] = yamlsource.Sequence(rows)
+        out["vakken"].where, out["vakken"].item_where = base["vakken"].where, wheres
+        out.value_where["vakken"] = base.value_where["vakken"]
+    entry.value = out
+
+
+def _mapping(items, like) -> yamlsource.Mapping:
+    """A Mapping of (key, value, where) triples; later keys win. Positions come from `like`."""
+    out = yamlsource.Mapping()
+    out.where, out.key_where, out.value_where = like.where, {}, {}
+    out.end_line = getattr(like, "end_line", like.where.line)
+    for key, value, where in items:
+        out[key] = value
+        out.key_where[key] = out.value_where[key] = where
+    return out
+
+
+def _changed_rows(case, base, resolved):
+    wijzig = case.get("vakken_wijzig") or {}
+    weg = {str(code) for code in case.get("vakken_weg") or ()}
+    rows, wheres, seen = [], [], set()
+    for row, where in zip(base["vakken"], base["vakken"].item_where):
+        code = str(row.get("vakcode"))
+        if code in weg:
+            seen.add(code)
+            continue
+        if code in wijzig:
+            seen.add(code)
+            change = wijzig[code]
+            row = _mapping([(k, v, row.value_where[k]) for k, v in row.items()]
+                           + [(k, v, change.value_where[k]) for k, v in change.items()], row)
+        rows.append(row)
+        wheres.append(where)
+    for code in (set(map(str, wijzig)) | weg) - seen:
+        where = case.value_where.get("vakken_wijzig" if code in map(str, wijzig) else "vakken_weg", case.where)
+        resolved.errors.append(where.error(f"vakcode {code} staat niet bij kandidaat {case['zoals']!r}"))
+    extra = case.get("vakken_erbij") or []
+    rows.extend(extra)
+    wheres.extend(getattr(extra, "item_where", [case.where] * len(extra)))
+    return rows, wheres
 
 
 class _Filler:

@@ -43,11 +43,21 @@ REGELSET = {
     "toelichting": Field(TEXT),
     "rapporteer": Field(list, item_kind=TEXT, example="[cum_laude]"),
 }
+# Where a rule comes from: `bron` is the internal source tag (research notes, never shown as the
+# grondslag), `referentie` the public URLs a user can follow (shown in explain and the report).
+SOURCES = {
+    "bron": Field(TEXT, example="slaag-zak.md S15"),
+    "referentie": Field(list, item_kind=TEXT, example="[https://wetten.overheid.nl/BWBR0043534/2020-07-02]"),
+}
+# A grondslag reaches users: internal tags such as [S15], bron.md §5.3 or a file path belong in `bron`.
+INTERNAL_TAG = re.compile(r"\[[^\]]*\]|\b[\w-]+\.md\b|\bcodetables/|\brules/")
+URL_PATTERN = r"^https://[^\s]+$"
 PARAMETER = {
     "waarde": Field((int, Fraction, str, bool, list, datetime.date), True),
     "omschrijving": Field(TEXT, True),
     "eenheid": Field(TEXT, choices=("cijfer", "aantal", "dagen", "datum", "tekst", "codes", "ja/nee")),
     "grondslag": Field(TEXT),
+    **SOURCES,
 }
 AFLEIDING = {
     "naam": Field(TEXT, True, pattern=NAME_PATTERN, example="gemiddelde_ce"),
@@ -56,6 +66,7 @@ AFLEIDING = {
     "formule": Field((str, int, Fraction, bool), True, example="round((se_cijfer + ce1) / 2)"),
     "leerwegen": Field(list, item_kind=TEXT),
     "grondslag": Field(TEXT),
+    **SOURCES,
 }
 _RULE_COMMON = {
     "id": Field(TEXT, True, pattern=ID_PATTERN, example="BRON-206"),
@@ -66,6 +77,7 @@ _RULE_COMMON = {
     "voorwaarde": Field((str, bool), True, example="eindcijfer is not null"),
     "melding": Field(TEXT, True),
     "grondslag": Field(TEXT, True),
+    **SOURCES,
     "toelichting": Field(TEXT),
     "waarden": Field(list, item_kind=TEXT),
 }
@@ -85,6 +97,7 @@ WEGLATEN = {
     "leerwegen": Field(list, item_kind=TEXT),
     "vak_mag_vervallen": Field(TEXT, True, example="diplomavak and kernvak is null"),
     "grondslag": Field(TEXT, True),
+    **SOURCES,
     "meerdere": Field(bool),
 }
 SAMENSTELLING = {
@@ -111,12 +124,22 @@ ONDERDEEL = {
 }
 TESTGEVAL = {
     "naam": Field(TEXT, True),
+    "zoals": Field(TEXT, example="havo-1 (a name under kandidaten)"),
+    "opleidingscode": Field(TEXT, pattern=r"^\d{4}$"),
+    "kandidaat": Field(dict),
+    "vakken": Field(list, item_kind=dict),
+    "vakken_wijzig": Field(dict, example='{"1022": {se_cijfer: 5.3}}'),
+    "vakken_weg": Field(list, item_kind=TEXT),
+    "vakken_erbij": Field(list, item_kind=dict),
+    "verwacht": Field(dict, True),
+    "peildatum": Field((DATE, str), example="2025-06-20 or \"{se_deadline + 1}\""),
+    "codetabel_officieel": Field(bool),
+}
+# A shared candidate of the test files (`kandidaten:`), which a case starts from with `zoals:`.
+KANDIDAAT = {
     "opleidingscode": Field(TEXT, True, pattern=r"^\d{4}$"),
     "kandidaat": Field(dict),
     "vakken": Field(list, True, item_kind=dict),
-    "verwacht": Field(dict, True),
-    "peildatum": Field(DATE),
-    "codetabel_officieel": Field(bool),
 }
 VERWACHT = {
     "uitslag": Field(TEXT, choices=UITSLAGEN),
@@ -130,7 +153,7 @@ VERWACHT = {
 AANVULLEN = {"vakken": Field(list, True, item_kind=dict)}
 # Keys the resolved regelset must have (from the year itself or its basis).
 REGELSET_REQUIRED = ("status", "wettelijke_basis")
-TEST_SECTIONS = {"testgevallen", "testgevallen_aanvullen"}
+TEST_SECTIONS = {"testgevallen", "testgevallen_aanvullen", "kandidaten"}
 
 SECTIONS = {
     "regelset": ("mapping", REGELSET),
@@ -144,6 +167,7 @@ SECTIONS = {
     "samenstelling": ("mapping", SAMENSTELLING),
     "onderdelen": ("list", ONDERDEEL),
     "testgevallen": ("list", TESTGEVAL),
+    "kandidaten": ("kandidaten", KANDIDAAT),
     "rollen": ("rollen", None),
 }
 # The Dutch name of each YAML value type, as a policy officer reads it in a message.
@@ -191,6 +215,12 @@ def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
                                           "bijvoorbeeld [BRON-206]"))
         elif shape == "rollen":
             errors.extend(_check_roles(value, where))
+        elif shape == "kandidaten":
+            if not isinstance(value, dict):
+                errors.append(where.error("'kandidaten' koppelt een naam aan een kandidaat (opleidingscode, vakken)"))
+                continue
+            for name, spec in value.items():
+                errors.extend(_check_mapping(spec, value.value_where[name], fields, f"kandidaat {name}"))
         else:
             if not isinstance(value, dict):
                 errors.append(where.error("'parameters' moet bij elke parameternaam een waarde en een omschrijving geven"))
@@ -224,6 +254,8 @@ def entry_errors(section: str, value, where) -> list:
         return errors
     if shape == "parameters":
         return _check_mapping(value, where, fields, "parameter")
+    if shape == "kandidaten":
+        return _check_mapping(value, where, fields, "kandidaat")
     return []
 
 
@@ -264,12 +296,20 @@ def _check_value(key, value, field, where, label) -> list:
     if field.pattern and not re.match(field.pattern, str(value)):
         example = f" (bijvoorbeeld {field.example})" if field.example else ""
         return [where.error(f"{label}: {key} {value!r} heeft niet de goede vorm{example}")]
+    if key == "grondslag" and INTERNAL_TAG.search(value):
+        tag = INTERNAL_TAG.search(value).group(0)
+        return [where.error(f"{label}: de grondslag bevat de interne bronverwijzing {tag!r}; de grondslag is wat "
+                            f"de gebruiker leest (wet, regeling of publicatie). Zet de verwijzing in 'bron:' en "
+                            f"een openbare URL in 'referentie:'", value.find(tag))]
     if field.item_kind is not None and isinstance(value, list):
         errors = []
         for item, item_where in zip(value, value.item_where):
             if not isinstance(item, field.item_kind) or isinstance(item, bool):
                 errors.append(item_where.error(f"{label}: elke waarde in {key} moet "
                                                f"{_KIND_NAMES.get(field.item_kind, 'tekst')} zijn"))
+            elif key == "referentie" and not re.match(URL_PATTERN, item):
+                errors.append(item_where.error(f"{label}: referentie {item!r} is geen https-URL (bijvoorbeeld "
+                                               f"https://wetten.overheid.nl/BWBR0043534/2020-07-02)"))
             elif key == "leerwegen" and item not in LEERWEGEN:
                 errors.append(item_where.error(f"{label}: onbekende leerweg {item!r}{suggestion(item, LEERWEGEN)}; "
                                                f"toegestaan zijn: {', '.join(LEERWEGEN)}"))
@@ -279,6 +319,9 @@ def _check_value(key, value, field, where, label) -> list:
 
 def _check_testcase(item) -> list:
     errors = []
+    if "zoals" not in item:
+        errors.extend(item.where.error(f"test {item.get('naam', '')!r}: {key!r} ontbreekt (of geef 'zoals: "
+                                       f"<kandidaat>')") for key in ("opleidingscode", "vakken") if key not in item)
     if "verwacht" in item:
         errors.extend(_check_mapping(item["verwacht"], item.value_where["verwacht"], VERWACHT,
                                      f"verwacht van testgeval {item.get('naam', '')!r}"))
