@@ -57,7 +57,7 @@ def test_diff_shows_exactly_the_changed_parameter_and_impact_who_fails(kopie, tm
         # the boundary test cases refer to the parameter ("{ce_gemiddelde_minimum}"), so they stay meaningful
         assert runner.invoke(main, ["rules", "lint", "2027-2028"], env=env).exit_code == 0
         tested = runner.invoke(main, ["rules", "test", "2027-2028"], env=env)
-        assert tested.exit_code == 0 and "2027-2028: 205 geslaagd, 0 mislukt" in tested.output, tested.output
+        assert tested.exit_code == 0 and "2027-2028: 211 geslaagd, 0 mislukt" in tested.output, tested.output
         diff = runner.invoke(main, ["rules", "diff", "2026-2027", "2027-2028", "--format", "json"], env=env)
         result = json.loads(diff.output)
         assert result["parameters"]["gewijzigd"] == {"ce_gemiddelde_minimum": {"waarde": [5.5, 5.6]}}
