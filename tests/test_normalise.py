@@ -177,6 +177,21 @@ def test_bsn_is_masked_in_bevindingen(tmp_path):
     assert "*****6782" in results.bevindingen["melding"].iloc[0]
 
 
+def test_a_cell_that_swallowed_other_rows_shows_no_bsn_and_stays_short(tmp_path):
+    """An unclosed quote makes one cell hold the following rows, BSNs included (found by the fuzz
+    test): the bevinding quotes the cell masked and cut, never the other candidates' numbers."""
+    header = ";".join(BASE)
+    row = ";".join(BASE.values())
+    other = ";".join({**BASE, "leerlingnummer": "1002", "bsn": "987654321"}.values())
+    path = tmp_path / "uitslagen.csv"
+    path.write_text(f"{header}\n{row[:-1]}\"\n{other}\n{other}\n", encoding="utf-8")
+    bevinding = only_bevinding(load_results(path))
+    assert bevinding["kolom"] == "diplomavak"
+    text = bevinding["melding"] + bevinding["waarde"]
+    assert "987654321" not in text and "*****4321" in text
+    assert len(bevinding["waarde"]) <= 80 and bevinding["waarde"].endswith("…")
+
+
 def test_mask_bsn():
     assert mask_bsn("123456782") == "*****6782"
     assert mask_bsn(" 12345678 ") == "*****5678"

@@ -251,8 +251,15 @@ def _typed(kind: str, values):
 
 
 def _shown(col: str, text: str) -> str:
-    """Text as it may appear in a bevinding: personal numbers masked."""
-    return mask_bsn(text) if col in PERSONAL_COLUMNS else text
+    """Text as it may appear in a bevinding: personal numbers masked, also inside other text (a cell
+    that swallowed later rows through an unclosed quote), and cut after SHOWN_LENGTH characters."""
+    if col in PERSONAL_COLUMNS:
+        return mask_bsn(text)
+    text = mask_numbers(text)
+    return text if len(text) <= SHOWN_LENGTH else text[:SHOWN_LENGTH - 1] + "…"
+
+
+SHOWN_LENGTH = 80
 
 
 def _described(text: str) -> str:
@@ -284,16 +291,16 @@ def _each(parse_one):
 def _parse_cijfer(text: str, col: str, whole: bool = False):
     match = _GRADE.fullmatch(text)
     if not match:
-        return None, ("INV-001", f"Cijfer '{text}' in kolom {col} is geen getal")
+        return None, ("INV-001", f"Cijfer '{_shown(col, text)}' in kolom {col} is geen getal")
     units, decimals = match.group(1), (match.group(2) or "").rstrip("0")
     if whole and decimals:
-        return None, ("INV-004", f"Cijfer '{text}' in kolom {col} moet een heel getal zijn")
+        return None, ("INV-004", f"Cijfer '{_shown(col, text)}' in kolom {col} moet een heel getal zijn")
     if len(decimals) > 1:
-        return None, ("INV-002", f"Cijfer '{text}' in kolom {col} heeft meer dan één decimaal")
+        return None, ("INV-002", f"Cijfer '{_shown(col, text)}' in kolom {col} heeft meer dan één decimaal")
     tenths = int(units[-4:]) * 10 + int(decimals or 0) if len(units.lstrip("0")) <= 3 else None
     if tenths is None or not 10 <= tenths <= 100:
         bereik = "1 en 10" if whole else "1,0 en 10,0"
-        return None, ("INV-003", f"Cijfer '{text}' in kolom {col} ligt niet tussen {bereik}")
+        return None, ("INV-003", f"Cijfer '{_shown(col, text)}' in kolom {col} ligt niet tussen {bereik}")
     return tenths, None
 
 
@@ -333,7 +340,7 @@ def _upper(text: str) -> str:
 def _parse_jaar(text: str, col: str):
     if _YEAR.fullmatch(text):
         return int(text), None
-    return None, ("INV-007", f"Examenjaar '{text}' in kolom {col} is geen jaartal van vier cijfers")
+    return None, ("INV-007", f"Examenjaar '{_shown(col, text)}' in kolom {col} is geen jaartal van vier cijfers")
 
 
 def _code_parser(allowed):
@@ -341,7 +348,7 @@ def _code_parser(allowed):
         code = _upper(text)
         if code in allowed:
             return code, None
-        return None, ("INV-005", f"Onbekende code '{text}' in kolom {col}; toegestaan: {', '.join(allowed)} of leeg")
+        return None, ("INV-005", f"Onbekende code '{_shown(col, text)}' in kolom {col}; toegestaan: {', '.join(allowed)} of leeg")
     return parse
 
 
@@ -349,7 +356,7 @@ def _parse_ja_nee(text: str, col: str):
     code = _upper(text)
     if code in JA_NEE_CODES:
         return code == "J", None
-    return None, ("INV-005", f"Onbekende code '{text}' in kolom {col}; toegestaan: J, N of leeg")
+    return None, ("INV-005", f"Onbekende code '{_shown(col, text)}' in kolom {col}; toegestaan: J, N of leeg")
 
 
 def _parse_datum(text: str, col: str):
@@ -360,10 +367,10 @@ def _parse_datum(text: str, col: str):
     except ValueError:
         day = None
     if day is not None and not _MIN_DATE <= day <= _MAX_DATE:
-        return None, ("INV-006", f"Datum '{text}' in kolom {col} ligt niet tussen {_MIN_DATE.year} en {_MAX_DATE.year}")
+        return None, ("INV-006", f"Datum '{_shown(col, text)}' in kolom {col} ligt niet tussen {_MIN_DATE.year} en {_MAX_DATE.year}")
     if day is not None:
         return day, None
-    return None, ("INV-006", f"Datum '{text}' in kolom {col} is geen geldige datum (verwacht JJJJ-MM-DD of DD-MM-JJJJ)")
+    return None, ("INV-006", f"Datum '{_shown(col, text)}' in kolom {col} is geen geldige datum (verwacht JJJJ-MM-DD of DD-MM-JJJJ)")
 
 
 _PARSERS = {
