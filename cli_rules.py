@@ -216,7 +216,6 @@ def rules_diff(jaar_a, jaar_b, fmt, regels, codetabellen):
       examenbron rules diff 2024-2025 2025-2026
       examenbron rules diff 2026-2027 kopie/2026-2027
     """
-    from examenbron.engine.inputs import codetables
     from examenbron.engine.rulesets import inspect, load as rule_files
     sides = []
     for value in (jaar_a, jaar_b):

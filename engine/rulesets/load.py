@@ -606,7 +606,7 @@ class _Builder:
         """Every {name} in a melding must be a known value."""
         try:
             fields = template_fields(item["melding"])
-        except ValueError as exc:
+        except ValueError:
             self.errors.append(item.value_where["melding"].error("in melding: een accolade ({ of }) staat los; schrijf '{{' of '}}' "
                                                                       "voor een accolade als teken"))
             return
