@@ -515,6 +515,17 @@ def test_message_text_is_what_lxml_would_write(titel):
         assert data == again
         assert etree.fromstring(data).findtext(f"{{{bron_xml.NAMESPACE}}}werkstuk/{{{bron_xml.NAMESPACE}}}titel") \
             == titel
+    # the export builds many messages at once, column by column: the same bytes, exam by exam
+    exams = [exam, exam[:10] + (None, None, None, None), (None, "1234567", *exam[2:]),
+             (exam[0], "1234567", *exam[2:]), exam[:9] + ("G\x01",) + exam[10:]]
+    columns = {f: np.array(values, dtype=object) for f, values in zip(bron_xml.EXAM_FIELDS, zip(*exams))}
+    vak_columns = {f: pd.array(values) if f in ("diplomavak", "combinatiecijfer_vak", "certificaat")
+                   else np.array(values, dtype=object) for f, values in zip(bron_xml.VAK_FIELDS, zip(*vakken))}
+    starts, ends = np.array([0, 2, 2, 1, 0]), np.array([2, 2, 2, 2, 1])
+    built = bron_xml.build_messages(columns, vak_columns, starts, ends)
+    for data, exam, start, end in zip(built[:4], exams, starts, ends):
+        assert data == bron_xml.build_message(exam, vakken[start:end])
+    assert built[4] is None     # a control character: build_message says which element
 
 
 def test_empty_text_is_an_empty_element_as_lxml_writes_it():

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.outputs.bron_xml import (EXAM_FIELDS, NAMESPACE, SCHEMA_FILE, SCHEMA_VERSION, VAK_FIELDS, InvalidMessage,
-                             build_message, invalid_messages)
+                             build_message, build_messages, invalid_messages)
 from examenbron.engine.inputs.columns import EXAM_KEY, VAK_COLUMNS, mask_bsn
 from examenbron.engine.errors import ExamenbronError, os_reason
 from examenbron.engine.outputs.files import TMP_SUFFIX, atomic_write, fsync_dir, unlink_quietly, write_temp
@@ -45,7 +45,8 @@ TIJDVAK_ROLES = ("eindcijfer1", "eindcijfer2", "eindcijfer3")  # roles (engine.r
 _UNSAFE = re.compile(r"[^0-9A-Za-z-]")
 _MAX_ERRORS_SHOWN = 20
 _WRITERS = 8
-_CHUNK = 256
+_CHUNK = 256            # messages validated, hashed and written together by one writer thread
+_BLOCK = 8 * _CHUNK     # messages built together, column by column
 
 
 class ExportError(ExamenbronError):
@@ -102,15 +103,15 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
         return ExportSummary(out, n, len(exported), n - len(exported), written=0, unchanged=0, removed=0,
                              nothing_written=True)
 
-    rows, starts, ends = _vak_rows(vakken.assign(**{c: eindcijfers[c] for c in TIJDVAK_ROLES}), exam_ids)
-    exam_rows = list(zip(*(ex[c] for c in EXAM_FIELDS)))
+    vak = _vak_rows(vakken.assign(**{c: eindcijfers[c] for c in TIJDVAK_ROLES}), exam_ids)
     _make_out_dir(out)
     with _export_lock(out):
         existing = _clean_and_list(out)
         staged, refused = {}, {}
         try:
-            digests, staged, unchanged, refused = _stage(out, exported, names, exam_rows, rows, starts, ends,
-                                                         existing, voortgang or (lambda done: None), n - len(exported))
+            digests, staged, unchanged, refused = _stage(out, sorted(exported, key=exam_ids.__getitem__), names, ex,
+                                                         vak, existing, voortgang or (lambda done: None),
+                                                         n - len(exported))
             for i in _refuse(codes, candidate, refused):  # their candidate's other exams go too
                 digests.pop(i, None)
                 if i in staged:
@@ -250,11 +251,36 @@ def _values(series: pd.Series) -> list:
 
 
 def _vak_rows(vakken, exam_ids):
-    """Column lists of the vakken, ordered by exam, vakcode and row, and each exam's [start, end) slice."""
+    """The VAK_FIELDS columns (arrays) of the vakken ordered by exam, vakcode and row, and each
+    exam's [start, end) slice of them."""
     vk = vakken.sort_values(["exam_id", "vakcode", "bron_rij"], kind="stable", na_position="last")
-    cols = [_values(vk[c]) for c in VAK_FIELDS]
     vk_ids = vk["exam_id"].to_numpy(dtype=np.int64)
-    return cols, np.searchsorted(vk_ids, exam_ids, "left"), np.searchsorted(vk_ids, exam_ids, "right")
+    return ({c: vk[c].values for c in VAK_FIELDS}, np.searchsorted(vk_ids, exam_ids, "left"),
+            np.searchsorted(vk_ids, exam_ids, "right"))
+
+
+def _built_chunks(exported, ex, vak, refused):
+    """{position: message bytes} for every _CHUNK exams of `exported` (in exam_id order, so the
+    vakken of _BLOCK exams are one slice, built together); an exam whose message cannot be built
+    goes to `refused` with build_message's reason instead."""
+    arrays, starts, ends = vak
+    columns = {c: np.asarray(ex[c], dtype=object) for c in EXAM_FIELDS}
+    for first in range(0, len(exported), _BLOCK):
+        block = np.asarray(exported[first:first + _BLOCK], dtype=np.int64)
+        low, high = starts[block[0]], ends[block[-1]]
+        messages = build_messages({c: values[block] for c, values in columns.items()},
+                                  {c: values[low:high] for c, values in arrays.items()},
+                                  starts[block] - low, ends[block] - low)
+        for k in range(0, len(block), _CHUNK):
+            built = {}
+            for i, data in zip(block[k:k + _CHUNK].tolist(), messages[k:k + _CHUNK]):
+                try:
+                    built[i] = data if data is not None else build_message(
+                        tuple(ex[c][i] for c in EXAM_FIELDS),
+                        zip(*(_values(pd.Series(arrays[c][starts[i]:ends[i]])) for c in VAK_FIELDS)))
+                except InvalidMessage as exc:
+                    refused[i] = str(exc)
+            yield built
 
 
 def _leerwegen(kandidaten, exam_ids):
@@ -372,7 +398,7 @@ def _clean_and_list(out):
     return existing
 
 
-def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, voortgang, blocked):
+def _stage(out, exported, names, ex, vak, existing, voortgang, blocked):
     """Build and validate every message; write the changed ones to temp files, then sync once.
 
     Returns (sha256 per exam position, {position: temp path}, number unchanged, {position: reason}
@@ -398,15 +424,8 @@ def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, voortg
 
     try:
         with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-            for first in range(0, len(exported), _CHUNK):
+            for first, built in zip(range(0, len(exported), _CHUNK), _built_chunks(exported, ex, vak, refused)):
                 voortgang(blocked + first)
-                built = {}
-                for i in exported[first:first + _CHUNK]:
-                    s, e = starts[i], ends[i]
-                    try:
-                        built[i] = build_message(exam_rows[i], zip(*(col[s:e] for col in rows)))
-                    except InvalidMessage as exc:
-                        refused[i] = str(exc)
                 pending.append(pool.submit(_stage_chunk, out, built, names, existing))
                 while len(pending) > _WRITERS:
                     collect(pending.popleft())
