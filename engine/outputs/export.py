@@ -11,7 +11,7 @@ import os
 import re
 import stat
 import sys
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -118,9 +118,10 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
                     unlink_quietly(staged.pop(i))
             exported = [i for i in exported if not codes[i]]
             unchanged = sum(1 for i in exported if i in digests and i not in staged)
-            for i, tmp in sorted(staged.items(), key=lambda item: names[item[0]]):
-                os.replace(tmp, out / names[i])
-            staged = {i: out / names[i] for i in staged}
+            folder = os.path.join(out, "")
+            for i in sorted(staged, key=names.__getitem__):
+                os.replace(staged[i], folder + names[i])
+                staged[i] = None  # renamed: no temp file to remove on an error
             fsync_dir(out)
             keep = {names[i] for i in exported}
             stale = sorted(existing - keep)
@@ -141,7 +142,7 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
                         manifest_sha256=hashlib.sha256(manifest).hexdigest())
         except OSError as exc:
             for tmp in staged.values():
-                if tmp.name.endswith(TMP_SUFFIX):
+                if tmp is not None:
                     unlink_quietly(tmp)
             where = exc.filename or out
             raise ExportError(f"{where}: kan niet schrijven ({os_reason(exc)}); de export is afgebroken, "
@@ -483,47 +484,96 @@ def _counts():
     return {"kandidaten": 0, "geexporteerd": 0, "geblokkeerd": 0, "uitslag_geexporteerd": {}}
 
 
-def _add_count(counts, blocked, uitslag):
-    counts["kandidaten"] += 1
+def _add_count(counts, blocked, uitslag, number):
+    counts["kandidaten"] += number
     if blocked:
-        counts["geblokkeerd"] += 1
+        counts["geblokkeerd"] += number
     else:
-        counts["geexporteerd"] += 1
+        counts["geexporteerd"] += number
         key = uitslag or ONBEKEND
-        counts["uitslag_geexporteerd"][key] = counts["uitslag_geexporteerd"].get(key, 0) + 1
+        counts["uitslag_geexporteerd"][key] = counts["uitslag_geexporteerd"].get(key, 0) + number
+
+
+def _totalen(codes, ex, leerweg) -> dict:
+    """The manifest's totalen: counted once per distinct (vestiging, leerweg, blocked, uitslag)."""
+    vestigingen = [f"{brin or ''}{vestiging or ''}" or ONBEKEND for brin, vestiging in zip(ex["brin"], ex["vestiging"])]
+    totaal, per_vestiging, per_leerweg = _counts(), {}, {}
+    for (vestiging, lw, blocked, uitslag), number in Counter(zip(vestigingen, leerweg, map(bool, codes),
+                                                                 ex["uitslag"])).items():
+        v = per_vestiging.setdefault(vestiging, {**_counts(), "per_leerweg": {}})
+        for counts in (totaal, v, v["per_leerweg"].setdefault(lw, _counts()), per_leerweg.setdefault(lw, _counts())):
+            _add_count(counts, blocked, uitslag, number)
+    return {**totaal, "per_vestiging": per_vestiging, "per_leerweg": per_leerweg}
+
+
+def _entry(i, codes, names, digests, ex, leerweg, refused) -> dict:
+    """One candidate exam's manifest entry, persoonsgebonden nummer masked."""
+    blocked = bool(codes[i])
+    soort = "bsn" if ex["bsn"][i] else ("onderwijsnummer" if ex["onderwijsnummer"][i] else None)
+    entry = {c: ex[c][i] for c in _KEY}
+    entry.update(persoonsgebonden_nummer=mask_bsn(ex[soort][i]) if soort else None, soort_nummer=soort,
+                 leerweg=leerweg[i], status="geblokkeerd" if blocked else "geexporteerd",
+                 codes=list(codes[i]), bestand=None if blocked else names[i],
+                 sha256=None if blocked else digests[i])
+    if i in refused:
+        entry["melding"] = _describe(i, ex, refused[i]).strip()
+    return entry
+
+
+def _entry_lines(order, codes, names, digests, ex, leerweg, refused) -> list:
+    """Each entry (in `order`) as json.dumps(_entry(...), ensure_ascii=False, sort_keys=True) writes it,
+    built column by column: each distinct value of a column is encoded once."""
+    soorten = ["bsn" if ex["bsn"][i] else ("onderwijsnummer" if ex["onderwijsnummer"][i] else None) for i in order]
+    blocked = [bool(codes[i]) for i in order]
+    columns = {c: _json_texts([ex[c][i] for i in order], c != "leerlingnummer") for c in _KEY}
+    columns.update(
+        persoonsgebonden_nummer=_json_texts([mask_bsn(ex[soort][i]) if soort else None
+                                             for i, soort in zip(order, soorten)], False),
+        soort_nummer=_json_texts(soorten), leerweg=_json_texts([leerweg[i] for i in order]),
+        status=_json_texts(["geblokkeerd" if b else "geexporteerd" for b in blocked]),
+        codes=_json_texts([codes[i] for i in order]),
+        bestand=_json_texts([None if b else names[i] for i, b in zip(order, blocked)], False),
+        sha256=_json_texts([None if b else digests[i] for i, b in zip(order, blocked)], False))
+    keys = sorted(columns)
+    parts = [[prefix + text for text in columns[key]] for key in keys for prefix in (json.dumps(key) + ": ",)]
+    lines = ["    {" + line + "}" for line in map(", ".join, zip(*parts))]
+    for k, i in enumerate(order):
+        if i in refused:   # it has a melding too
+            lines[k] = "    " + json.dumps(_entry(i, codes, names, digests, ex, leerweg, refused), ensure_ascii=False,
+                                           sort_keys=True)
+    return lines
+
+
+def _json_texts(values, repeated=True) -> list:
+    """json.dumps(value, ensure_ascii=False) of each value; `repeated` values are encoded once each
+    (when they are text, whole numbers or tuples of text, where equal values encode the same)."""
+    if repeated and {type(v) for v in values} <= {str, int, tuple, type(None)}:
+        return list(map(_JsonTexts().__getitem__, values))
+    return [_encode_text(v) if type(v) is str else json.dumps(v, ensure_ascii=False) for v in values]
+
+
+class _JsonTexts(dict):
+    def __missing__(self, value):
+        text = self[value] = json.dumps(value, ensure_ascii=False)
+        return text
+
+
+_encode_text = json.encoder.encode_basestring   # what json.dumps(text, ensure_ascii=False) returns
 
 
 def _manifest(order, codes, names, digests, ex, leerweg, refused, *, schooljaar, regelset_versie,
               input_sha256, alles_of_niets) -> bytes:
     """manifest.json bytes: deterministic, one candidate exam per line, persoonsnummers masked."""
-    totaal, per_vestiging, per_leerweg = _counts(), {}, {}
-    entries = []
-    for i in order:
-        blocked = bool(codes[i])
-        vestiging = f"{ex['brin'][i] or ''}{ex['vestiging'][i] or ''}" or ONBEKEND
-        v = per_vestiging.setdefault(vestiging, {**_counts(), "per_leerweg": {}})
-        for counts in (totaal, v, v["per_leerweg"].setdefault(leerweg[i], _counts()),
-                       per_leerweg.setdefault(leerweg[i], _counts())):
-            _add_count(counts, blocked, ex["uitslag"][i])
-        soort = "bsn" if ex["bsn"][i] else ("onderwijsnummer" if ex["onderwijsnummer"][i] else None)
-        entry = {c: ex[c][i] for c in _KEY}
-        entry.update(persoonsgebonden_nummer=mask_bsn(ex[soort][i]) if soort else None, soort_nummer=soort,
-                     leerweg=leerweg[i], status="geblokkeerd" if blocked else "geexporteerd",
-                     codes=list(codes[i]), bestand=None if blocked else names[i],
-                     sha256=None if blocked else digests[i])
-        if i in refused:
-            entry["melding"] = _describe(i, ex, refused[i]).strip()
-        entries.append(entry)
     head = {
         "formaat": "examenbron-export",
         "schema": {"bestand": SCHEMA_FILE.name, "versie": SCHEMA_VERSION, "namespace": NAMESPACE},
         "schooljaar": schooljaar, "regelset_versie": regelset_versie, "invoer_sha256": input_sha256,
         "alles_of_niets": bool(alles_of_niets),
-        "totalen": {**totaal, "per_vestiging": per_vestiging, "per_leerweg": per_leerweg},
+        "totalen": _totalen(codes, ex, leerweg),
     }
     text = json.dumps(head, indent=2, ensure_ascii=False, sort_keys=True)
-    lines = ",\n".join("    " + json.dumps(e, ensure_ascii=False, sort_keys=True) for e in entries)
-    text = text[:-2] + ',\n  "kandidaten": [' + (f"\n{lines}\n  " if entries else "") + "]\n}\n"
+    lines = ",\n".join(_entry_lines(order, codes, names, digests, ex, leerweg, refused))
+    text = text[:-2] + ',\n  "kandidaten": [' + (f"\n{lines}\n  " if order else "") + "]\n}\n"
     return text.encode("utf-8")
 
 
