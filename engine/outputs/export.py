@@ -95,7 +95,7 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
     ex = {c: _values(examens[c]) for c in _EXAM_COLUMNS if c != "exam_id"}
     candidate = _candidates(ex)
     codes = _whole_candidates(_blocking_codes((bevindingen, results.bevindingen), exam_ids), candidate)
-    names = [file_name(*key) for key in zip(*(ex[c] for c in _KEY))]
+    names = _file_names(zip(*(ex[c] for c in _KEY)))
     order = sorted(range(n), key=names.__getitem__)
     exported = [i for i in order if not codes[i]]
     _check_unique(names, exported, ex)
@@ -165,6 +165,22 @@ def file_name(brin, vestiging, leerlingnummer, opleidingscode, examenjaar) -> st
     return name + ".xml"
 
 
+_CLEAN_KEY = re.compile(r"[0-9A-Za-z-]{4}_[0-9A-Za-z-]{2}(?:_[0-9A-Za-z-]{1,32}){3}")
+
+
+def _file_names(keys) -> list:
+    """file_name of each key; a key of texts and a year that need no change is joined directly."""
+    names = []
+    for key in keys:
+        brin, vestiging, leerlingnummer, opleidingscode, examenjaar = key
+        if (examenjaar is not None and type(brin) is type(vestiging) is type(leerlingnummer) is type(opleidingscode) is str
+                and _CLEAN_KEY.fullmatch(f"{brin}_{vestiging}_{leerlingnummer}_{opleidingscode}_{examenjaar!s}")):
+            names.append(f"{brin}{vestiging}_{leerlingnummer}_{opleidingscode}_{examenjaar!s}.xml")
+        else:
+            names.append(file_name(*key))
+    return names
+
+
 # --- gate -----------------------------------------------------------------------------------
 
 def _blocking_codes(frames, exam_ids):
@@ -196,14 +212,15 @@ def _candidates(ex) -> list:
             i = parent[i]
         return i
 
-    first = {}
-    for i, keys in enumerate(zip(ex["brin"], ex["vestiging"], ex["leerlingnummer"], ex["bsn"], ex["onderwijsnummer"])):
-        brin, vestiging, leerlingnummer, bsn, onderwijsnummer = keys
-        for key in (("leerling", brin, vestiging, leerlingnummer) if leerlingnummer else None,
-                    ("bsn", bsn) if bsn else None, ("onderwijsnummer", onderwijsnummer) if onderwijsnummer else None):
-            if key is not None:
-                j = first.setdefault(key, i)
-                parent[root(i)] = root(j)
+    keys = pd.DataFrame({c: pd.Series(ex[c], dtype=object)
+                         for c in ("brin", "vestiging", "leerlingnummer", "bsn", "onderwijsnummer")})
+    for columns in (["brin", "vestiging", "leerlingnummer"], ["bsn"], ["onderwijsnummer"]):
+        known = keys.loc[np.array([bool(v) for v in ex[columns[-1]]], dtype=bool)]
+        shared = known[known.duplicated(columns, keep=False)]   # only exams that share a key are joined
+        for positions in shared.groupby(columns, sort=False, dropna=False).indices.values():
+            first, *others = shared.index[positions].tolist()
+            for i in others:
+                parent[root(i)] = root(first)
     return [root(i) for i in range(len(parent))]
 
 
