@@ -185,7 +185,8 @@ def element_lines(field: str, values) -> tuple[np.ndarray, np.ndarray | None]:
     Each distinct value is formatted once (pandas.factorize)."""
     codes, uniques = pd.factorize(values)   # NA -> -1, the last entry of the table
     table = np.empty(len(uniques) + 1, dtype=object)
-    table[:-1] = _LINES[field].lines_of(pd.Series(uniques, copy=False).to_numpy(dtype=object, na_value=None).tolist())
+    distinct = uniques.tolist() if isinstance(uniques, np.ndarray) else uniques.to_numpy(dtype=object).tolist()
+    table[:-1] = _LINES[field].lines_of(distinct)
     table[-1] = ""
     bad = table == None  # noqa: E711 (element-wise)
     if not bad.any():

@@ -103,7 +103,7 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
         return ExportSummary(out, n, len(exported), n - len(exported), written=0, unchanged=0, removed=0,
                              nothing_written=True)
 
-    vak = _vak_rows(vakken.assign(**{c: eindcijfers[c] for c in TIJDVAK_ROLES}), exam_ids)
+    vak = _vak_rows(vakken, eindcijfers, exam_ids)
     _make_out_dir(out)
     with _export_lock(out):
         existing = _clean_and_list(out)
@@ -197,7 +197,10 @@ def _blocking_codes(frames, exam_ids):
                 everyone.add(label)
             else:
                 per_exam[int(eid)].add(label)
-    return [tuple(sorted(per_exam.get(int(e), set()) | everyone)) for e in exam_ids]
+    if everyone:
+        return [tuple(sorted(per_exam.get(int(e), set()) | everyone)) for e in exam_ids]
+    codes = {e: tuple(sorted(labels)) for e, labels in per_exam.items()}
+    return [codes.get(e, ()) for e in exam_ids.tolist()]
 
 
 def _candidates(ex) -> list:
@@ -268,12 +271,14 @@ def _values(series: pd.Series) -> list:
     return series.to_numpy(dtype=object, na_value=None).tolist()
 
 
-def _vak_rows(vakken, exam_ids):
-    """The VAK_FIELDS columns (arrays) of the vakken ordered by exam, vakcode and row, and each
-    exam's [start, end) slice of them."""
-    vk = vakken.sort_values(["exam_id", "vakcode", "bron_rij"], kind="stable", na_position="last")
-    vk_ids = vk["exam_id"].to_numpy(dtype=np.int64)
-    return ({c: vk[c].values for c in VAK_FIELDS}, np.searchsorted(vk_ids, exam_ids, "left"),
+def _vak_rows(vakken, eindcijfers, exam_ids):
+    """The VAK_FIELDS columns (arrays; the TIJDVAK_ROLES from `eindcijfers`, aligned on the index)
+    of the vakken ordered by exam, vakcode and row, and each exam's [start, end) slice of them."""
+    keys = vakken[["exam_id", "vakcode", "bron_rij"]].reset_index(drop=True)
+    order = keys.sort_values(["exam_id", "vakcode", "bron_rij"], kind="stable", na_position="last").index.to_numpy()
+    columns = {c: eindcijfers[c].reindex(vakken.index) if c in TIJDVAK_ROLES else vakken[c] for c in VAK_FIELDS}
+    vk_ids = keys["exam_id"].to_numpy(dtype=np.int64)[order]
+    return ({c: column.values[order] for c, column in columns.items()}, np.searchsorted(vk_ids, exam_ids, "left"),
             np.searchsorted(vk_ids, exam_ids, "right"))
 
 
