@@ -270,6 +270,45 @@ class _Plaats(NamedTuple):
     kernvak: bool
 
 
+class _Group(NamedTuple):
+    """What the matching of one group needs, computed once per composition."""
+
+    slots: tuple           # the group's positions in the composition's flattened slot list
+    bits: int              # those positions as bits
+    later: int             # bits of the further profiel groups (only for the first group)
+    apart: bool
+    plaats: tuple          # onderdeel index per slot
+    capacity: tuple        # aantal per slot
+    deel: tuple            # examendeel per slot as 1 G, 2 P, 3 V (4: none)
+    extra: tuple           # meer_tellen_mee per slot
+    kernvak: tuple
+    naam: tuple
+
+
+@functools.lru_cache(maxsize=256)
+def _groups(comp: _Composition, onderdelen: tuple) -> tuple:
+    """The groups of `comp` in the order they are matched: an apart group first, then the profielen."""
+    plaatsen = [j for group in comp.groups for j in group]
+    offsets = np.cumsum([0] + [len(group) for group in comp.groups]).tolist()
+    main = len(comp.groups) - comp.apart          # the profiel groups; an apart group comes last
+    out = []
+    for g in ([main] if comp.apart else []) + list(range(main)):
+        slots = tuple(range(offsets[g], offsets[g] + len(comp.groups[g])))
+        spec = [onderdelen[plaatsen[s]] for s in slots]
+        out.append((g, _Group(
+            slots, sum(1 << s for s in slots), sum(1 << s for s in range(offsets[g + 1], offsets[main])),
+            g == main, tuple(plaatsen[s] for s in slots), tuple(o.aantal for o in spec),
+            tuple(_rank(o) + 1 for o in spec), tuple(o.meer_tellen_mee for o in spec),
+            tuple(o.kernvak for o in spec), tuple(o.naam for o in spec))))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _slots_of(mask: int) -> tuple:
+    """The positions of the set bits of `mask`, lowest first."""
+    return tuple(s for s in range(mask.bit_length()) if mask >> s & 1)
+
+
 @functools.lru_cache(maxsize=1 << 17)
 def _solve(comp: _Composition, onderdelen: tuple, masks: bytes, reported: bytes) -> _Result:
     """Match the positions (admissibility bitmasks in preference order, int64 bytes) to the onderdelen.
@@ -278,48 +317,42 @@ def _solve(comp: _Composition, onderdelen: tuple, masks: bytes, reported: bytes)
     pattern for the process (bounded): the leaving-out scenarios, every school of a per-school run
     and every partition of an archive run meet the same patterns again.
     """
-    masks, reported = np.frombuffer(masks, dtype=np.int64), np.frombuffer(reported, dtype=np.int64)
-    plaatsen = [j for group in comp.groups for j in group]
-    offsets = np.cumsum([0] + [len(group) for group in comp.groups]).tolist()
-    main = len(comp.groups) - comp.apart          # the profiel groups; an apart group comes last
+    masks = np.frombuffer(masks, dtype=np.int64).tolist()
+    reported = np.frombuffer(reported, dtype=np.int64).tolist()
     length = len(masks)
+    active = [i for i in range(length) if masks[i]]    # a vak that fits no onderdeel is never matched
     onderdeel, kernvak = [-1] * length, [False] * length
     removable = [True] * length
     volledig, ontbreekt, first = True, {}, set()
-    for g in ([main] if comp.apart else []) + list(range(main)):
-        group, offset = comp.groups[g], offsets[g]
-        is_apart = g == main
-        local = range(offset, offset + len(group))
-        group_bits = sum(1 << s for s in local)
-        spec = [onderdelen[plaatsen[s]] for s in local]
+    for g, group in _groups(comp, onderdelen):
         # the apart requirement takes the best vakken; the first matching first takes the vakken that
         # meet it, then vakken no further profiel can use; a further profiel first takes vakken the
         # first matching left over (each counts somewhere)
-        later = sum(1 << s for s in range(offset + len(group), offsets[main]))
-        if is_apart:
-            order = range(length)
+        if group.apart:
+            order = active
         elif g == 0:
-            order = sorted(range(length), key=lambda i: (i not in first, bool(int(masks[i]) & later)))
+            order = sorted(active, key=lambda i: (i not in first, bool(masks[i] & group.later)))
         else:
-            order = sorted(range(length), key=lambda i: onderdeel[i] >= 0)
-        owners, surplus = _kuhn([int(x) & group_bits for x in masks], reported, local, spec, offset, order)
-        for s in local:
-            o = onderdelen[plaatsen[s]]
+            order = sorted(active, key=lambda i: onderdeel[i] >= 0)
+        owners, surplus = _kuhn(masks, reported, order, group)
+        for k, s in enumerate(group.slots):
             filled = len(owners[s]) + len(surplus[s])
-            if filled < o.aantal:
+            if filled < group.capacity[k]:
                 volledig = False
-                ontbreekt.setdefault(g, []).append(o.naam if o.aantal == 1 else f"{o.naam} ({filled} van {o.aantal})")
+                naam = group.naam[k]
+                ontbreekt.setdefault(g, []).append(naam if group.capacity[k] == 1
+                                                   else f"{naam} ({filled} van {group.capacity[k]})")
             for i in owners[s] + surplus[s]:
-                if is_apart:
+                if group.apart:
                     first.add(i)
                 # a vak in the vrije deel of the first profiel that also fills a further profieldeel
                 # is reported as profieldeel, as schools register a combined profiel
                 elif onderdeel[i] < 0 or (g > 0 and onderdelen[onderdeel[i]].examendeel == "V"):
-                    onderdeel[i] = plaatsen[s]
-                kernvak[i] |= o.kernvak
-        refill = _refillable(masks, group_bits, local, owners, surplus)
-        for s in local:
-            if s not in refill:
+                    onderdeel[i] = group.plaats[k]
+                kernvak[i] |= group.kernvak[k]
+        refill = _refillable(masks, active, group, owners, surplus)
+        for s in group.slots:
+            if not refill >> s & 1:
                 for i in owners[s]:
                     removable[i] = False
     kan = tuple(volledig and removable[i] for i in range(length))
@@ -327,20 +360,22 @@ def _solve(comp: _Composition, onderdelen: tuple, masks: bytes, reported: bytes)
                    ", ".join(naam for g in sorted(ontbreekt) for naam in ontbreekt[g]))
 
 
-def _kuhn(masks, reported, local, spec, offset, order):
+def _kuhn(masks, reported, order, group: _Group):
     """Kuhn's maximum matching with capacities `aantal`, vakken offered in `order`.
 
     Phase 1 matches only the vakken the school gave an examendeel, to onderdelen of that examendeel;
     phase 2 offers every vak still unmatched to all its onderdelen. A vak once matched stays matched,
     and a vak for which phase 2 finds no augmenting path never gets one later, so the result is a
     maximum matching (completeness is exact) that keeps the school's examendelen where possible.
+    Returns (owners, surplus): per slot the vakken matched to it and the left-over vakken it takes in.
     """
-    capacity = {s: spec[s - offset].aantal for s in local}
-    owners = {s: [] for s in local}
-    surplus = {s: [] for s in local}
-    full = [[s for s in local if mask >> s & 1] for mask in masks]
-    own = [[s for s in slots if _rank(spec[s - offset]) + 1 == int(want)]
-           for slots, want in zip(full, reported)]
+    offset = group.slots[0]
+    capacity = dict(zip(group.slots, group.capacity))
+    owners = {s: [] for s in group.slots}
+    surplus = {s: [] for s in group.slots}
+    full = {i: _slots_of(masks[i] & group.bits) for i in order}
+    own = {i: tuple(s for s in full[i] if group.deel[s - offset] == reported[i]) if reported[i] else ()
+           for i in order}
     adjacency = own
 
     def augment(i, seen):
@@ -371,29 +406,31 @@ def _kuhn(masks, reported, local, spec, offset, order):
                 matched.add(i)
     for i in order:
         if i not in matched:
-            extra = next((s for s in full[i] if spec[s - offset].meer_tellen_mee), None)
+            extra = next((s for s in full[i] if group.extra[s - offset]), None)
             if extra is not None:
                 surplus[extra].append(i)
     return owners, surplus
 
 
-def _refillable(masks, group_bits, local, owners, surplus) -> set:
-    """Onderdelen whose vak could be left out: a left-over vak (or a chain of moves) takes over."""
-    matched = {i for s in local for i in owners[s]}
-    spare = [i for i, mask in enumerate(masks) if int(mask) & group_bits and i not in matched]
-    refill = {s for s in local if surplus[s]}
-    for i in spare:
-        refill |= {s for s in local if int(masks[i]) >> s & 1}
-    changed = True
-    while changed:
-        changed = False
-        for s in local:
-            if s in refill:
-                continue
-            if any(int(masks[j]) >> s & 1 for t in refill for j in owners[t]):
-                refill.add(s)
-                changed = True
-    return refill
+def _refillable(masks, active, group: _Group, owners, surplus) -> int:
+    """Onderdelen (as bits) whose vak could be left out: a left-over vak (or a chain of moves) takes over."""
+    matched = {i for s in group.slots for i in owners[s]}
+    refill = 0
+    for s in group.slots:
+        if surplus[s]:
+            refill |= 1 << s
+    for i in active:
+        if i not in matched:
+            refill |= masks[i] & group.bits
+    while True:                 # the onderdelen another refillable onderdeel's vak may also fill
+        reach = refill
+        for s in group.slots:
+            if refill >> s & 1:
+                for j in owners[s]:
+                    reach |= masks[j] & group.bits
+        if reach == refill:
+            return refill
+        refill = reach
 
 
 def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen, known) -> tuple[dict, dict]:
