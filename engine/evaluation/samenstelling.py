@@ -69,30 +69,18 @@ def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
     comp_of_cand, compositions = _compositions(ctx, onderdelen)
     known = comp_of_cand >= 0
     meedoen = np.broadcast_to(evaluate(step.meedoen, ctx, "vak").true(), m) & known[ctx.k]
-    admissible = _admissible(ctx, onderdelen, meedoen, evaluate)
+    row_masks = _row_masks(ctx, onderdelen, compositions, comp_of_cand[ctx.k], meedoen, evaluate)
 
     position = _preference_position(ctx, step, meedoen, evaluate)
     width = int(ctx.counts.max(initial=0))
     masks = np.zeros((n, max(width, 1)), dtype=np.int64)
     reported = np.zeros((n, max(width, 1)), dtype=np.int64)
+    masks[ctx.k, position] = row_masks
     reported[ctx.k, position] = _reported_deel(ctx, step, evaluate)
-    comp_of_row = comp_of_cand[ctx.k]
-    for c, comp in enumerate(compositions):
-        plaatsen = [j for group in comp.groups for j in group]
-        rows = np.flatnonzero(comp_of_row == c)
-        if not len(rows):
-            continue
-        bits = np.left_shift(np.int64(1), np.arange(len(plaatsen), dtype=np.int64))
-        row_masks = (admissible[np.ix_(rows, plaatsen)].astype(np.int64) * bits).sum(axis=1)
-        masks[ctx.k[rows], position[rows]] = row_masks
     masks, reported, moved = _canonical(masks, reported, comp_of_cand, compositions, onderdelen)
     position = moved[ctx.k, position]
-    key = np.column_stack([comp_of_cand, masks, reported])
-    rows = np.ascontiguousarray(key[known])
-    inverse, uniques = pd.factorize(np.array([row.tobytes() for row in rows], dtype=object))  # hashing, not sorting
-    first = np.empty(len(uniques), dtype=np.int64)
-    first[inverse[::-1]] = np.arange(len(rows))[::-1]
-    patterns = rows[first]
+    rows = np.column_stack([comp_of_cand, masks, reported])[known]
+    inverse, patterns = _distinct_rows(rows)
     w = masks.shape[1]
     plaatsen = tuple(_Plaats(o.naam, o.examendeel, o.aantal, o.meer_tellen_mee, o.kernvak) for o in onderdelen)
     solved = [_solve(compositions[int(p[0])], plaatsen, p[1:1 + w].tobytes(), p[1 + w:].tobytes()) for p in patterns]
@@ -153,8 +141,8 @@ def _composition(onderdelen, leerweg, profiel, opleiding):
     return _Composition(tuple(groups), bool(apart))
 
 
-def _admissible(ctx: Context, onderdelen, meedoen: np.ndarray, evaluate) -> np.ndarray:
-    """(vak rows x onderdelen): the vak may fill the onderdeel (vakken, waar, behalve)."""
+def _row_masks(ctx: Context, onderdelen, compositions, comp_of_row, meedoen: np.ndarray, evaluate) -> np.ndarray:
+    """Per vak row the onderdelen of its composition it may fill (vakken, waar, behalve), as slot bits."""
     m = ctx.vak.n
     codes, categories = text_codes(ctx.vak.values["vakcode"])
     categories = np.asarray(categories, dtype=object)
@@ -162,16 +150,53 @@ def _admissible(ctx: Context, onderdelen, meedoen: np.ndarray, evaluate) -> np.n
     for j, o in enumerate(onderdelen):
         allowed = np.ones(len(categories), dtype=bool) if o.vakken is None else np.isin(categories, list(o.vakken))
         table[:-1, j] = allowed & ~np.isin(categories, list(o.behalve))
-    out = table[codes]                       # one gather per vak row instead of one per onderdeel
-    out &= meedoen[:, None]
-    conditions = {}
+    conditions, holds = {}, {}
     for j, o in enumerate(onderdelen):
         if o.waar is not None:
-            text = id(o.waar)
-            if text not in conditions:
-                conditions[text] = np.broadcast_to(evaluate(o.waar, ctx, "vak").true(), m)
-            out[:, j] &= conditions[text]
+            if id(o.waar) not in conditions:
+                conditions[id(o.waar)] = np.broadcast_to(evaluate(o.waar, ctx, "vak").true(), m)
+            holds[j] = conditions[id(o.waar)]
+    out = np.zeros(m, dtype=np.int64)
+    order = np.argsort(comp_of_row, kind="stable")
+    bounds = np.searchsorted(comp_of_row[order], np.arange(len(compositions) + 1))
+    for c, comp in enumerate(compositions):
+        rows = order[bounds[c]:bounds[c + 1]]
+        if not len(rows):
+            continue
+        plaatsen = [j for group in comp.groups for j in group]
+        bits = np.left_shift(np.int64(1), np.arange(len(plaatsen), dtype=np.int64))
+        mask = (table[:, plaatsen] * bits).sum(axis=1)[codes[rows]]   # one gather per row
+        for bit, j in zip(bits, plaatsen):
+            if j in holds:
+                mask[~holds[j][rows]] &= ~bit
+        out[rows] = np.where(meedoen[rows], mask, 0)
     return out
+
+
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of each row's distinct row, the distinct rows in order of first occurrence).
+
+    Rows are factorized by a 64-bit hash of their values (fast, C); a hash collision is detected by
+    comparing every row with its representative, and then the rows are factorized by their bytes.
+    """
+    hashed = (rows * _hash_weights(rows.shape[1])).sum(axis=1)     # int64 arithmetic wraps around
+    inverse, uniques = pd.factorize(hashed)
+    if not np.array_equal(rows, rows[_first_of(inverse, len(uniques))][inverse]):
+        inverse, uniques = pd.factorize(np.array([row.tobytes() for row in np.ascontiguousarray(rows)],
+                                                 dtype=object))
+    return inverse, rows[_first_of(inverse, len(uniques))]
+
+
+def _hash_weights(width: int) -> np.ndarray:
+    """Fixed odd 64-bit multipliers, one per column."""
+    return np.random.default_rng(0x5A4D).integers(1, 2 ** 63, size=width, dtype=np.int64) | 1
+
+
+def _first_of(inverse: np.ndarray, count: int) -> np.ndarray:
+    """The first row of each of `count` groups."""
+    first = np.empty(count, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(inverse))[::-1]
+    return first
 
 
 DELEN = ("G", "P", "V")
@@ -209,16 +234,16 @@ def _canonical(masks, reported, comp_of_cand, compositions, onderdelen):
     further = masks & ~first[comp_of_cand][:, None]
     masks = np.where(fixed, own | further, masks)
     loose = (fixed & (further == 0)) | (masks == 0)
-    cand = np.repeat(np.arange(n), width)
-    pos = np.tile(np.arange(width), n)
-    flat_loose, flat_mask = loose.ravel(), masks.ravel()
-    order = np.lexsort((pos, np.where(flat_loose, -flat_mask, 0), np.where(flat_loose, 0, pos), flat_loose, cand))
-    new_pos = np.empty(n * width, dtype=np.int64)
-    new_pos[order] = np.tile(np.arange(width), n)
-    moved = new_pos.reshape(n, width)
-    out_masks, out_reported = np.zeros_like(masks), np.zeros_like(reported)
-    out_masks[cand, new_pos] = flat_mask
-    out_reported[cand, new_pos] = reported.ravel()
+    # one sort key per position: competing vakken first in preference order, then the loose ones by
+    # mask (highest first), ties in preference order
+    distinct = np.sort(pd.unique(masks[loose]))
+    rank = len(distinct) - 1 - np.searchsorted(distinct, masks)
+    pos = np.arange(width)
+    order = np.argsort(np.where(loose, width * (1 + rank) + pos, pos), axis=1, kind="stable")
+    moved = np.empty_like(order)
+    np.put_along_axis(moved, order, np.broadcast_to(pos, order.shape), axis=1)
+    out_masks = np.take_along_axis(masks, order, axis=1)
+    out_reported = np.take_along_axis(reported, order, axis=1)
     return out_masks, out_reported, moved
 
 
