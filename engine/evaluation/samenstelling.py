@@ -304,8 +304,8 @@ class _Group(NamedTuple):
     apart: bool
     plaats: tuple          # onderdeel index per slot
     capacity: tuple        # aantal per slot
-    deel: tuple            # examendeel per slot as 1 G, 2 P, 3 V (4: none)
-    extra: tuple           # meer_tellen_mee per slot
+    deel_bits: tuple       # per reported examendeel (0 none, 1 G, 2 P, 3 V) the bits of its slots
+    extra_bits: int        # slots with meer_tellen_mee
     kernvak: tuple
     naam: tuple
 
@@ -323,7 +323,9 @@ def _groups(comp: _Composition, onderdelen: tuple) -> tuple:
         out.append((g, _Group(
             slots, sum(1 << s for s in slots), sum(1 << s for s in range(offsets[g + 1], offsets[main])),
             g == main, tuple(plaatsen[s] for s in slots), tuple(o.aantal for o in spec),
-            tuple(_rank(o) + 1 for o in spec), tuple(o.meer_tellen_mee for o in spec),
+            tuple(sum(1 << s for s, o in zip(slots, spec) if _rank(o) + 1 == deel) if deel else 0
+                  for deel in range(len(DELEN) + 1)),
+            sum(1 << s for s, o in zip(slots, spec) if o.meer_tellen_mee),
             tuple(o.kernvak for o in spec), tuple(o.naam for o in spec))))
     return tuple(out)
 
@@ -394,13 +396,11 @@ def _kuhn(masks, reported, order, group: _Group):
     maximum matching (completeness is exact) that keeps the school's examendelen where possible.
     Returns (owners, surplus): per slot the vakken matched to it and the left-over vakken it takes in.
     """
-    offset = group.slots[0]
     capacity = dict(zip(group.slots, group.capacity))
     owners = {s: [] for s in group.slots}
     surplus = {s: [] for s in group.slots}
     full = {i: _slots_of(masks[i] & group.bits) for i in order}
-    own = {i: tuple(s for s in full[i] if group.deel[s - offset] == reported[i]) if reported[i] else ()
-           for i in order}
+    own = {i: _slots_of(masks[i] & group.deel_bits[reported[i]]) for i in order}
     adjacency = own
 
     def augment(i, seen):
@@ -423,17 +423,19 @@ def _kuhn(masks, reported, order, group: _Group):
         for i in order:
             if i in matched or not adjacency[i]:
                 continue
-            free = next((s for s in adjacency[i] if len(owners[s]) < capacity[s]), None)
-            if free is not None:
-                owners[free].append(i)
-                matched.add(i)
-            elif augment(i, set()):
-                matched.add(i)
+            for s in adjacency[i]:
+                if len(owners[s]) < capacity[s]:
+                    owners[s].append(i)
+                    matched.add(i)
+                    break
+            else:
+                if augment(i, set()):
+                    matched.add(i)
     for i in order:
         if i not in matched:
-            extra = next((s for s in full[i] if group.extra[s - offset]), None)
-            if extra is not None:
-                surplus[extra].append(i)
+            extra = masks[i] & group.extra_bits
+            if extra:                                  # the first onderdeel that takes more vakken
+                surplus[(extra & -extra).bit_length() - 1].append(i)
     return owners, surplus
 
 
