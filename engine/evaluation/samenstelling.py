@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.evaluation.frames import Context
-from examenbron.engine.language.values import Value, text_codes
+from examenbron.engine.language.values import Value, categories_values, text_codes
 from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS
 
 MAX_PLAATSEN = 62          # onderdelen of one composition, as bits of an int64
@@ -475,11 +475,9 @@ def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen,
     pos = np.minimum(position, table.shape[1] - 1)
     which = table[row_pattern, pos]
     unknown_row = ~known[ctx.k]
-    naam = np.array([o.naam for o in onderdelen] + [None], dtype=object)
-    deel = np.array([o.examendeel for o in onderdelen] + [None], dtype=object)
     vak = {}
-    vak["samenstelling_onderdeel"] = Value("str", naam[which], which < 0)
-    vak["examendeel_afgeleid"] = Value("str", deel[which], which < 0)
+    vak["samenstelling_onderdeel"] = _text(which, [o.naam for o in onderdelen])
+    vak["examendeel_afgeleid"] = _text(which, [o.examendeel for o in onderdelen])
     vak["is_extra"] = Value("bool", meedoen & (which < 0), unknown_row | ~meedoen)
     vak["kan_vervallen"] = Value("bool", kan[row_pattern, pos] & meedoen, unknown_row | ~meedoen)
     vak["kernvakplaats"] = Value("bool", kern[row_pattern, pos] & (which >= 0), unknown_row)
@@ -490,6 +488,13 @@ def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen,
     kand["samenstelling_volledig"] = Value("bool", volledig, ~known)
     kand["samenstelling_ontbreekt"] = Value("str", ontbreekt, ~known | (ontbreekt == ""))
     return kand, vak
+
+
+def _text(which: np.ndarray, texts: list) -> Value:
+    """A text column holding `texts[which]` (empty where which < 0), factorized as it is made."""
+    code_of, categories = pd.factorize(np.array(texts + [None], dtype=object), use_na_sentinel=True)
+    codes = code_of[which]                          # which == -1 picks the trailing None: code -1
+    return Value("str", categories_values(categories)[codes], codes < 0, 1, codes, categories)
 
 
 def defaults(n_exam: int, n_vak: int) -> dict:
