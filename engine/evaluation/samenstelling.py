@@ -252,9 +252,11 @@ def _reported_deel(ctx: Context, step, evaluate) -> np.ndarray:
     if step.gemeld_examendeel is None:
         return np.zeros(ctx.vak.n, dtype=np.int64)
     value = evaluate(step.gemeld_examendeel, ctx, "vak")
-    text = np.broadcast_to(np.asarray(value.val, dtype=object), ctx.vak.n)
-    codes = pd.Index(DELEN).get_indexer(pd.Series(text, dtype=object).fillna("")) + 1
-    return np.where(np.broadcast_to(value.null, ctx.vak.n), 0, codes)
+    if np.ndim(value.val) == 0:
+        value = Value(value.kind, np.full(ctx.vak.n, value.val, dtype=object), np.broadcast_to(value.null, ctx.vak.n))
+    codes, categories = text_codes(value)
+    deel = np.append(pd.Index(DELEN).get_indexer(pd.Index(categories, dtype=object)) + 1, 0)   # per distinct text
+    return np.where(np.broadcast_to(value.null, ctx.vak.n), 0, deel[codes])
 
 
 def _preference_position(ctx: Context, step, meedoen: np.ndarray, evaluate) -> np.ndarray:
