@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from examenbron.engine import cache
 from examenbron.engine.errors import CodeTableError, os_reason, suggestion
@@ -224,6 +223,7 @@ def _check_vakken(frame, label):
 
 
 def _read_metadata(folder, root, schooljaar, problems):
+    import yaml  # here, not at the top: tables from the cache (engine/cache.py) need no YAML parser
     label = _label(root, schooljaar, "metadata.yaml")
     try:
         with (folder / "metadata.yaml").open("r", encoding="utf-8") as handle:
