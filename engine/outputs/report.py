@@ -96,11 +96,12 @@ def summary(outcome) -> dict:
     bevindingen, kandidaten = outcome.bevindingen, outcome.kandidaten
     per_regel = (bevindingen.groupby(["regel", "code", "ernst"], dropna=False).size()
                  .sort_values(ascending=False, kind="stable"))
-    leerweg = kandidaten["leerweg"].fillna("onbekend")
-    per_leerweg = {}
-    for name, group in kandidaten.groupby(leerweg, sort=True):
-        per_leerweg[name] = {"kandidaten": int(len(group)),
-                             **{u: int((group["uitslag_berekend"] == u).sum()) for u in UITSLAGEN}}
+    leerweg, leerwegen = pd.factorize(kandidaten["leerweg"].fillna("onbekend"), sort=True)
+    uitslag = pd.Index(UITSLAGEN).get_indexer(kandidaten["uitslag_berekend"])  # -1: none of them
+    counts = np.bincount(leerweg * (len(UITSLAGEN) + 1) + uitslag + 1,
+                         minlength=len(leerwegen) * (len(UITSLAGEN) + 1)).reshape(len(leerwegen), len(UITSLAGEN) + 1)
+    per_leerweg = {name: {"kandidaten": int(row.sum()), **dict(zip(UITSLAGEN, map(int, row[1:])))}
+                   for name, row in zip(leerwegen, counts)}
     blocked = bevindingen.loc[bevindingen["ernst"] == AFKEUR, "exam_id"].nunique()
     return {
         "kandidaten": int(len(kandidaten)),
@@ -111,7 +112,7 @@ def summary(outcome) -> dict:
                                    "omschrijving": omschrijving(outcome, r)}
                                   for (r, c, e), n in per_regel.items()],
         "per_leerweg": per_leerweg,
-        "uitslag_berekend": {u: int((kandidaten["uitslag_berekend"] == u).sum()) for u in UITSLAGEN},
+        "uitslag_berekend": dict(zip(UITSLAGEN, map(int, counts[:, 1:].sum(axis=0)))),
         "overgeslagen_regels": outcome.overgeslagen_regels,
     }
 
