@@ -126,6 +126,8 @@ def test_candidate_json_is_written_value_for_value_as_pandas_writes_it(rapportee
     for column in ("leerlingnummer", "werkstuk_titel", "uitslag_school"):
         if column in k:
             k.loc[:len(odd) - 1, column] = pd.Series(odd, dtype=object)
+    if "datum_uitslag" in k:
+        k.loc[:2, "datum_uitslag"] = pd.NaT
     outcome = replace(outcome, kandidaten=k)
     assert report.kandidaten_json(outcome) == _pandas_kandidaten_json(outcome)
     document = json.loads(report.to_json(outcome, peildatum=day))

@@ -163,9 +163,9 @@ _PLAIN_TEXT = re.compile(r"[ !#-.0-\[\]-~]*")
 
 def _json_texts(values: np.ndarray) -> np.ndarray:
     """Each value as JSON text, as pandas' to_json writes it; every distinct value is encoded once."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    texts = np.empty(len(uniques), dtype=object)
-    texts[:] = [f'"{u}"' if type(u) is str and _PLAIN_TEXT.fullmatch(u) else _json_scalar(u) for u in uniques]
+    codes, uniques = pd.factorize(values)  # code -1 (None, NaN, NA, NaT) picks the trailing null
+    texts = np.empty(len(uniques) + 1, dtype=object)
+    texts[:] = [f'"{u}"' if type(u) is str and _PLAIN_TEXT.fullmatch(u) else _json_scalar(u) for u in uniques] + ["null"]
     return texts[codes]
 
 
