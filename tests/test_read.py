@@ -191,7 +191,7 @@ def test_fast_reader_for_large_files_matches_the_general_reader(tmp_path, monkey
     path = tmp_path / "groot.csv"
     write_csv(generate(120, "2024-2025", seed=11, fouten=True).frame, path)
     monkeypatch.setattr(read, "_ARROW_MIN_BYTES", 0)
-    assert read._read_csv_arrow(str(path), path.read_bytes(), ";", "") is not None  # the fast path really is taken
+    assert read._read_csv_arrow(str(path), path.read_bytes()) is not None  # the fast path really is taken
     fast = read.read_table(path)
     monkeypatch.setattr(read, "_ARROW_MIN_BYTES", 10**12)
     general = read.read_table(path)
@@ -210,3 +210,43 @@ def test_fast_reader_falls_back_for_blank_lines(tmp_path, monkeypatch):
     table = read.read_table(path)
     assert table.bron_rij.tolist() == [2, 3, 4]
     assert np.asarray(table.columns[1], dtype=object).tolist() == ["1001", "", "1002"]
+
+
+_HOSTILE_CSV = {  # what a large export can look like; each must read as the general reader reads it
+    "crlf": b"brin;vakcode\r\n12AB;1001\r\n12AB;1002\r\n",
+    "cr only (old Mac)": b"brin;vakcode\r12AB;1001\r\r12AB;1002\r",
+    "bom": b"\xef\xbb\xbfbrin;vakcode\n12AB;1001\n",
+    "blank lines in and after the data": b"brin;vakcode\n12AB;1001\n\n;\n12AB;1002\n\r\n\n",
+    "blank line before the header": b"\n;;\nbrin;vakcode\n12AB;1001\n",
+    "quoted cell with a line break": b'brin;vakcode\n"12\nAB";1001\n12AB;1002\n',
+    "comma delimiter": b"brin,vakcode,se_cijfer\n12AB,1001,6.5\n",
+    "bad utf-8 byte": b"brin;vakcode\n12AB;10\xff01\n12AB;Caf\xc3\xa9\n",
+    "cp1252": b"brin;vakcode\n12AB;Caf\xe9\n",
+    "nul and noncharacter": b"brin;vakcode\n12\x00AB;\xef\xbf\xbf\n",
+    "row too wide": b"brin;vakcode\n12AB;1001\n12AB;1002;x\n",
+    "row too narrow": b"brin;vakcode\n12AB;1001\n12AB\n",
+    "no newline at the end": b"brin;vakcode\n12AB;1001",
+}
+
+
+@pytest.mark.parametrize("name", list(_HOSTILE_CSV))
+def test_fast_reader_reads_every_odd_csv_as_the_general_reader(tmp_path, monkeypatch, name):
+    """Whatever the pyarrow path takes, it reads as Python's csv module does; what it cannot take
+    (quotes, bad bytes, ragged rows) goes to the general reader with its messages and row numbers."""
+    import examenbron.engine.inputs.read as read
+
+    path = tmp_path / "groot.csv"
+    path.write_bytes(_HOSTILE_CSV[name])
+
+    def read_with(threshold):
+        monkeypatch.setattr(read, "_ARROW_MIN_BYTES", threshold)
+        try:
+            table = read.read_table(path)
+        except InputError as exc:
+            return str(exc)
+        return (table.headers, table.bron_rij.tolist(), table.sha256,
+                [np.asarray(column, dtype=object).tolist() for column in table.columns])
+
+    assert read_with(10**12) == read_with(0)
+    if name.startswith(("crlf", "cr only", "blank lines in", "nul")):
+        assert read._read_csv_arrow(str(path), path.read_bytes()) is not None  # the fast path really is taken

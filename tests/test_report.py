@@ -94,6 +94,46 @@ def test_candidate_keys_stay_fixed_when_rapporteer_changes():
     assert set(after["kandidaten"][0]["extra"]) == {"cum_laude", "ce_gemiddelde"}
 
 
+def _pandas_kandidaten_json(outcome) -> str:
+    """The candidate array as pandas writes it (the reference the fast writer must match)."""
+    from examenbron.engine.outputs.charts import number_values
+    k = outcome.kandidaten
+    extras = [c for c in k.columns if c not in report.KANDIDAAT_KEYS and c != "exam_id"]
+    frame = k[list(report.KANDIDAAT_KEYS)].copy()
+    plain = pd.DataFrame(index=k.index)
+    for name in extras:
+        value = outcome.context.kandidaat.values.get(name)
+        if value is not None and value.kind == "num":
+            numbers = number_values(value, len(k))
+            plain[name] = pd.Series(numbers, index=k.index, dtype=object).where(~pd.isna(numbers), None)
+        else:
+            plain[name] = k[name].astype(object).where(k[name].notna(), None)
+    frame["extra"] = plain.to_dict("records") if extras else [{} for _ in range(len(k))]
+    return frame.to_json(orient="records", force_ascii=False)
+
+
+@pytest.mark.parametrize("rapporteer", [[], ["cum_laude", "ce_gemiddelde", "aantal_eindcijfers", "datum_uitslag",
+                                             "werkstuk_titel", "lwoo", "profiel"]])
+def test_candidate_json_is_written_value_for_value_as_pandas_writes_it(rapporteer):
+    """Texts with quotes, slashes, control characters, non-ASCII and '%'; numbers with fractions; dates; nulls."""
+    results = load_results(EXAMPLE)
+    ruleset = rulesets.load("2024-2025")
+    ruleset = replace(ruleset, metadata={**ruleset.metadata, "rapporteer": rapporteer})
+    day = datetime.date(2025, 6, 20)
+    outcome = pipeline.run(results, ruleset, codetables.load("2024-2025"), peildatum=day)
+    odd = ['a/b', 'x"y', "tab\there", "Zoë", "100%s%%", "\u2028", "<&>", "back\\slash", "\x7f", "", None]
+    k = outcome.kandidaten.copy()
+    for column in ("leerlingnummer", "werkstuk_titel", "uitslag_school"):
+        if column in k:
+            k.loc[:len(odd) - 1, column] = pd.Series(odd, dtype=object)
+    if "datum_uitslag" in k:
+        k.loc[:2, "datum_uitslag"] = pd.NaT
+    outcome = replace(outcome, kandidaten=k)
+    assert report.kandidaten_json(outcome) == _pandas_kandidaten_json(outcome)
+    document = json.loads(report.to_json(outcome, peildatum=day))
+    assert [c["leerlingnummer"] for c in document["kandidaten"][:len(odd)]] == odd
+
+
 def test_validate_accepts_a_dataframe_like_a_path():
     frame = pd.read_csv(EXAMPLE, sep=";", dtype=str, keep_default_na=False)
     day = datetime.date(2025, 6, 20)

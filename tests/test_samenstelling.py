@@ -107,6 +107,17 @@ def test_canonical_patterns_give_the_same_result_as_the_plain_matching(tmp_path,
         assert fast.kandidaten[column].equals(plain.kandidaten[column]), column
 
 
+def test_two_different_patterns_with_the_same_hash_are_not_merged():
+    """Candidates are grouped by a hash of their pattern; a collision must not give one candidate
+    another candidate's matching."""
+    w = samenstelling._hash_weights(2)
+    rows = np.array([[0, 0], [w[1], -w[0]], [0, 0], [1, 2]], dtype=np.int64)   # rows 0 and 1 collide
+    assert (rows[0] * w).sum() == (rows[1] * w).sum()
+    inverse, patterns = samenstelling._distinct_rows(rows)
+    assert list(inverse) == [0, 1, 0, 2]
+    assert np.array_equal(patterns, rows[[0, 1, 3]])
+
+
 def test_onderdeel_needs_an_examendeel_unless_it_is_apart(rule_root):
     errors = lint_errors(rule_root, "samenstelling/havo-vwo.yaml", "profielen: [NT], examendeel: P, vakken: [\"1023\"]",
                          "profielen: [NT], vakken: [\"1023\"]")

@@ -29,14 +29,16 @@ class Context:
     """
 
     def __init__(self, kandidaat: Level, vak: Level, k: np.ndarray, constants: dict, vakken_frame=None,
-                 *, personal: frozenset = PERSONAL_COLUMNS, _masks=None):
+                 *, personal: frozenset = PERSONAL_COLUMNS, _masks=None, _rows=None):
         self.kandidaat, self.vak, self.k, self.constants = kandidaat, vak, k, constants
         self.vakken_frame = vakken_frame
         self.personal = personal  # names whose values are personal numbers (masked in every text)
-        self.counts = np.bincount(k, minlength=kandidaat.n).astype("int64")
-        self.starts = np.concatenate(([0], np.cumsum(self.counts)[:-1])).astype("int64")
-        if len(k) > 1 and np.any(k[1:] < k[:-1]):
-            raise ValueError("vak rows must be sorted by candidate")
+        if _rows is None:  # a copy with the same rows (`with_values`) shares them instead
+            if len(k) > 1 and np.any(k[1:] < k[:-1]):
+                raise ValueError("vak rows must be sorted by candidate")
+            counts = np.bincount(k, minlength=kandidaat.n).astype("int64")
+            _rows = counts, np.concatenate(([0], np.cumsum(counts)[:-1])).astype("int64")
+        self.counts, self.starts = _rows
         # Memo of leerweg masks: local to these rows, shared by `with_values` copies (same rows, same leerweg).
         self._masks = {} if _masks is None else _masks
 
@@ -51,7 +53,8 @@ class Context:
         """A context with the same rows plus (or replacing) the given values."""
         return Context(Level("kandidaat", self.kandidaat.n, {**self.kandidaat.values, **(kandidaat or {})}),
                        Level("vak", self.vak.n, {**self.vak.values, **(vak or {})}),
-                       self.k, self.constants, self.vakken_frame, personal=self.personal, _masks=self._masks)
+                       self.k, self.constants, self.vakken_frame, personal=self.personal, _masks=self._masks,
+                       _rows=(self.counts, self.starts))
 
     def with_personal(self, afleidingen) -> "Context":
         """The same context, with every afleiding that reads a personal number (directly or through
@@ -61,7 +64,7 @@ class Context:
             if any(node.names() & personal for _, node, _ in afleiding.variants):
                 personal.add(afleiding.naam)
         return Context(self.kandidaat, self.vak, self.k, self.constants, self.vakken_frame,
-                       personal=frozenset(personal), _masks=self._masks)
+                       personal=frozenset(personal), _masks=self._masks, _rows=(self.counts, self.starts))
 
     def lookup(self, name: str, level: str) -> Value:
         if name in self.constants:

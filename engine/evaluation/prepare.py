@@ -63,14 +63,14 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
                                ("opleidingscategorie", "categorie", "str")):
         kand[name] = _column(opl, column, pos, kind)
     kand["opleiding_bekend"] = Value("bool", pos >= 0, False)
-    leerweg = kand["leerweg"].val
-    schoolsoort = np.array([SCHOOLSOORT.get(x) for x in leerweg], dtype=object) if n_exam else np.array([], object)
+    leerweg_codes, leerwegen = text_codes(kand["leerweg"])
+    schoolsoort = np.array([SCHOOLSOORT.get(x) for x in leerwegen] + [None], dtype=object)[leerweg_codes]
     kand["schoolsoort"] = Value("str", schoolsoort, pd.isna(schoolsoort))
 
     vt = tables.vakken_per_leerweg
-    leerweg_id = pd.Index(LEERWEGEN).get_indexer(pd.Series(leerweg, dtype=object).fillna(""))
-    leerweg_id = np.where(leerweg_id < 0, len(LEERWEGEN), leerweg_id)
-    vak_pos, other_soort = _vak_positions(vt, vakken["vakcode"].to_numpy(dtype=object), leerweg_id[k])
+    leerweg_id = pd.Index(LEERWEGEN).get_indexer(pd.Index(leerwegen, dtype=object))
+    leerweg_id = np.append(np.where(leerweg_id < 0, len(LEERWEGEN), leerweg_id), len(LEERWEGEN))[leerweg_codes]
+    vak_pos, other_soort = _vak_positions(vt, *text_codes(vak["vakcode"]), leerweg_id[k])
     for name, column, kind in (("vaknaam", "naam", "str"), ("kernvak", "kernvak", "str"),
                                ("heeft_ce", "heeft_ce", "bool"), ("beoordelingswijze", "beoordeling", "str"),
                                ("combinatiecijfer_component", "combinatiecijfer_component", "bool"),
@@ -90,12 +90,12 @@ def prepare(results, tables, peildatum, parameters: dict) -> Context:
     return Context(Level("kandidaat", n_exam, kand), Level("vak", n_vak, vak), k, constants, vakken)
 
 
-def _vak_positions(per_leerweg: pd.DataFrame, vakcodes: np.ndarray, leerweg_id: np.ndarray):
+def _vak_positions(per_leerweg: pd.DataFrame, codes: np.ndarray, uniques, leerweg_id: np.ndarray):
     """Row of (vakcode, leerweg) in the vak table, and whether the code exists in the other schoolsoort.
 
-    `leerweg_id` is the position in LEERWEGEN per vak row (len(LEERWEGEN) when unknown).
+    `codes`, `uniques`: the factorized vakcodes (-1 = empty); `leerweg_id` is the position in
+    LEERWEGEN per vak row (len(LEERWEGEN) when unknown).
     """
-    codes, uniques = pd.factorize(vakcodes, use_na_sentinel=True)
     codes = np.where(codes < 0, len(uniques), codes)
     grid = np.full((len(uniques) + 1, len(LEERWEGEN) + 1), -1, dtype="int64")
     index = pd.Index(list(zip(per_leerweg["vakcode"], per_leerweg["leerweg"])))

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.evaluation.frames import Context
-from examenbron.engine.language.values import Value, text_codes
+from examenbron.engine.language.values import Value, categories_values, text_codes
 from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS
 
 MAX_PLAATSEN = 62          # onderdelen of one composition, as bits of an int64
@@ -69,30 +69,18 @@ def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
     comp_of_cand, compositions = _compositions(ctx, onderdelen)
     known = comp_of_cand >= 0
     meedoen = np.broadcast_to(evaluate(step.meedoen, ctx, "vak").true(), m) & known[ctx.k]
-    admissible = _admissible(ctx, onderdelen, meedoen, evaluate)
+    row_masks = _row_masks(ctx, onderdelen, compositions, comp_of_cand[ctx.k], meedoen, evaluate)
 
     position = _preference_position(ctx, step, meedoen, evaluate)
     width = int(ctx.counts.max(initial=0))
     masks = np.zeros((n, max(width, 1)), dtype=np.int64)
     reported = np.zeros((n, max(width, 1)), dtype=np.int64)
+    masks[ctx.k, position] = row_masks
     reported[ctx.k, position] = _reported_deel(ctx, step, evaluate)
-    comp_of_row = comp_of_cand[ctx.k]
-    for c, comp in enumerate(compositions):
-        plaatsen = [j for group in comp.groups for j in group]
-        rows = np.flatnonzero(comp_of_row == c)
-        if not len(rows):
-            continue
-        bits = np.left_shift(np.int64(1), np.arange(len(plaatsen), dtype=np.int64))
-        row_masks = (admissible[np.ix_(rows, plaatsen)].astype(np.int64) * bits).sum(axis=1)
-        masks[ctx.k[rows], position[rows]] = row_masks
     masks, reported, moved = _canonical(masks, reported, comp_of_cand, compositions, onderdelen)
     position = moved[ctx.k, position]
-    key = np.column_stack([comp_of_cand, masks, reported])
-    rows = np.ascontiguousarray(key[known])
-    inverse, uniques = pd.factorize(np.array([row.tobytes() for row in rows], dtype=object))  # hashing, not sorting
-    first = np.empty(len(uniques), dtype=np.int64)
-    first[inverse[::-1]] = np.arange(len(rows))[::-1]
-    patterns = rows[first]
+    rows = np.column_stack([comp_of_cand, masks, reported])[known]
+    inverse, patterns = _distinct_rows(rows)
     w = masks.shape[1]
     plaatsen = tuple(_Plaats(o.naam, o.examendeel, o.aantal, o.meer_tellen_mee, o.kernvak) for o in onderdelen)
     solved = [_solve(compositions[int(p[0])], plaatsen, p[1:1 + w].tobytes(), p[1 + w:].tobytes()) for p in patterns]
@@ -105,15 +93,21 @@ def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
 
 def _compositions(ctx: Context, onderdelen):
     """Per candidate the index of its composition (-1: not known) and the distinct compositions."""
-    kand = ctx.kandidaat.values
-    leerweg = np.asarray(kand["leerweg"].val, dtype=object)
-    profiel = np.where(np.asarray(kand["profiel"].null), None, np.asarray(kand["profiel"].val, dtype=object))
-    opleiding = np.asarray(kand["opleidingscode"].val, dtype=object)
-    frame = pd.DataFrame({"leerweg": leerweg, "profiel": profiel, "opleiding": opleiding}).fillna("")
-    codes, uniques = pd.factorize(frame["leerweg"] + "\x1f" + frame["profiel"] + "\x1f" + frame["opleiding"])
+    kand, n = ctx.kandidaat.values, ctx.kandidaat.n
+    key, texts = np.zeros(n, dtype=np.int64), []
+    for name in ("leerweg", "profiel", "opleidingscode"):     # one mixed-radix code per triple
+        codes, categories = text_codes(kand[name])
+        codes = np.broadcast_to(codes, n)
+        if name == "profiel":
+            codes = np.where(np.broadcast_to(kand[name].null, n), -1, codes)
+        texts.append([""] + ["" if text is None else str(text) for text in categories])   # at code + 1
+        key = key * len(texts[-1]) + codes + 1
+    codes, uniques = pd.factorize(key)
     compositions, index, of_unique = [], {}, []
-    for triple in uniques:
-        lw, prof, opl = triple.split("\x1f")
+    for number in uniques.tolist():
+        number, opl = divmod(number, len(texts[2]))
+        lw, prof = divmod(number, len(texts[1]))
+        lw, prof, opl = texts[0][lw], texts[1][prof], texts[2][opl]
         comp = _composition(onderdelen, lw, prof, opl)
         if comp is None:
             of_unique.append(-1)
@@ -122,8 +116,7 @@ def _compositions(ctx: Context, onderdelen):
             index[comp] = len(compositions)
             compositions.append(comp)
         of_unique.append(index[comp])
-    of_unique = np.array(of_unique + [-1], dtype=np.int64)
-    return of_unique[codes], compositions
+    return np.array(of_unique, dtype=np.int64)[codes], compositions
 
 
 def _composition(onderdelen, leerweg, profiel, opleiding):
@@ -153,8 +146,8 @@ def _composition(onderdelen, leerweg, profiel, opleiding):
     return _Composition(tuple(groups), bool(apart))
 
 
-def _admissible(ctx: Context, onderdelen, meedoen: np.ndarray, evaluate) -> np.ndarray:
-    """(vak rows x onderdelen): the vak may fill the onderdeel (vakken, waar, behalve)."""
+def _row_masks(ctx: Context, onderdelen, compositions, comp_of_row, meedoen: np.ndarray, evaluate) -> np.ndarray:
+    """Per vak row the onderdelen of its composition it may fill (vakken, waar, behalve), as slot bits."""
     m = ctx.vak.n
     codes, categories = text_codes(ctx.vak.values["vakcode"])
     categories = np.asarray(categories, dtype=object)
@@ -162,16 +155,53 @@ def _admissible(ctx: Context, onderdelen, meedoen: np.ndarray, evaluate) -> np.n
     for j, o in enumerate(onderdelen):
         allowed = np.ones(len(categories), dtype=bool) if o.vakken is None else np.isin(categories, list(o.vakken))
         table[:-1, j] = allowed & ~np.isin(categories, list(o.behalve))
-    out = table[codes]                       # one gather per vak row instead of one per onderdeel
-    out &= meedoen[:, None]
-    conditions = {}
+    conditions, holds = {}, {}
     for j, o in enumerate(onderdelen):
         if o.waar is not None:
-            text = id(o.waar)
-            if text not in conditions:
-                conditions[text] = np.broadcast_to(evaluate(o.waar, ctx, "vak").true(), m)
-            out[:, j] &= conditions[text]
+            if id(o.waar) not in conditions:
+                conditions[id(o.waar)] = np.broadcast_to(evaluate(o.waar, ctx, "vak").true(), m)
+            holds[j] = conditions[id(o.waar)]
+    out = np.zeros(m, dtype=np.int64)
+    order = np.argsort(comp_of_row, kind="stable")
+    bounds = np.searchsorted(comp_of_row[order], np.arange(len(compositions) + 1))
+    for c, comp in enumerate(compositions):
+        rows = order[bounds[c]:bounds[c + 1]]
+        if not len(rows):
+            continue
+        plaatsen = [j for group in comp.groups for j in group]
+        bits = np.left_shift(np.int64(1), np.arange(len(plaatsen), dtype=np.int64))
+        mask = (table[:, plaatsen] * bits).sum(axis=1)[codes[rows]]   # one gather per row
+        for bit, j in zip(bits, plaatsen):
+            if j in holds:
+                mask[~holds[j][rows]] &= ~bit
+        out[rows] = np.where(meedoen[rows], mask, 0)
     return out
+
+
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of each row's distinct row, the distinct rows in order of first occurrence).
+
+    Rows are factorized by a 64-bit hash of their values (fast, C); a hash collision is detected by
+    comparing every row with its representative, and then the rows are factorized by their bytes.
+    """
+    hashed = (rows * _hash_weights(rows.shape[1])).sum(axis=1)     # int64 arithmetic wraps around
+    inverse, uniques = pd.factorize(hashed)
+    if not np.array_equal(rows, rows[_first_of(inverse, len(uniques))][inverse]):
+        inverse, uniques = pd.factorize(np.array([row.tobytes() for row in np.ascontiguousarray(rows)],
+                                                 dtype=object))
+    return inverse, rows[_first_of(inverse, len(uniques))]
+
+
+def _hash_weights(width: int) -> np.ndarray:
+    """Fixed odd 64-bit multipliers, one per column."""
+    return np.random.default_rng(0x5A4D).integers(1, 2 ** 63, size=width, dtype=np.int64) | 1
+
+
+def _first_of(inverse: np.ndarray, count: int) -> np.ndarray:
+    """The first row of each of `count` groups."""
+    first = np.empty(count, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(inverse))[::-1]
+    return first
 
 
 DELEN = ("G", "P", "V")
@@ -209,16 +239,16 @@ def _canonical(masks, reported, comp_of_cand, compositions, onderdelen):
     further = masks & ~first[comp_of_cand][:, None]
     masks = np.where(fixed, own | further, masks)
     loose = (fixed & (further == 0)) | (masks == 0)
-    cand = np.repeat(np.arange(n), width)
-    pos = np.tile(np.arange(width), n)
-    flat_loose, flat_mask = loose.ravel(), masks.ravel()
-    order = np.lexsort((pos, np.where(flat_loose, -flat_mask, 0), np.where(flat_loose, 0, pos), flat_loose, cand))
-    new_pos = np.empty(n * width, dtype=np.int64)
-    new_pos[order] = np.tile(np.arange(width), n)
-    moved = new_pos.reshape(n, width)
-    out_masks, out_reported = np.zeros_like(masks), np.zeros_like(reported)
-    out_masks[cand, new_pos] = flat_mask
-    out_reported[cand, new_pos] = reported.ravel()
+    # one sort key per position: competing vakken first in preference order, then the loose ones by
+    # mask (highest first), ties in preference order
+    distinct = np.sort(pd.unique(masks[loose]))
+    rank = len(distinct) - 1 - np.searchsorted(distinct, masks)
+    pos = np.arange(width)
+    order = np.argsort(np.where(loose, width * (1 + rank) + pos, pos), axis=1, kind="stable")
+    moved = np.empty_like(order)
+    np.put_along_axis(moved, order, np.broadcast_to(pos, order.shape), axis=1)
+    out_masks = np.take_along_axis(masks, order, axis=1)
+    out_reported = np.take_along_axis(reported, order, axis=1)
     return out_masks, out_reported, moved
 
 
@@ -227,9 +257,11 @@ def _reported_deel(ctx: Context, step, evaluate) -> np.ndarray:
     if step.gemeld_examendeel is None:
         return np.zeros(ctx.vak.n, dtype=np.int64)
     value = evaluate(step.gemeld_examendeel, ctx, "vak")
-    text = np.broadcast_to(np.asarray(value.val, dtype=object), ctx.vak.n)
-    codes = pd.Index(DELEN).get_indexer(pd.Series(text, dtype=object).fillna("")) + 1
-    return np.where(np.broadcast_to(value.null, ctx.vak.n), 0, codes)
+    if np.ndim(value.val) == 0:
+        value = Value(value.kind, np.full(ctx.vak.n, value.val, dtype=object), np.broadcast_to(value.null, ctx.vak.n))
+    codes, categories = text_codes(value)
+    deel = np.append(pd.Index(DELEN).get_indexer(pd.Index(categories, dtype=object)) + 1, 0)   # per distinct text
+    return np.where(np.broadcast_to(value.null, ctx.vak.n), 0, deel[codes])
 
 
 def _preference_position(ctx: Context, step, meedoen: np.ndarray, evaluate) -> np.ndarray:
@@ -270,6 +302,47 @@ class _Plaats(NamedTuple):
     kernvak: bool
 
 
+class _Group(NamedTuple):
+    """What the matching of one group needs, computed once per composition."""
+
+    slots: tuple           # the group's positions in the composition's flattened slot list
+    bits: int              # those positions as bits
+    later: int             # bits of the further profiel groups (only for the first group)
+    apart: bool
+    plaats: tuple          # onderdeel index per slot
+    capacity: tuple        # aantal per slot
+    deel_bits: tuple       # per reported examendeel (0 none, 1 G, 2 P, 3 V) the bits of its slots
+    extra_bits: int        # slots with meer_tellen_mee
+    kernvak: tuple
+    naam: tuple
+
+
+@functools.lru_cache(maxsize=256)
+def _groups(comp: _Composition, onderdelen: tuple) -> tuple:
+    """The groups of `comp` in the order they are matched: an apart group first, then the profielen."""
+    plaatsen = [j for group in comp.groups for j in group]
+    offsets = np.cumsum([0] + [len(group) for group in comp.groups]).tolist()
+    main = len(comp.groups) - comp.apart          # the profiel groups; an apart group comes last
+    out = []
+    for g in ([main] if comp.apart else []) + list(range(main)):
+        slots = tuple(range(offsets[g], offsets[g] + len(comp.groups[g])))
+        spec = [onderdelen[plaatsen[s]] for s in slots]
+        out.append((g, _Group(
+            slots, sum(1 << s for s in slots), sum(1 << s for s in range(offsets[g + 1], offsets[main])),
+            g == main, tuple(plaatsen[s] for s in slots), tuple(o.aantal for o in spec),
+            tuple(sum(1 << s for s, o in zip(slots, spec) if _rank(o) + 1 == deel) if deel else 0
+                  for deel in range(len(DELEN) + 1)),
+            sum(1 << s for s, o in zip(slots, spec) if o.meer_tellen_mee),
+            tuple(o.kernvak for o in spec), tuple(o.naam for o in spec))))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _slots_of(mask: int) -> tuple:
+    """The positions of the set bits of `mask`, lowest first."""
+    return tuple(s for s in range(mask.bit_length()) if mask >> s & 1)
+
+
 @functools.lru_cache(maxsize=1 << 17)
 def _solve(comp: _Composition, onderdelen: tuple, masks: bytes, reported: bytes) -> _Result:
     """Match the positions (admissibility bitmasks in preference order, int64 bytes) to the onderdelen.
@@ -278,48 +351,42 @@ def _solve(comp: _Composition, onderdelen: tuple, masks: bytes, reported: bytes)
     pattern for the process (bounded): the leaving-out scenarios, every school of a per-school run
     and every partition of an archive run meet the same patterns again.
     """
-    masks, reported = np.frombuffer(masks, dtype=np.int64), np.frombuffer(reported, dtype=np.int64)
-    plaatsen = [j for group in comp.groups for j in group]
-    offsets = np.cumsum([0] + [len(group) for group in comp.groups]).tolist()
-    main = len(comp.groups) - comp.apart          # the profiel groups; an apart group comes last
+    masks = np.frombuffer(masks, dtype=np.int64).tolist()
+    reported = np.frombuffer(reported, dtype=np.int64).tolist()
     length = len(masks)
+    active = [i for i in range(length) if masks[i]]    # a vak that fits no onderdeel is never matched
     onderdeel, kernvak = [-1] * length, [False] * length
     removable = [True] * length
     volledig, ontbreekt, first = True, {}, set()
-    for g in ([main] if comp.apart else []) + list(range(main)):
-        group, offset = comp.groups[g], offsets[g]
-        is_apart = g == main
-        local = range(offset, offset + len(group))
-        group_bits = sum(1 << s for s in local)
-        spec = [onderdelen[plaatsen[s]] for s in local]
+    for g, group in _groups(comp, onderdelen):
         # the apart requirement takes the best vakken; the first matching first takes the vakken that
         # meet it, then vakken no further profiel can use; a further profiel first takes vakken the
         # first matching left over (each counts somewhere)
-        later = sum(1 << s for s in range(offset + len(group), offsets[main]))
-        if is_apart:
-            order = range(length)
+        if group.apart:
+            order = active
         elif g == 0:
-            order = sorted(range(length), key=lambda i: (i not in first, bool(int(masks[i]) & later)))
+            order = sorted(active, key=lambda i: (i not in first, bool(masks[i] & group.later)))
         else:
-            order = sorted(range(length), key=lambda i: onderdeel[i] >= 0)
-        owners, surplus = _kuhn([int(x) & group_bits for x in masks], reported, local, spec, offset, order)
-        for s in local:
-            o = onderdelen[plaatsen[s]]
+            order = sorted(active, key=lambda i: onderdeel[i] >= 0)
+        owners, surplus = _kuhn(masks, reported, order, group)
+        for k, s in enumerate(group.slots):
             filled = len(owners[s]) + len(surplus[s])
-            if filled < o.aantal:
+            if filled < group.capacity[k]:
                 volledig = False
-                ontbreekt.setdefault(g, []).append(o.naam if o.aantal == 1 else f"{o.naam} ({filled} van {o.aantal})")
+                naam = group.naam[k]
+                ontbreekt.setdefault(g, []).append(naam if group.capacity[k] == 1
+                                                   else f"{naam} ({filled} van {group.capacity[k]})")
             for i in owners[s] + surplus[s]:
-                if is_apart:
+                if group.apart:
                     first.add(i)
                 # a vak in the vrije deel of the first profiel that also fills a further profieldeel
                 # is reported as profieldeel, as schools register a combined profiel
                 elif onderdeel[i] < 0 or (g > 0 and onderdelen[onderdeel[i]].examendeel == "V"):
-                    onderdeel[i] = plaatsen[s]
-                kernvak[i] |= o.kernvak
-        refill = _refillable(masks, group_bits, local, owners, surplus)
-        for s in local:
-            if s not in refill:
+                    onderdeel[i] = group.plaats[k]
+                kernvak[i] |= group.kernvak[k]
+        refill = _refillable(masks, active, group, owners, surplus)
+        for s in group.slots:
+            if not refill >> s & 1:
                 for i in owners[s]:
                     removable[i] = False
     kan = tuple(volledig and removable[i] for i in range(length))
@@ -327,20 +394,20 @@ def _solve(comp: _Composition, onderdelen: tuple, masks: bytes, reported: bytes)
                    ", ".join(naam for g in sorted(ontbreekt) for naam in ontbreekt[g]))
 
 
-def _kuhn(masks, reported, local, spec, offset, order):
+def _kuhn(masks, reported, order, group: _Group):
     """Kuhn's maximum matching with capacities `aantal`, vakken offered in `order`.
 
     Phase 1 matches only the vakken the school gave an examendeel, to onderdelen of that examendeel;
     phase 2 offers every vak still unmatched to all its onderdelen. A vak once matched stays matched,
     and a vak for which phase 2 finds no augmenting path never gets one later, so the result is a
     maximum matching (completeness is exact) that keeps the school's examendelen where possible.
+    Returns (owners, surplus): per slot the vakken matched to it and the left-over vakken it takes in.
     """
-    capacity = {s: spec[s - offset].aantal for s in local}
-    owners = {s: [] for s in local}
-    surplus = {s: [] for s in local}
-    full = [[s for s in local if mask >> s & 1] for mask in masks]
-    own = [[s for s in slots if _rank(spec[s - offset]) + 1 == int(want)]
-           for slots, want in zip(full, reported)]
+    capacity = dict(zip(group.slots, group.capacity))
+    owners = {s: [] for s in group.slots}
+    surplus = {s: [] for s in group.slots}
+    full = {i: _slots_of(masks[i] & group.bits) for i in order}
+    own = {i: _slots_of(masks[i] & group.deel_bits[reported[i]]) for i in order}
     adjacency = own
 
     def augment(i, seen):
@@ -363,37 +430,41 @@ def _kuhn(masks, reported, local, spec, offset, order):
         for i in order:
             if i in matched or not adjacency[i]:
                 continue
-            free = next((s for s in adjacency[i] if len(owners[s]) < capacity[s]), None)
-            if free is not None:
-                owners[free].append(i)
-                matched.add(i)
-            elif augment(i, set()):
-                matched.add(i)
+            for s in adjacency[i]:
+                if len(owners[s]) < capacity[s]:
+                    owners[s].append(i)
+                    matched.add(i)
+                    break
+            else:
+                if augment(i, set()):
+                    matched.add(i)
     for i in order:
         if i not in matched:
-            extra = next((s for s in full[i] if spec[s - offset].meer_tellen_mee), None)
-            if extra is not None:
-                surplus[extra].append(i)
+            extra = masks[i] & group.extra_bits
+            if extra:                                  # the first onderdeel that takes more vakken
+                surplus[(extra & -extra).bit_length() - 1].append(i)
     return owners, surplus
 
 
-def _refillable(masks, group_bits, local, owners, surplus) -> set:
-    """Onderdelen whose vak could be left out: a left-over vak (or a chain of moves) takes over."""
-    matched = {i for s in local for i in owners[s]}
-    spare = [i for i, mask in enumerate(masks) if int(mask) & group_bits and i not in matched]
-    refill = {s for s in local if surplus[s]}
-    for i in spare:
-        refill |= {s for s in local if int(masks[i]) >> s & 1}
-    changed = True
-    while changed:
-        changed = False
-        for s in local:
-            if s in refill:
-                continue
-            if any(int(masks[j]) >> s & 1 for t in refill for j in owners[t]):
-                refill.add(s)
-                changed = True
-    return refill
+def _refillable(masks, active, group: _Group, owners, surplus) -> int:
+    """Onderdelen (as bits) whose vak could be left out: a left-over vak (or a chain of moves) takes over."""
+    matched = {i for s in group.slots for i in owners[s]}
+    refill = 0
+    for s in group.slots:
+        if surplus[s]:
+            refill |= 1 << s
+    for i in active:
+        if i not in matched:
+            refill |= masks[i] & group.bits
+    while True:                 # the onderdelen another refillable onderdeel's vak may also fill
+        reach = refill
+        for s in group.slots:
+            if refill >> s & 1:
+                for j in owners[s]:
+                    reach |= masks[j] & group.bits
+        if reach == refill:
+            return refill
+        refill = reach
 
 
 def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen, known) -> tuple[dict, dict]:
@@ -411,11 +482,9 @@ def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen,
     pos = np.minimum(position, table.shape[1] - 1)
     which = table[row_pattern, pos]
     unknown_row = ~known[ctx.k]
-    naam = np.array([o.naam for o in onderdelen] + [None], dtype=object)
-    deel = np.array([o.examendeel for o in onderdelen] + [None], dtype=object)
     vak = {}
-    vak["samenstelling_onderdeel"] = Value("str", naam[which], which < 0)
-    vak["examendeel_afgeleid"] = Value("str", deel[which], which < 0)
+    vak["samenstelling_onderdeel"] = _text(which, [o.naam for o in onderdelen])
+    vak["examendeel_afgeleid"] = _text(which, [o.examendeel for o in onderdelen])
     vak["is_extra"] = Value("bool", meedoen & (which < 0), unknown_row | ~meedoen)
     vak["kan_vervallen"] = Value("bool", kan[row_pattern, pos] & meedoen, unknown_row | ~meedoen)
     vak["kernvakplaats"] = Value("bool", kern[row_pattern, pos] & (which >= 0), unknown_row)
@@ -426,6 +495,13 @@ def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen,
     kand["samenstelling_volledig"] = Value("bool", volledig, ~known)
     kand["samenstelling_ontbreekt"] = Value("str", ontbreekt, ~known | (ontbreekt == ""))
     return kand, vak
+
+
+def _text(which: np.ndarray, texts: list) -> Value:
+    """A text column holding `texts[which]` (empty where which < 0), factorized as it is made."""
+    code_of, categories = pd.factorize(np.array(texts + [None], dtype=object), use_na_sentinel=True)
+    codes = code_of[which]                          # which == -1 picks the trailing None: code -1
+    return Value("str", categories_values(categories)[codes], codes < 0, 1, codes, categories)
 
 
 def defaults(n_exam: int, n_vak: int) -> dict:

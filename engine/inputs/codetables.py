@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-import yaml
 
+from examenbron.engine import cache
 from examenbron.engine.errors import CodeTableError, os_reason, suggestion
 from examenbron.engine.inputs.columns import JA_NEE_CODES as JN
 from examenbron.engine.vocabulary import LEERWEGEN, SCHOOLSOORT, SCHOOLSOORT_LEERWEGEN
@@ -30,6 +31,7 @@ VAK_VALUES = {"schoolsoort": tuple(SCHOOLSOORT_LEERWEGEN), "naam": None, "kernva
 STATUS = ("definitief", "voorlopig")
 YEAR = re.compile(r"\d{4}-\d{4}")
 MAX_REPORTED = 20
+FILES = ("opleidingen.csv", "vakken.csv", "metadata.yaml")
 
 
 @dataclass(frozen=True)
@@ -115,12 +117,24 @@ def load(schooljaar: str, root=None) -> CodeTables:
     return _load(schooljaar, None if root is None else str(root))
 
 
+def source_files(schooljaar: str, root=None) -> list:
+    """The files a year's code tables are read from (whether they exist or not)."""
+    folder = _root(root) / schooljaar
+    return [folder / name for name in FILES]
+
+
 @functools.lru_cache(maxsize=None)
 def _load(schooljaar, root):
     years = available_years(root)
     if schooljaar not in years:
         raise CodeTableError(f"geen codetabellen voor schooljaar {schooljaar!r}; "
                              f"beschikbaar: {', '.join(years) or 'geen'}")
+    return cache.cached("codetabellen", schooljaar, source_files(schooljaar, root),
+                        lambda: _build(schooljaar, root), extra=(pd.__version__, np.__version__))
+
+
+def _build(schooljaar, root):
+    """Read and check the three files of a year (every problem at once) into CodeTables."""
     folder = _root(root) / schooljaar
     problems = []
     opleidingen = _read_csv(folder, "opleidingen.csv", OPLEIDING_COLUMNS, root, schooljaar)
@@ -209,6 +223,7 @@ def _check_vakken(frame, label):
 
 
 def _read_metadata(folder, root, schooljaar, problems):
+    import yaml  # here, not at the top: tables from the cache (engine/cache.py) need no YAML parser
     label = _label(root, schooljaar, "metadata.yaml")
     try:
         with (folder / "metadata.yaml").open("r", encoding="utf-8") as handle:

@@ -187,18 +187,20 @@ def _parse(col: str, uniques) -> _Parsed:
     raw = uniques.tolist()
     texts = [u.strip() for u in raw]
     values, errors = _PARSERS[kind](texts, col)
-    for i, text in enumerate(texts):
-        if not text:
-            values[i], error = _empty(col)
-            errors.pop(i, None)
-            if error:
-                errors[i] = error
-        elif col in BRON_SHAPE and i not in errors and not BRON_SHAPE[col][0].fullmatch(values[i]):
-            values[i], errors[i] = None, ("INV-011", f"Kolom {col}: '{_shown(col, text)}' past niet in het "
-                                                     f"BRON-bericht (verwacht {BRON_SHAPE[col][1]})")
-    for i, cell in enumerate(raw):
-        if cell.startswith(UNREADABLE) or _UNREADABLE_CHARS.search(cell):
-            values[i], errors[i] = None, ("INV-012", _unreadable(col, cell))
+    for i in [i for i, text in enumerate(texts) if not text]:
+        values[i], error = _empty(col)
+        errors.pop(i, None)
+        if error:
+            errors[i] = error
+    if col in BRON_SHAPE:
+        shape, description = BRON_SHAPE[col]
+        for i in [i for i, (text, value) in enumerate(zip(texts, values))
+                  if text and i not in errors and not shape.fullmatch(value)]:
+            values[i], errors[i] = None, ("INV-011", f"Kolom {col}: '{_shown(col, texts[i])}' past niet in het "
+                                                     f"BRON-bericht (verwacht {description})")
+    if _UNREADABLE_CHARS.search("\n".join(raw)):  # one scan; UNREADABLE itself is one of these characters
+        for i in [i for i, cell in enumerate(raw) if _UNREADABLE_CHARS.search(cell)]:
+            values[i], errors[i] = None, ("INV-012", _unreadable(col, raw[i]))
             texts[i] = _escaped(texts[i])
     bad = np.zeros(len(texts), dtype=bool)
     regel, melding = np.full(len(texts), None, dtype=object), np.full(len(texts), None, dtype=object)

@@ -7,11 +7,12 @@ The whole input is read into memory first (bounded by MAX_INPUT_BYTES), so a pip
 or ``-`` is read completely and the same bytes are hashed for the export manifest. A FIFO or device
 given by name is refused: opening it could wait forever or never end.
 
-A regular UTF-8 CSV (header on the first line, no blank lines, every row as wide as the header) is
-read by pyarrow's multi-threaded CSV reader straight into dictionary-encoded columns, about three
-times faster on a national file. Anything else — cp1252, blank lines, quoted line breaks, ragged
-rows — goes through Python's csv module, which sees every field exactly (NUL bytes included) and
-refuses a row that is narrower or wider than the header instead of shifting its columns.
+A large regular UTF-8 CSV (header on the first line, no quotes, every row as wide as the header) is
+read by pyarrow's multi-threaded CSV reader straight into dictionary-encoded columns, without ever
+decoding the whole file in Python. Anything else — cp1252, bytes that are not UTF-8, quoted cells,
+blank lines before the header, ragged rows — goes through Python's csv module, which sees every
+field exactly (NUL bytes included) and refuses a row that is narrower or wider than the header
+instead of shifting its columns.
 
 Cells that cannot be read faithfully are kept as text carrying a marker that normalise turns into
 an afkeur bevinding for that row and column (see ``UNREADABLE``): bytes that are not valid UTF-8 in a
@@ -26,8 +27,9 @@ import os
 import re
 import stat
 import sys
+import threading
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +59,8 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .xls
 _BOM = b"\xef\xbb\xbf"
 _ARROW_MIN_BYTES = 8 * 1024 * 1024
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+_LINE_END = re.compile(rb"\r|\n")
+_BLANK_LINE = re.compile(rb"[ \t;,]*(?:\r\n|\n|\r)")
 _FD_PATHS = re.compile(r"/dev/std(in|out|err)|/dev/fd/\d+|/proc/(self|\d+)/fd/\d+")
 _XLSX_LIMITS = {"xl/sharedStrings.xml": MAX_XLSX_SHARED_STRINGS}
 
@@ -80,17 +84,37 @@ def read_table(path, *, sheet=None) -> RawTable:
     """
     source = "standaardinvoer" if str(path) == STDIN else str(path)
     data = read_input(path)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = _Sha256(data)
     if data.startswith(_OLE_MAGIC):
         raise InputError(f"{source}: oud Excel-formaat (.xls) of een met wachtwoord beveiligd bestand; "
                          "sla het op als .xlsx zonder wachtwoord of als CSV")
     if data.startswith(_ZIP_MAGIC) or Path(source).suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_xlsx(source, data, sheet, digest)
+        return replace(_read_xlsx(source, data, sheet), sha256=digest.hexdigest())
     sample = data[:4096]
     if sample.count(b"\x00") * 100 > len(sample):  # a stray NUL in a cell is a bevinding, not this
         raise InputError(f"{source}: geen CSV- of XLSX-bestand (bevat binaire gegevens, of is UTF-16; "
                          "sla het op als CSV in UTF-8)")
-    return _read_csv(source, data, digest)
+    return replace(_read_csv(source, data), sha256=digest.hexdigest())
+
+
+class _Sha256(threading.Thread):
+    """The sha256 of a large input, computed while it is parsed (hashlib releases the GIL)."""
+
+    def __init__(self, data: bytes):
+        super().__init__(daemon=True)
+        self.data, self.digest = data, None
+        if len(data) < _ARROW_MIN_BYTES:
+            self.run()
+        else:
+            self.start()
+
+    def run(self):
+        self.digest = hashlib.sha256(self.data).hexdigest()
+
+    def hexdigest(self) -> str:
+        if self.digest is None:
+            self.join()
+        return self.digest
 
 
 def read_input(path) -> bytes:
@@ -145,20 +169,18 @@ def table_from_frame(frame: pd.DataFrame, source: str = "<DataFrame>") -> RawTab
                     np.arange(2, len(frame) + 2, dtype=np.int64))
 
 
-def _read_csv(source: str, data: bytes, digest: str) -> RawTable:
+def _read_csv(source: str, data: bytes) -> RawTable:
     """Read a CSV; the delimiter is whichever of ``;`` and ``,`` occurs most in the header line."""
-    text, strict_utf8 = _decode(source, data)
+    fast = _read_csv_arrow(source, data)
+    if fast is not None:
+        return fast
+    text = _decode(source, data)
     blank = re.match(r"(?:[ \t;,]*(?:\r\n|\n|\r))*", text)
-    leading = text.count("\n", 0, blank.end()) if blank else 0
     header_end = re.compile(r"\r|\n").search(text, blank.end())
     header_line = text[blank.end(): header_end.start() if header_end else len(text)]
     if not header_line.strip(" \t;,"):
         raise InputError(f"{source}: bestand is leeg (geen kopregel gevonden)")
-    delimiter = ";" if header_line.count(";") >= header_line.count(",") else ","
-    if leading == 0 and strict_utf8:
-        fast = _read_csv_arrow(source, data, delimiter, digest)
-        if fast is not None:
-            return fast
+    delimiter = _delimiter(header_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     headers, records, starts, line = None, [], [], 0
     try:
@@ -182,7 +204,11 @@ def _read_csv(source: str, data: bytes, digest: str) -> RawTable:
         raise InputError(f"{source}: bestand is leeg (geen kopregel gevonden)")
     transposed = list(zip(*records)) if records else [()] * width
     columns = [pd.Categorical(np.array(cells, dtype=object)) for cells in transposed]
-    return RawTable(source, headers, columns, np.array(starts, dtype=np.int64), digest)
+    return RawTable(source, headers, columns, np.array(starts, dtype=np.int64))
+
+
+def _delimiter(header_line: str) -> str:
+    return ";" if header_line.count(";") >= header_line.count(",") else ","
 
 
 def _ragged(row: int, fields: int, width: int) -> str:
@@ -192,8 +218,8 @@ def _ragged(row: int, fields: int, width: int) -> str:
     return f"rij {row} heeft {fields} velden, de kopregel {width} ({why})"
 
 
-def _decode(source: str, data: bytes) -> tuple[str, bool]:
-    """(text, True when strictly valid UTF-8).
+def _decode(source: str, data: bytes) -> str:
+    """The text of a CSV: UTF-8 (without BOM) when it is valid UTF-8.
 
     A file that is UTF-8 apart from a few bad bytes stays UTF-8: the bad bytes become lone surrogates
     (``surrogateescape``) that normalise reports per cell, instead of re-decoding the whole file as
@@ -201,34 +227,40 @@ def _decode(source: str, data: bytes) -> tuple[str, bool]:
     """
     body = data.removeprefix(_BOM)
     try:
-        return body.decode("utf-8"), True
+        return body.decode("utf-8")
     except UnicodeDecodeError:
         pass
     if data.startswith(_BOM) or _UTF8_MULTIBYTE.search(body):
-        return body.decode("utf-8", "surrogateescape"), False
+        return body.decode("utf-8", "surrogateescape")
     try:
-        return body.decode("cp1252"), False
+        return body.decode("cp1252")
     except UnicodeDecodeError:
         raise InputError(f"{source}: onbekende tekenset; sla het bestand op als UTF-8 (of Windows-1252)") from None
 
 
-def _read_csv_arrow(source: str, data: bytes, delimiter: str, digest: str) -> RawTable | None:
-    """The fast path for a large regular UTF-8 CSV; None when the file needs the general reader.
+def _read_csv_arrow(source: str, data: bytes) -> RawTable | None:
+    """The fast path for a large UTF-8 CSV; None when the file needs the general reader.
 
+    Taken when the header is on the first line and the file holds no quote, so that one line is one
+    row: then it gives the table the general reader gives (a blank line is a row of empty cells with
+    its own number in both). pyarrow refuses bytes that are not valid UTF-8 and a row narrower or
+    wider than the header; the general reader then reads the file and says what is wrong.
     Small files (one school) skip it: importing pyarrow costs more than it saves there.
     """
-    if len(data) < _ARROW_MIN_BYTES:
+    if len(data) < _ARROW_MIN_BYTES or b'"' in data:
+        return None
+    body = data.removeprefix(_BOM)
+    header_end = _LINE_END.search(body)
+    if header_end is None or _BLANK_LINE.match(body):
         return None
     try:
+        header_line = body[:header_end.start()].decode("utf-8")
         import pyarrow as pa
         from pyarrow import csv as pacsv
-    except ImportError:
+    except (UnicodeDecodeError, ImportError):
         return None
-    if b"\n\n" in data or b"\n\r\n" in data or b'"' in data:
-        return None  # blank lines or quoting: the general reader keeps exact row numbers
-    body = data.removeprefix(_BOM)
-    header_bytes = body.split(b"\n", 1)[0].rstrip(b"\r")
-    headers = next(csv.reader([header_bytes.decode("utf-8")], delimiter=delimiter))
+    delimiter = _delimiter(header_line)
+    headers = header_line.split(delimiter)  # no quotes in the file: exactly what csv.reader gives
     names = [str(i) for i in range(len(headers))]
     text = pa.dictionary(pa.int32(), pa.string())
     try:
@@ -243,13 +275,16 @@ def _read_csv_arrow(source: str, data: bytes, delimiter: str, digest: str) -> Ra
         return None
     if table.num_rows > MAX_ROWS:
         raise InputError(f"{source}: meer dan {MAX_ROWS:,} rijen; splits het bestand".replace(",", "."))
-    frame = table.to_pandas(self_destruct=True, split_blocks=True)
-    del table
-    columns = [frame[name].array for name in names]
-    return RawTable(source, headers, columns, np.arange(2, 2 + len(frame), dtype=np.int64), digest)
+    table = table.unify_dictionaries()
+    columns = []
+    for i in range(table.num_columns):  # one dictionary per column now: its indices are the codes
+        cells = table.column(i).combine_chunks()
+        columns.append(pd.Categorical.from_codes(cells.indices.to_numpy(),
+                                                 cells.dictionary.to_numpy(zero_copy_only=False), validate=False))
+    return RawTable(source, headers, columns, np.arange(2, 2 + table.num_rows, dtype=np.int64))
 
 
-def _read_xlsx(source: str, data: bytes, sheet, digest: str) -> RawTable:
+def _read_xlsx(source: str, data: bytes, sheet) -> RawTable:
     """Read the first (or the named) sheet; the first non-empty row is the header.
 
     The archive is checked against the size limits before any part is parsed, and openpyxl parses
@@ -285,7 +320,7 @@ def _read_xlsx(source: str, data: bytes, sheet, digest: str) -> RawTable:
         if len(row) > width and any(c.strip() for c in row[width:]):
             raise InputError(f"{source}: rij {number} heeft waarden buiten de kolommen van de kopregel (rij {header_row})")
     return RawTable(source, headers, [pd.Categorical(c) for c in columns],
-                    np.array([number for number, _ in body], dtype=np.int64), digest)
+                    np.array([number for number, _ in body], dtype=np.int64))
 
 
 def _check_archive(source: str, data: bytes) -> bool:

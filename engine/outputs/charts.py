@@ -9,12 +9,11 @@ package (bundled locally, nothing is downloaded), so the report works offline.
 from __future__ import annotations
 
 import functools
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from examenbron.engine.cache import base_folder
 from examenbron.engine.outputs.files import OutputError, atomic_write
 from examenbron.engine.vocabulary import AFGEWEZEN, ERNST, GESLAAGD
 
@@ -43,7 +42,7 @@ def javascript_bundle() -> str:
     vl-convert and Vega-Lite versions; without a writable cache folder it is simply rebuilt.
     """
     import vl_convert
-    cache = _cache_dir() / f"vega-{getattr(vl_convert, '__version__', 'x')}-vl{VEGA_LITE_VERSION}.js"
+    cache = base_folder() / f"vega-{getattr(vl_convert, '__version__', 'x')}-vl{VEGA_LITE_VERSION}.js"
     try:
         return cache.read_text(encoding="utf-8")
     except OSError:
@@ -55,11 +54,6 @@ def javascript_bundle() -> str:
     except (OSError, OutputError):
         pass
     return bundle
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA") or Path.home() / ".cache"
-    return Path(base) / "examenbron"
 
 
 def school_keys(frame: pd.DataFrame) -> pd.Series:

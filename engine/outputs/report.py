@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from pandas.io.json import ujson_dumps
 
 from examenbron.engine.outputs.charts import disagreement, number_values, school_keys
 from examenbron.engine.outputs.bevindingen import BEVINDINGEN_COLUMNS
@@ -94,11 +96,12 @@ def summary(outcome) -> dict:
     bevindingen, kandidaten = outcome.bevindingen, outcome.kandidaten
     per_regel = (bevindingen.groupby(["regel", "code", "ernst"], dropna=False).size()
                  .sort_values(ascending=False, kind="stable"))
-    leerweg = kandidaten["leerweg"].fillna("onbekend")
-    per_leerweg = {}
-    for name, group in kandidaten.groupby(leerweg, sort=True):
-        per_leerweg[name] = {"kandidaten": int(len(group)),
-                             **{u: int((group["uitslag_berekend"] == u).sum()) for u in UITSLAGEN}}
+    leerweg, leerwegen = pd.factorize(kandidaten["leerweg"].fillna("onbekend"), sort=True)
+    uitslag = pd.Index(UITSLAGEN).get_indexer(kandidaten["uitslag_berekend"])  # -1: none of them
+    counts = np.bincount(leerweg * (len(UITSLAGEN) + 1) + uitslag + 1,
+                         minlength=len(leerwegen) * (len(UITSLAGEN) + 1)).reshape(len(leerwegen), len(UITSLAGEN) + 1)
+    per_leerweg = {name: {"kandidaten": int(row.sum()), **dict(zip(UITSLAGEN, map(int, row[1:])))}
+                   for name, row in zip(leerwegen, counts)}
     blocked = bevindingen.loc[bevindingen["ernst"] == AFKEUR, "exam_id"].nunique()
     return {
         "kandidaten": int(len(kandidaten)),
@@ -109,7 +112,7 @@ def summary(outcome) -> dict:
                                    "omschrijving": omschrijving(outcome, r)}
                                   for (r, c, e), n in per_regel.items()],
         "per_leerweg": per_leerweg,
-        "uitslag_berekend": {u: int((kandidaten["uitslag_berekend"] == u).sum()) for u in UITSLAGEN},
+        "uitslag_berekend": dict(zip(UITSLAGEN, map(int, counts[:, 1:].sum(axis=0)))),
         "overgeslagen_regels": outcome.overgeslagen_regels,
     }
 
@@ -131,22 +134,45 @@ def _one_line(text) -> str:
     return " ".join(str(text or "").split())
 
 
-def public_kandidaten(outcome) -> pd.DataFrame:
-    """The candidate table with the contract's fixed columns; rule-set extras nested under 'extra'."""
+def kandidaten_json(outcome) -> str:
+    """The candidate table as the contract's JSON array; rule-set extras nested under 'extra'.
+
+    Written as pandas' ``to_json(orient="records")`` writes it, value for value: each column's
+    distinct values are encoded once (by pandas' own encoder) and the rows are filled in from those.
+    """
     k = outcome.kandidaten
     extras = [c for c in k.columns if c not in KANDIDAAT_KEYS and c != "exam_id"]
-    frame = k[list(KANDIDAAT_KEYS)].copy()
     values = outcome.context.kandidaat.values
-    plain = pd.DataFrame(index=k.index)
+    columns = [_json_texts(k[name].to_numpy()) for name in KANDIDAAT_KEYS]
     for name in extras:
         value = values.get(name)
         if value is not None and value.kind == "num":  # a number, not its integer numerator
-            numbers = number_values(value, len(k))
-            plain[name] = pd.Series(numbers, index=k.index, dtype=object).where(~np.isnan(numbers), None)
+            columns.append(_json_texts(number_values(value, len(k))))
         else:
-            plain[name] = k[name].astype(object).where(k[name].notna(), None)
-    frame["extra"] = plain.to_dict("records") if extras else [{} for _ in range(len(k))]
-    return frame
+            columns.append(_json_texts(k[name].astype(object).where(k[name].notna(), None).to_numpy()))
+
+    def field(name):
+        return _json_scalar(name).replace("%", "%%") + ":%s"
+    row = "{" + ",".join(map(field, KANDIDAAT_KEYS)) + ',"extra":{' + ",".join(map(field, extras)) + "}}"
+    return "[" + ",".join([row % cells for cells in zip(*columns)]) + "]"
+
+
+# Printable ASCII except " / and backslash: pandas writes such a text between quotes as it is.
+_PLAIN_TEXT = re.compile(r"[ !#-.0-\[\]-~]*")
+
+
+def _json_texts(values: np.ndarray) -> np.ndarray:
+    """Each value as JSON text, as pandas' to_json writes it; every distinct value is encoded once."""
+    codes, uniques = pd.factorize(values)  # code -1 (None, NaN, NA, NaT) picks the trailing null
+    texts = np.empty(len(uniques) + 1, dtype=object)
+    texts[:] = [f'"{u}"' if type(u) is str and _PLAIN_TEXT.fullmatch(u) else _json_scalar(u) for u in uniques] + ["null"]
+    return texts[codes]
+
+
+def _json_scalar(value) -> str:
+    """One value with the encoder and options of pandas' to_json (escaped '/', 10 significant digits)."""
+    return ujson_dumps(value, orient="records", double_precision=10, ensure_ascii=False, date_unit="ms",
+                       iso_dates=False, default_handler=None)
 
 
 def to_json(outcome, *, peildatum, standaard_peildatum: bool = False) -> str:
@@ -162,7 +188,7 @@ def to_json(outcome, *, peildatum, standaard_peildatum: bool = False) -> str:
         "peildatum_standaard": bool(standaard_peildatum),
     }
     parts = [json.dumps(head, ensure_ascii=False)[:-1],
-             ', "kandidaten": ', public_kandidaten(outcome).to_json(orient="records", force_ascii=False),
+             ', "kandidaten": ', kandidaten_json(outcome),
              ', "bevindingen": ', outcome.bevindingen[PUBLIC_BEVINDINGEN_COLUMNS].to_json(orient="records", force_ascii=False),
              ', "samenvatting": ', json.dumps(summary(outcome), ensure_ascii=False, default=_json_default), "}\n"]
     return "".join(parts)

@@ -13,6 +13,7 @@ from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
+from examenbron.engine import cache
 from examenbron.engine.language import expr
 from examenbron.engine.rulesets import overlay
 from examenbron.engine.rulesets import roles as rule_roles
@@ -191,6 +192,8 @@ def load(schooljaar: str, root: Path | None = None, *, tests: bool = False, as_y
     The test cases under tests/ are read (and checked) only with `tests=True`; they are not part of
     the rule set's version, which hashes the rule files alone. With `as_year` the folder's rules are
     resolved for another school year (its placeholders and dates), as `rules impact` needs.
+    Without either, a rule set loaded before from the same bytes comes from the disk cache
+    (engine.cache): every rule file under `root` and the year's code tables, which it is linted against.
     """
     root = Path(root) if root else rules_root()
     overlay.check_year_name(schooljaar)
@@ -201,7 +204,11 @@ def load(schooljaar: str, root: Path | None = None, *, tests: bool = False, as_y
         years = ", ".join(available_years(root)) or "geen"
         raise RuleErrors([RuleError(f"geen regels voor schooljaar {schooljaar!r} in {root}; beschikbaar: {years}",
                                     file=str(folder))])
-    return _Builder(schooljaar, folder, root, tests, as_year).build()
+    build = _Builder(schooljaar, folder, root, tests, as_year).build
+    if tests or as_year:
+        return build()
+    sources = sorted(root.rglob("*.yaml")) + codetables.source_files(schooljaar)
+    return cache.cached("regels", schooljaar, sources, build)
 
 
 class _Builder:

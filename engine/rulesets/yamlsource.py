@@ -7,21 +7,26 @@ duplicate or build shared structures that policy staff cannot see.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
-import yaml
-
 from examenbron.engine.errors import RuleError, os_reason
-
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp",
     "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
 }
-_SCALARS = yaml.constructor.SafeConstructor()
+
+
+@functools.cache
+def _pyyaml():
+    """PyYAML, its loader (libyaml's C loader when present) and a scalar constructor, imported at
+    the first parse: a rule set from the cache (engine/cache.py) needs no YAML parser at all."""
+    import yaml
+    return yaml, getattr(yaml, "CSafeLoader", yaml.SafeLoader), yaml.constructor.SafeConstructor()
+
 
 # PyYAML's (English) problem texts, libyaml's and the pure-Python parser's, in the words a policy
 # officer reads: the first entry whose fragment occurs in the problem wins.
@@ -89,8 +94,9 @@ def load(path, display_name: str | None = None):
         text = open(path, encoding="utf-8").read()
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"het bestand kan niet worden gelezen ({os_reason(exc)})", file=name) from None
+    yaml, loader, _ = _pyyaml()
     try:
-        node = yaml.compose(text, Loader=Loader)
+        node = yaml.compose(text, Loader=loader)
     except yaml.YAMLError as exc:
         line, column = _yaml_position(exc, text)
         raise RuleError(f"geen geldige YAML: {_yaml_problem(exc, text)}", file=name, line=line, column=column) from None
@@ -99,7 +105,7 @@ def load(path, display_name: str | None = None):
     return _convert(node, name, set())
 
 
-def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
+def _yaml_problem(exc, text: str) -> str:
     """PyYAML's problem in Dutch (a general hint for a problem not in the table)."""
     problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc)
     mark = getattr(exc, "problem_mark", None)
@@ -111,7 +117,7 @@ def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
     return "de opbouw klopt hier niet; controleer de inspringing, de dubbele punten en de aanhalingstekens"
 
 
-def _yaml_position(exc: yaml.YAMLError, text: str) -> tuple:
+def _yaml_position(exc, text: str) -> tuple:
     """(line, column), 1-based, of a YAML error; a reader error gives only an offset into the text."""
     mark = getattr(exc, "problem_mark", None)
     if mark is not None:
@@ -129,6 +135,7 @@ def _where(node, name) -> Where:
 
 
 def _convert(node, name, seen):
+    yaml, _, scalars = _pyyaml()
     where = _where(node, name)
     if id(node) in seen:
         raise where.error("ankers en verwijzingen (&naam / *naam) zijn niet toegestaan in regelbestanden; "
@@ -163,4 +170,4 @@ def _convert(node, name, seen):
             return Fraction(node.value.replace("_", ""))
         except ValueError:
             raise where.error(f"{node.value!r} is geen getal dat examenbron kan lezen; schrijf bijvoorbeeld 5.5") from None
-    return _SCALARS.construct_object(node)
+    return scalars.construct_object(node)
