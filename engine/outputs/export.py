@@ -8,7 +8,6 @@ See docs/export.md for the gate, the file layout and the crash guarantees.
 import hashlib
 import json
 import os
-import threading
 import re
 import stat
 import sys
@@ -48,7 +47,6 @@ _MAX_ERRORS_SHOWN = 20
 _WRITERS = 8
 _CHUNK = 256            # messages validated, hashed and written together by one writer thread
 _BLOCK = 8 * _CHUNK     # messages built together, column by column
-_CREATING = threading.Lock()  # one writer thread creates files at a time (see _stage_chunk)
 
 
 class ExportError(ExamenbronError):
@@ -487,14 +485,10 @@ def _stage_chunk(out, built, names, existing) -> dict:
             digest, name = hashlib.sha256(data).hexdigest(), names[i]
             if name in existing and (out / name).read_bytes() == data:
                 result[i] = (digest, None, None)
-            else:
-                result[i] = (digest, data, None)
-        with _CREATING:  # creates in one folder are serial in the kernel anyway; waiting here costs no CPU
-            for i, (digest, data, reason) in result.items():
-                if data is not None and reason is None:
-                    tmp = write_temp(out, names[i], data, False)
-                    written.append(tmp)
-                    result[i] = (digest, tmp, None)
+                continue
+            tmp = write_temp(out, name, data, False)
+            written.append(tmp)
+            result[i] = (digest, tmp, None)
     except BaseException:
         for tmp in written:
             unlink_quietly(tmp)
