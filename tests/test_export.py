@@ -404,15 +404,17 @@ def test_duplicate_exam_key_is_refused(tmp_path):
 
 N_KILL = 1500
 CHILD = """
-import os, sys, time
+import os, sys, threading, time
 sys.path[:0] = [{root!r}, {tests!r}]
 from test_export import export, make_results, bevindingen_for
-phase, calls = {phase!r}, []
+phase, calls, counting = {phase!r}, [], threading.Lock()
 real_replace, real_unlink, real_write = os.replace, os.unlink, os.write
 
 def pause_at(event):
-    calls.append(event)
-    if calls.count(phase) == (1 if phase in ("manifest", "log") else 300):
+    with counting:  # writer threads call os.write at the same time: exactly one of them sees the count
+        calls.append(event)
+        now = calls.count(phase) == (1 if phase in ("manifest", "log") else 300)
+    if now:
         print("kill me", flush=True)
         time.sleep(30)
 
