@@ -549,8 +549,8 @@ def test_batch_validation_names_each_refused_message():
 @pytest.mark.parametrize("field, value", [("werkstuk_titel", " "), ("werkstuk_titel", "\n  "),
                                           ("leerlingnummer", " "), ("leerlingnummer", "\n    "), ("leerlingnummer", "L 1")])
 def test_batch_verdict_on_whitespace_text_is_the_messages_own(field, value):
-    """The batch parser drops the indentation between elements; an element's own whitespace text
-    (a titel of one space is valid, a leerlingnummer of spaces is not) must still be judged as is."""
+    """Messages are validated in batches; an element's own whitespace text (a titel of one space is
+    valid, a leerlingnummer of spaces is not) must be judged as in the message on its own."""
     exam = dict(zip(bron_xml.EXAM_FIELDS, ("123456782", None, "L1", "12AB", "00", "100A490", "0372", 2025,
                                            "2025-06-11", "G", "Titel", 65, None, 70)), **{field: value})
     data = bron_xml.build_message(tuple(exam.values()), [])
