@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
 from examenbron.engine.evaluation.backends import NIET_GEHAALD, NVT, ONBEPAALD, STATUS_NAMES
 from examenbron.engine.evaluation.frames import Context, Level
@@ -131,15 +130,17 @@ def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, s
         np.minimum.at(first_row, dropped[0], dropped[1])
         order = np.lexsort((first_row[passing], grades, size, owners[passing]))
         chosen = passing[order[np.unique(owners[passing][order], return_index=True)[1]]]
-        rows_of = pd.Series(dropped[1]).groupby(dropped[0]).agg(tuple)
-        for s in chosen.tolist():
-            best_rows[owners[s]] = tuple(sorted(rows_of[s]))
+        starts = np.searchsorted(dropped[0], chosen)           # dropped is ordered by scenario
+        ends = np.searchsorted(dropped[0], chosen, side="right")
+        for s, start, end in zip(chosen.tolist(), starts.tolist(), ends.tolist()):
+            best_rows[owners[s]] = tuple(sorted(dropped[1][start:end].tolist()))
             best_rule[owners[s]] = regel.id
     return best_rows, best_rule, maybe & np.array([not rows for rows in best_rows], dtype=bool)
 
 
 def _subsets(ctx: Context, allowed: np.ndarray, grade: Value):
-    """Every non-empty set of allowed vak rows per candidate, as (owner per scenario, (scenario, row)).
+    """Every non-empty set of allowed vak rows per candidate, as (owner per scenario, (scenario, row)),
+    the pairs ordered by scenario.
 
     Bound: per candidate the MAX_WEGLATEN allowed rows with the lowest eindcijfers (`grade`) are
     combined (at most 2**MAX_WEGLATEN - 1 scenarios); leaving out a higher grade never helps more

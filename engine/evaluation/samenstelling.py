@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.evaluation.frames import Context
-from examenbron.engine.language.values import Value, text_codes
+from examenbron.engine.language.values import Value, categories_values, text_codes
 from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS
 
 MAX_PLAATSEN = 62          # onderdelen of one composition, as bits of an int64
@@ -252,9 +252,11 @@ def _reported_deel(ctx: Context, step, evaluate) -> np.ndarray:
     if step.gemeld_examendeel is None:
         return np.zeros(ctx.vak.n, dtype=np.int64)
     value = evaluate(step.gemeld_examendeel, ctx, "vak")
-    text = np.broadcast_to(np.asarray(value.val, dtype=object), ctx.vak.n)
-    codes = pd.Index(DELEN).get_indexer(pd.Series(text, dtype=object).fillna("")) + 1
-    return np.where(np.broadcast_to(value.null, ctx.vak.n), 0, codes)
+    if np.ndim(value.val) == 0:
+        value = Value(value.kind, np.full(ctx.vak.n, value.val, dtype=object), np.broadcast_to(value.null, ctx.vak.n))
+    codes, categories = text_codes(value)
+    deel = np.append(pd.Index(DELEN).get_indexer(pd.Index(categories, dtype=object)) + 1, 0)   # per distinct text
+    return np.where(np.broadcast_to(value.null, ctx.vak.n), 0, deel[codes])
 
 
 def _preference_position(ctx: Context, step, meedoen: np.ndarray, evaluate) -> np.ndarray:
@@ -304,8 +306,8 @@ class _Group(NamedTuple):
     apart: bool
     plaats: tuple          # onderdeel index per slot
     capacity: tuple        # aantal per slot
-    deel: tuple            # examendeel per slot as 1 G, 2 P, 3 V (4: none)
-    extra: tuple           # meer_tellen_mee per slot
+    deel_bits: tuple       # per reported examendeel (0 none, 1 G, 2 P, 3 V) the bits of its slots
+    extra_bits: int        # slots with meer_tellen_mee
     kernvak: tuple
     naam: tuple
 
@@ -323,7 +325,9 @@ def _groups(comp: _Composition, onderdelen: tuple) -> tuple:
         out.append((g, _Group(
             slots, sum(1 << s for s in slots), sum(1 << s for s in range(offsets[g + 1], offsets[main])),
             g == main, tuple(plaatsen[s] for s in slots), tuple(o.aantal for o in spec),
-            tuple(_rank(o) + 1 for o in spec), tuple(o.meer_tellen_mee for o in spec),
+            tuple(sum(1 << s for s, o in zip(slots, spec) if _rank(o) + 1 == deel) if deel else 0
+                  for deel in range(len(DELEN) + 1)),
+            sum(1 << s for s, o in zip(slots, spec) if o.meer_tellen_mee),
             tuple(o.kernvak for o in spec), tuple(o.naam for o in spec))))
     return tuple(out)
 
@@ -394,13 +398,11 @@ def _kuhn(masks, reported, order, group: _Group):
     maximum matching (completeness is exact) that keeps the school's examendelen where possible.
     Returns (owners, surplus): per slot the vakken matched to it and the left-over vakken it takes in.
     """
-    offset = group.slots[0]
     capacity = dict(zip(group.slots, group.capacity))
     owners = {s: [] for s in group.slots}
     surplus = {s: [] for s in group.slots}
     full = {i: _slots_of(masks[i] & group.bits) for i in order}
-    own = {i: tuple(s for s in full[i] if group.deel[s - offset] == reported[i]) if reported[i] else ()
-           for i in order}
+    own = {i: _slots_of(masks[i] & group.deel_bits[reported[i]]) for i in order}
     adjacency = own
 
     def augment(i, seen):
@@ -423,17 +425,19 @@ def _kuhn(masks, reported, order, group: _Group):
         for i in order:
             if i in matched or not adjacency[i]:
                 continue
-            free = next((s for s in adjacency[i] if len(owners[s]) < capacity[s]), None)
-            if free is not None:
-                owners[free].append(i)
-                matched.add(i)
-            elif augment(i, set()):
-                matched.add(i)
+            for s in adjacency[i]:
+                if len(owners[s]) < capacity[s]:
+                    owners[s].append(i)
+                    matched.add(i)
+                    break
+            else:
+                if augment(i, set()):
+                    matched.add(i)
     for i in order:
         if i not in matched:
-            extra = next((s for s in full[i] if group.extra[s - offset]), None)
-            if extra is not None:
-                surplus[extra].append(i)
+            extra = masks[i] & group.extra_bits
+            if extra:                                  # the first onderdeel that takes more vakken
+                surplus[(extra & -extra).bit_length() - 1].append(i)
     return owners, surplus
 
 
@@ -473,11 +477,9 @@ def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen,
     pos = np.minimum(position, table.shape[1] - 1)
     which = table[row_pattern, pos]
     unknown_row = ~known[ctx.k]
-    naam = np.array([o.naam for o in onderdelen] + [None], dtype=object)
-    deel = np.array([o.examendeel for o in onderdelen] + [None], dtype=object)
     vak = {}
-    vak["samenstelling_onderdeel"] = Value("str", naam[which], which < 0)
-    vak["examendeel_afgeleid"] = Value("str", deel[which], which < 0)
+    vak["samenstelling_onderdeel"] = _text(which, [o.naam for o in onderdelen])
+    vak["examendeel_afgeleid"] = _text(which, [o.examendeel for o in onderdelen])
     vak["is_extra"] = Value("bool", meedoen & (which < 0), unknown_row | ~meedoen)
     vak["kan_vervallen"] = Value("bool", kan[row_pattern, pos] & meedoen, unknown_row | ~meedoen)
     vak["kernvakplaats"] = Value("bool", kern[row_pattern, pos] & (which >= 0), unknown_row)
@@ -488,6 +490,13 @@ def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen,
     kand["samenstelling_volledig"] = Value("bool", volledig, ~known)
     kand["samenstelling_ontbreekt"] = Value("str", ontbreekt, ~known | (ontbreekt == ""))
     return kand, vak
+
+
+def _text(which: np.ndarray, texts: list) -> Value:
+    """A text column holding `texts[which]` (empty where which < 0), factorized as it is made."""
+    code_of, categories = pd.factorize(np.array(texts + [None], dtype=object), use_na_sentinel=True)
+    codes = code_of[which]                          # which == -1 picks the trailing None: code -1
+    return Value("str", categories_values(categories)[codes], codes < 0, 1, codes, categories)
 
 
 def defaults(n_exam: int, n_vak: int) -> dict:
