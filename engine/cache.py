@@ -9,8 +9,10 @@ write; anything else (stale, corrupt, truncated, unreadable, of another owner) m
 object again, exactly as without a cache, and replace the entry. Only objects that were built without an error are stored, so a rule error is
 reported at every run. A cache that cannot be written is simply not written.
 
-The folder is $EXAMENBRON_CACHE, else $XDG_CACHE_HOME/examenbron (~/.cache/examenbron); it holds
-one file per kind and school year. EXAMENBRON_CACHE=uit switches the cache off.
+The folder is $EXAMENBRON_CACHE, else $XDG_CACHE_HOME/examenbron (~/.cache/examenbron). An entry's
+file is named by kind, school year and a hash of the engine and the sources' paths, so installations
+and rule folders sharing the folder do not evict each other; the four newest entries of a kind and
+year are kept. EXAMENBRON_CACHE=uit switches the cache off.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from examenbron.engine.outputs.files import check_target, unlink_quietly, write_
 
 FORMAT = "examenbron-cache 1"
 OFF = ("uit", "0", "nee", "off", "no", "false")
+KEEP = 4                      # entries per kind and school year
 ENGINE = Path(__file__).resolve().parent
 _MISSING = object()
 
@@ -58,7 +61,7 @@ def cached(kind: str, schooljaar: str, sources, build, extra=()):
     if where is None or _engine_digest() is None:
         return build()
     sources = list(sources)
-    target = where / f"{kind}-{schooljaar}.pickle"
+    target = where / f"{kind}-{schooljaar}-{_slot(kind, sources, extra)}.pickle"
     key = _key(kind, sources, extra)
     value = _read(target, key)
     if value is not _MISSING:
@@ -66,7 +69,28 @@ def cached(kind: str, schooljaar: str, sources, build, extra=()):
     value = build()
     if _key(kind, sources, extra) == key:  # a source that changed while building is not stored under the old key
         _write(where, target, key, value)
+        _prune(where, f"{kind}-{schooljaar}-")
     return value
+
+
+def _slot(kind: str, sources: list, extra) -> str:
+    """The entry's file-name part: the engine and where the sources are, not what they hold. Two
+    installations (or rule folders) sharing a cache folder each keep their own entry; an edited rule
+    file replaces the entry of its folder."""
+    digest = hashlib.sha256(_engine_digest())
+    for part in (kind, *map(str, extra), *map(str, sources)):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _prune(where: Path, prefix: str) -> None:
+    """Keep the KEEP newest entries of one kind and school year (old engines, temporary rule folders)."""
+    try:
+        entries = sorted(where.glob(f"{prefix}*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in entries[KEEP:]:
+            unlink_quietly(old)
+    except OSError:
+        pass
 
 
 @functools.lru_cache(maxsize=1)

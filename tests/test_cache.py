@@ -58,7 +58,7 @@ def plain(value, seen=None):
 
 def test_a_cached_rule_set_is_the_rule_set_loaded_from_the_files(folder, builds, monkeypatch):
     first = rules.load(YEAR)
-    assert (folder / f"regels-{YEAR}.pickle").is_file() and builds["n"] == 1
+    assert len(list(folder.glob(f"regels-{YEAR}-*.pickle"))) == 1 and builds["n"] == 1
     again = rules.load(YEAR)
     assert builds["n"] == 1, "the second load must come from the cache"
     monkeypatch.setenv("EXAMENBRON_CACHE", "uit")
@@ -71,7 +71,7 @@ def test_a_cached_rule_set_is_the_rule_set_loaded_from_the_files(folder, builds,
 def test_cached_code_tables_are_the_tables_read_from_the_files(folder, monkeypatch):
     codetables.clear_cache()
     built = codetables.load(YEAR)
-    assert (folder / f"codetabellen-{YEAR}.pickle").is_file()
+    assert len(list(folder.glob(f"codetabellen-{YEAR}-*.pickle"))) == 1
     codetables.clear_cache()
     cached = codetables.load(YEAR)
     for name in ("opleidingen", "vakken", "vakken_per_leerweg"):
@@ -83,11 +83,26 @@ def test_cached_code_tables_are_the_tables_read_from_the_files(folder, monkeypat
 
 def test_a_changed_rule_file_is_read_again(folder, rule_root, builds):
     rules.load(YEAR, rule_root)
+    [entry] = folder.glob(f"regels-{YEAR}-*.pickle")
     edit(rule_root, "controles/cijfers.yaml", "Minimaal 1 examenvak is verplicht", "Ten minste 1 examenvak is verplicht")
     changed = rules.load(YEAR, rule_root)
     assert builds["n"] == 2
     assert next(r for r in changed.controles if r.id == "BRON-153").melding.startswith("Ten minste 1")
     assert rules.load(YEAR, rule_root).versie == changed.versie and builds["n"] == 2
+    assert list(folder.glob(f"regels-{YEAR}-*.pickle")) == [entry], "the edited folder's entry is replaced"
+
+
+def test_rule_folders_keep_their_own_entries_and_old_ones_are_pruned(folder, tmp_path, builds):
+    roots = []
+    for n in range(cache.KEEP + 2):
+        root = tmp_path / f"regels{n}"
+        shutil.copytree(rules.rules_root() / YEAR, root / YEAR)
+        roots.append(root)
+        rules.load(YEAR, root)
+    assert len(list(folder.glob(f"regels-{YEAR}-*.pickle"))) == cache.KEEP
+    built = builds["n"]
+    rules.load(YEAR, roots[-1])
+    assert builds["n"] == built, "the newest folder's entry is kept"
 
 
 def test_an_error_in_a_changed_rule_file_is_reported_not_hidden_by_the_cache(folder, rule_root):
@@ -114,7 +129,7 @@ def test_a_changed_code_table_is_read_again(folder, tmp_path):
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped", "empty", "directory", "writable by others"])
 def test_a_damaged_cache_file_is_ignored_and_replaced(folder, builds, damage):
     expected = plain(rules.load(YEAR))
-    entry = folder / f"regels-{YEAR}.pickle"
+    [entry] = folder.glob(f"regels-{YEAR}-*.pickle")
     data = entry.read_bytes()
     if damage == "garbage":
         entry.write_bytes(b"\x80\x05 dit is geen pickle")
@@ -164,4 +179,4 @@ def test_validate_reports_the_same_with_a_cold_a_warm_and_no_cache(folder, tmp_p
     off = CliRunner().invoke(main, args)
     assert cold.exit_code == warm.exit_code == off.exit_code and cold.exit_code in (0, 1)
     assert cold.output == warm.output == off.output
-    assert sorted(p.name for p in folder.iterdir()) == [f"codetabellen-{YEAR}.pickle", f"regels-{YEAR}.pickle"]
+    assert sorted(p.name.rsplit("-", 1)[0] for p in folder.iterdir()) == [f"codetabellen-{YEAR}", f"regels-{YEAR}"]

@@ -93,15 +93,21 @@ def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
 
 def _compositions(ctx: Context, onderdelen):
     """Per candidate the index of its composition (-1: not known) and the distinct compositions."""
-    kand = ctx.kandidaat.values
-    leerweg = np.asarray(kand["leerweg"].val, dtype=object)
-    profiel = np.where(np.asarray(kand["profiel"].null), None, np.asarray(kand["profiel"].val, dtype=object))
-    opleiding = np.asarray(kand["opleidingscode"].val, dtype=object)
-    frame = pd.DataFrame({"leerweg": leerweg, "profiel": profiel, "opleiding": opleiding}).fillna("")
-    codes, uniques = pd.factorize(frame["leerweg"] + "\x1f" + frame["profiel"] + "\x1f" + frame["opleiding"])
+    kand, n = ctx.kandidaat.values, ctx.kandidaat.n
+    key, texts = np.zeros(n, dtype=np.int64), []
+    for name in ("leerweg", "profiel", "opleidingscode"):     # one mixed-radix code per triple
+        codes, categories = text_codes(kand[name])
+        codes = np.broadcast_to(codes, n)
+        if name == "profiel":
+            codes = np.where(np.broadcast_to(kand[name].null, n), -1, codes)
+        texts.append([""] + ["" if text is None else str(text) for text in categories])   # at code + 1
+        key = key * len(texts[-1]) + codes + 1
+    codes, uniques = pd.factorize(key)
     compositions, index, of_unique = [], {}, []
-    for triple in uniques:
-        lw, prof, opl = triple.split("\x1f")
+    for number in uniques.tolist():
+        number, opl = divmod(number, len(texts[2]))
+        lw, prof = divmod(number, len(texts[1]))
+        lw, prof, opl = texts[0][lw], texts[1][prof], texts[2][opl]
         comp = _composition(onderdelen, lw, prof, opl)
         if comp is None:
             of_unique.append(-1)
@@ -110,8 +116,7 @@ def _compositions(ctx: Context, onderdelen):
             index[comp] = len(compositions)
             compositions.append(comp)
         of_unique.append(index[comp])
-    of_unique = np.array(of_unique + [-1], dtype=np.int64)
-    return of_unique[codes], compositions
+    return np.array(of_unique, dtype=np.int64)[codes], compositions
 
 
 def _composition(onderdelen, leerweg, profiel, opleiding):
