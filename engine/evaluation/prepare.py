@@ -98,10 +98,9 @@ def _vak_positions(per_leerweg: pd.DataFrame, codes: np.ndarray, uniques, leerwe
     """
     codes = np.where(codes < 0, len(uniques), codes)
     grid = np.full((len(uniques) + 1, len(LEERWEGEN) + 1), -1, dtype="int64")
-    index = pd.Index(list(zip(per_leerweg["vakcode"], per_leerweg["leerweg"])))
+    row = {key: i for i, key in enumerate(zip(per_leerweg["vakcode"], per_leerweg["leerweg"]))}  # unique keys
     for j, lw in enumerate(LEERWEGEN):
-        if len(uniques):
-            grid[: len(uniques), j] = index.get_indexer(pd.Index([(u, lw) for u in uniques]))
+        grid[: len(uniques), j] = [row.get((u, lw), -1) for u in uniques]
     soort = np.array([SCHOOLSOORT[lw] for lw in LEERWEGEN] + [None], dtype=object)
     exists_hv = (grid[:, soort == "havo/vwo"] >= 0).any(axis=1)
     exists_vmbo = (grid[:, soort == "vmbo"] >= 0).any(axis=1)
