@@ -515,6 +515,17 @@ def test_message_text_is_what_lxml_would_write(titel):
         assert data == again
         assert etree.fromstring(data).findtext(f"{{{bron_xml.NAMESPACE}}}werkstuk/{{{bron_xml.NAMESPACE}}}titel") \
             == titel
+    # the export builds many messages at once, column by column: the same bytes, exam by exam
+    exams = [exam, exam[:10] + (None, None, None, None), (None, "1234567", *exam[2:]),
+             (exam[0], "1234567", *exam[2:]), exam[:9] + ("G\x01",) + exam[10:]]
+    columns = {f: np.array(values, dtype=object) for f, values in zip(bron_xml.EXAM_FIELDS, zip(*exams))}
+    vak_columns = {f: pd.array(values) if f in ("diplomavak", "combinatiecijfer_vak", "certificaat")
+                   else np.array(values, dtype=object) for f, values in zip(bron_xml.VAK_FIELDS, zip(*vakken))}
+    starts, ends = np.array([0, 2, 2, 1, 0]), np.array([2, 2, 2, 2, 1])
+    built = bron_xml.build_messages(columns, vak_columns, starts, ends)
+    for data, exam, start, end in zip(built[:4], exams, starts, ends):
+        assert data == bron_xml.build_message(exam, vakken[start:end])
+    assert built[4] is None     # a control character: build_message says which element
 
 
 def test_empty_text_is_an_empty_element_as_lxml_writes_it():
@@ -529,3 +540,25 @@ def test_batch_validation_names_each_refused_message():
     refused = bron_xml.invalid_messages([good, bad, good, bad])
     assert sorted(refused) == [1, 3] and "uitslag" in refused[1]
     assert bron_xml.invalid_messages([good] * 300) == {}
+
+
+@pytest.mark.parametrize("field, value", [("werkstuk_titel", " "), ("werkstuk_titel", "\n  "),
+                                          ("leerlingnummer", " "), ("leerlingnummer", "\n    "), ("leerlingnummer", "L 1")])
+def test_batch_verdict_on_whitespace_text_is_the_messages_own(field, value):
+    """The batch parser drops the indentation between elements; an element's own whitespace text
+    (a titel of one space is valid, a leerlingnummer of spaces is not) must still be judged as is."""
+    exam = dict(zip(bron_xml.EXAM_FIELDS, ("123456782", None, "L1", "12AB", "00", "100A490", "0372", 2025,
+                                           "2025-06-11", "G", "Titel", 65, None, 70)), **{field: value})
+    data = bron_xml.build_message(tuple(exam.values()), [])
+    alone = bron_xml.schema().validate(etree.fromstring(data))
+    assert (bron_xml.invalid_messages([data, data]) == {}) == alone
+    assert alone == (field == "werkstuk_titel")
+
+
+def test_file_names_of_many_keys_are_file_name_of_each():
+    from examenbron.engine.outputs.export import _file_names
+    keys = [("00AA", "00", "123", "0150", 2025), ("00AA", "00", "a_b", "0150", 2025), ("00AA0", "0", "1", "0150", 2025),
+            ("00AA", "00", "x" * 32, "0150", 2025), ("00AA", "00", "x" * 33, "0150", 2025), ("00AA", "00", "", "0150", 2025),
+            (None, "00", "1", "0150", 2025), ("00AA", "00", "1", "0150", None), ("00AA", "00", "1", "0150", "2025"),
+            ("00AA", "00", "1-2", "01 50", 2025), ("00Ä1", "00", "1", "0150", 2025), ("00AA", "00", "1", "0150", 20251)]
+    assert _file_names(keys) == [file_name(*key) for key in keys]

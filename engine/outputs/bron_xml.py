@@ -8,6 +8,8 @@ import re
 import threading
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from lxml import etree
 
 from examenbron.engine.inputs.columns import COLUMNS
@@ -65,6 +67,7 @@ def jn(value):
 
 
 _INVALID_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NEEDS_CARE = re.compile("[^\t\n\x20-\x25\x27-\x3b\x3d\x3f-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # refused or escaped
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
@@ -85,6 +88,27 @@ class _Lines(dict):
     def __init__(self, name: str, indent: str, fmt=None, keep: bool = True):
         super().__init__({None: ""})
         self.name, self.indent, self.fmt, self.keep = name, indent, fmt, keep
+        self.open, self.close = f"{indent}<{name}>", f"</{name}>\n"
+
+    def lines_of(self, values: list) -> list:
+        """The line of each value, None for a value XML cannot hold (build_message raises for it).
+
+        Unique texts without a character to escape or refuse (one search over all of them) are
+        put between the tags directly; everything else goes through the cache."""
+        if not self.keep and self.fmt is None:
+            try:
+                plain = not _NEEDS_CARE.search("\n".join(v for v in values if v is not None))
+            except TypeError:  # not all text: the cache raises as build_message does
+                plain = False
+            if plain:
+                return ["" if v is None else self.open + v + self.close for v in values]
+        lines = []
+        for value in values:
+            try:
+                lines.append(self[value])
+            except InvalidMessage:
+                lines.append(None)
+        return lines
 
     def __missing__(self, value):
         text = value if self.fmt is None else self.fmt(value)
@@ -120,6 +144,7 @@ _LINES = {field: _lines(field, "    " if field.startswith("werkstuk_") or field 
           for field in EXAM_FIELDS}
 _EXAM_LINES = tuple(_LINES[f] for f in EXAM_FIELDS[2:10])      # leerlingnummer .. uitslag
 _VAK_LINES = tuple(_lines(field, "    ") for field in VAK_FIELDS)
+_LINES.update(zip(VAK_FIELDS, _VAK_LINES))
 
 
 def build_message(exam, vakken) -> bytes:
@@ -151,6 +176,64 @@ def build_message(exam, vakken) -> bytes:
 
 
 _HEAD = f"<?xml version='1.0' encoding='UTF-8'?>\n<examenresultaat xmlns=\"{NAMESPACE}\">\n"
+_TAIL = "</examenresultaat>\n"
+
+
+def element_lines(field: str, values) -> tuple[np.ndarray, np.ndarray | None]:
+    """The line build_message writes for each value of `field` (an array, NA for absent; '' when
+    absent) and a mask of the values XML cannot hold (None when there are none; their line is '').
+    Each distinct value is formatted once (pandas.factorize)."""
+    codes, uniques = pd.factorize(values)   # NA -> -1, the last entry of the table
+    table = np.empty(len(uniques) + 1, dtype=object)
+    distinct = uniques.tolist() if isinstance(uniques, np.ndarray) else uniques.to_numpy(dtype=object).tolist()
+    table[:-1] = _LINES[field].lines_of(distinct)
+    table[-1] = ""
+    bad = table == None  # noqa: E711 (element-wise)
+    if not bad.any():
+        return table[codes], None
+    table[bad] = ""
+    return table[codes], bad[codes]
+
+
+def build_messages(exams: dict, vakken: dict, starts, ends) -> list:
+    """build_message for many candidate exams at once, column by column.
+
+    `exams` maps each EXAM_FIELDS field to an array with the exams' values, `vakken` each
+    VAK_FIELDS field to an array of vak rows; exam j's vakken are rows starts[j]:ends[j], in
+    message order. Returns each exam's message bytes (the same bytes as build_message), or None
+    for an exam with a value XML cannot hold (build_message raises InvalidMessage naming it).
+    """
+    bad = np.zeros(len(starts), dtype=bool)
+    lines = {}
+    for field in EXAM_FIELDS:
+        lines[field], refused = element_lines(field, exams[field])
+        if refused is not None:
+            bad |= refused
+    rows = len(vakken[VAK_FIELDS[0]])
+    grid = np.empty((rows, len(VAK_FIELDS) + 2), dtype=object)
+    grid[:, 0], grid[:, -1] = "  <vak>\n", "  </vak>\n"
+    bad_rows = np.zeros(rows, dtype=bool)
+    for k, field in enumerate(VAK_FIELDS, 1):
+        grid[:, k], refused = element_lines(field, vakken[field])
+        if refused is not None:
+            bad_rows |= refused
+    if bad_rows.any():
+        before = np.concatenate(([0], np.cumsum(bad_rows)))
+        bad |= before[ends] > before[starts]
+    # BSN wins when both are known (see build_message); a line is '' exactly when the value is absent.
+    nummers = [f"  <persoonsgebondenNummer>\n{b or o}  </persoonsgebondenNummer>\n" if b or o
+               else "  <persoonsgebondenNummer/>\n" for b, o in zip(lines["bsn"], lines["onderwijsnummer"])]
+    werkstukken = [f"  <werkstuk>\n{t}{c}{b}  </werkstuk>\n" if t or c or b else ""
+                   for t, c, b in zip(lines["werkstuk_titel"], lines["werkstuk_cijfer"], lines["werkstuk_beoordeling"])]
+    exam_lines = map("".join, zip(*(lines[f] for f in EXAM_FIELDS[2:10])))   # leerlingnummer .. uitslag
+    flat, width = grid.ravel().tolist(), grid.shape[1]
+    messages = []
+    for nummer, exam, werkstuk, combinatie, start, end, refused in zip(
+            nummers, exam_lines, werkstukken, lines["combinatiecijfer"], (starts * width).tolist(),
+            (ends * width).tolist(), bad.tolist()):
+        messages.append(None if refused else
+                        "".join((_HEAD, nummer, exam, werkstuk, combinatie, *flat[start:end], _TAIL)).encode("utf-8"))
+    return messages
 
 
 def _batch_schema() -> etree.XMLSchema:
@@ -168,6 +251,15 @@ def _batch_schema() -> etree.XMLSchema:
     return _PER_THREAD.batch
 
 
+def _batch_parser() -> etree.XMLParser:
+    """A parser (one per thread: lxml serialises the use of one parser) that drops the indentation
+    between elements: ~20 % less parsing, the same verdict (the schema has only element-only and
+    simple content; whitespace between elements is ignorable, an element's own text is kept)."""
+    if not hasattr(_PER_THREAD, "parser"):
+        _PER_THREAD.parser = etree.XMLParser(remove_blank_text=True, collect_ids=False)
+    return _PER_THREAD.parser
+
+
 _BATCH_NAMESPACE = "urn:examenbron:batch"
 _DECLARATION = b"<?xml version='1.0' encoding='UTF-8'?>\n"
 
@@ -183,7 +275,7 @@ def invalid_messages(messages: list) -> dict:
     body = b"".join(m[len(_DECLARATION):] if m.startswith(_DECLARATION) else m for m in messages)
     batch = b'<batch xmlns="' + _BATCH_NAMESPACE.encode() + b'">' + body + b"</batch>"
     try:
-        if _batch_schema().validate(etree.fromstring(batch)):
+        if _batch_schema().validate(etree.fromstring(batch, _batch_parser())):
             return {}
     except etree.XMLSyntaxError:
         pass

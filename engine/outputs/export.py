@@ -11,7 +11,7 @@ import os
 import re
 import stat
 import sys
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.outputs.bron_xml import (EXAM_FIELDS, NAMESPACE, SCHEMA_FILE, SCHEMA_VERSION, VAK_FIELDS, InvalidMessage,
-                             build_message, invalid_messages)
+                             build_message, build_messages, invalid_messages)
 from examenbron.engine.inputs.columns import EXAM_KEY, VAK_COLUMNS, mask_bsn
 from examenbron.engine.errors import ExamenbronError, os_reason
 from examenbron.engine.outputs.files import TMP_SUFFIX, atomic_write, fsync_dir, unlink_quietly, write_temp
@@ -45,7 +45,8 @@ TIJDVAK_ROLES = ("eindcijfer1", "eindcijfer2", "eindcijfer3")  # roles (engine.r
 _UNSAFE = re.compile(r"[^0-9A-Za-z-]")
 _MAX_ERRORS_SHOWN = 20
 _WRITERS = 8
-_CHUNK = 256
+_CHUNK = 256            # messages validated, hashed and written together by one writer thread
+_BLOCK = 8 * _CHUNK     # messages built together, column by column
 
 
 class ExportError(ExamenbronError):
@@ -94,7 +95,7 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
     ex = {c: _values(examens[c]) for c in _EXAM_COLUMNS if c != "exam_id"}
     candidate = _candidates(ex)
     codes = _whole_candidates(_blocking_codes((bevindingen, results.bevindingen), exam_ids), candidate)
-    names = [file_name(*key) for key in zip(*(ex[c] for c in _KEY))]
+    names = _file_names(zip(*(ex[c] for c in _KEY)))
     order = sorted(range(n), key=names.__getitem__)
     exported = [i for i in order if not codes[i]]
     _check_unique(names, exported, ex)
@@ -102,24 +103,25 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
         return ExportSummary(out, n, len(exported), n - len(exported), written=0, unchanged=0, removed=0,
                              nothing_written=True)
 
-    rows, starts, ends = _vak_rows(vakken.assign(**{c: eindcijfers[c] for c in TIJDVAK_ROLES}), exam_ids)
-    exam_rows = list(zip(*(ex[c] for c in EXAM_FIELDS)))
+    vak = _vak_rows(vakken, eindcijfers, exam_ids)
     _make_out_dir(out)
     with _export_lock(out):
         existing = _clean_and_list(out)
         staged, refused = {}, {}
         try:
-            digests, staged, unchanged, refused = _stage(out, exported, names, exam_rows, rows, starts, ends,
-                                                         existing, voortgang or (lambda done: None), n - len(exported))
+            digests, staged, unchanged, refused = _stage(out, sorted(exported, key=exam_ids.__getitem__), names, ex,
+                                                         vak, existing, voortgang or (lambda done: None),
+                                                         n - len(exported))
             for i in _refuse(codes, candidate, refused):  # their candidate's other exams go too
                 digests.pop(i, None)
                 if i in staged:
                     unlink_quietly(staged.pop(i))
             exported = [i for i in exported if not codes[i]]
             unchanged = sum(1 for i in exported if i in digests and i not in staged)
-            for i, tmp in sorted(staged.items(), key=lambda item: names[item[0]]):
-                os.replace(tmp, out / names[i])
-            staged = {i: out / names[i] for i in staged}
+            folder = os.path.join(out, "")
+            for i in sorted(staged, key=names.__getitem__):
+                os.replace(staged[i], folder + names[i])
+                staged[i] = None  # renamed: no temp file to remove on an error
             fsync_dir(out)
             keep = {names[i] for i in exported}
             stale = sorted(existing - keep)
@@ -140,7 +142,7 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
                         manifest_sha256=hashlib.sha256(manifest).hexdigest())
         except OSError as exc:
             for tmp in staged.values():
-                if tmp.name.endswith(TMP_SUFFIX):
+                if tmp is not None:
                     unlink_quietly(tmp)
             where = exc.filename or out
             raise ExportError(f"{where}: kan niet schrijven ({os_reason(exc)}); de export is afgebroken, "
@@ -163,6 +165,22 @@ def file_name(brin, vestiging, leerlingnummer, opleidingscode, examenjaar) -> st
     return name + ".xml"
 
 
+_CLEAN_KEY = re.compile(r"[0-9A-Za-z-]{4}_[0-9A-Za-z-]{2}(?:_[0-9A-Za-z-]{1,32}){3}")
+
+
+def _file_names(keys) -> list:
+    """file_name of each key; a key of texts and a year that need no change is joined directly."""
+    names = []
+    for key in keys:
+        brin, vestiging, leerlingnummer, opleidingscode, examenjaar = key
+        if (examenjaar is not None and type(brin) is type(vestiging) is type(leerlingnummer) is type(opleidingscode) is str
+                and _CLEAN_KEY.fullmatch(f"{brin}_{vestiging}_{leerlingnummer}_{opleidingscode}_{examenjaar!s}")):
+            names.append(f"{brin}{vestiging}_{leerlingnummer}_{opleidingscode}_{examenjaar!s}.xml")
+        else:
+            names.append(file_name(*key))
+    return names
+
+
 # --- gate -----------------------------------------------------------------------------------
 
 def _blocking_codes(frames, exam_ids):
@@ -179,7 +197,10 @@ def _blocking_codes(frames, exam_ids):
                 everyone.add(label)
             else:
                 per_exam[int(eid)].add(label)
-    return [tuple(sorted(per_exam.get(int(e), set()) | everyone)) for e in exam_ids]
+    if everyone:
+        return [tuple(sorted(per_exam.get(int(e), set()) | everyone)) for e in exam_ids]
+    codes = {e: tuple(sorted(labels)) for e, labels in per_exam.items()}
+    return [codes.get(e, ()) for e in exam_ids.tolist()]
 
 
 def _candidates(ex) -> list:
@@ -194,14 +215,15 @@ def _candidates(ex) -> list:
             i = parent[i]
         return i
 
-    first = {}
-    for i, keys in enumerate(zip(ex["brin"], ex["vestiging"], ex["leerlingnummer"], ex["bsn"], ex["onderwijsnummer"])):
-        brin, vestiging, leerlingnummer, bsn, onderwijsnummer = keys
-        for key in (("leerling", brin, vestiging, leerlingnummer) if leerlingnummer else None,
-                    ("bsn", bsn) if bsn else None, ("onderwijsnummer", onderwijsnummer) if onderwijsnummer else None):
-            if key is not None:
-                j = first.setdefault(key, i)
-                parent[root(i)] = root(j)
+    keys = pd.DataFrame({c: pd.Series(ex[c], dtype=object)
+                         for c in ("brin", "vestiging", "leerlingnummer", "bsn", "onderwijsnummer")})
+    for columns in (["brin", "vestiging", "leerlingnummer"], ["bsn"], ["onderwijsnummer"]):
+        known = keys.loc[np.array([bool(v) for v in ex[columns[-1]]], dtype=bool)]
+        shared = known[known.duplicated(columns, keep=False)]   # only exams that share a key are joined
+        for positions in shared.groupby(columns, sort=False, dropna=False).indices.values():
+            first, *others = shared.index[positions].tolist()
+            for i in others:
+                parent[root(i)] = root(first)
     return [root(i) for i in range(len(parent))]
 
 
@@ -249,12 +271,39 @@ def _values(series: pd.Series) -> list:
     return series.to_numpy(dtype=object, na_value=None).tolist()
 
 
-def _vak_rows(vakken, exam_ids):
-    """Column lists of the vakken, ordered by exam, vakcode and row, and each exam's [start, end) slice."""
-    vk = vakken.sort_values(["exam_id", "vakcode", "bron_rij"], kind="stable", na_position="last")
-    cols = [_values(vk[c]) for c in VAK_FIELDS]
-    vk_ids = vk["exam_id"].to_numpy(dtype=np.int64)
-    return cols, np.searchsorted(vk_ids, exam_ids, "left"), np.searchsorted(vk_ids, exam_ids, "right")
+def _vak_rows(vakken, eindcijfers, exam_ids):
+    """The VAK_FIELDS columns (arrays; the TIJDVAK_ROLES from `eindcijfers`, aligned on the index)
+    of the vakken ordered by exam, vakcode and row, and each exam's [start, end) slice of them."""
+    keys = vakken[["exam_id", "vakcode", "bron_rij"]].reset_index(drop=True)
+    order = keys.sort_values(["exam_id", "vakcode", "bron_rij"], kind="stable", na_position="last").index.to_numpy()
+    columns = {c: eindcijfers[c].reindex(vakken.index) if c in TIJDVAK_ROLES else vakken[c] for c in VAK_FIELDS}
+    vk_ids = keys["exam_id"].to_numpy(dtype=np.int64)[order]
+    return ({c: column.values[order] for c, column in columns.items()}, np.searchsorted(vk_ids, exam_ids, "left"),
+            np.searchsorted(vk_ids, exam_ids, "right"))
+
+
+def _built_chunks(exported, ex, vak, refused):
+    """{position: message bytes} for every _CHUNK exams of `exported` (in exam_id order, so the
+    vakken of _BLOCK exams are one slice, built together); an exam whose message cannot be built
+    goes to `refused` with build_message's reason instead."""
+    arrays, starts, ends = vak
+    columns = {c: np.asarray(ex[c], dtype=object) for c in EXAM_FIELDS}
+    for first in range(0, len(exported), _BLOCK):
+        block = np.asarray(exported[first:first + _BLOCK], dtype=np.int64)
+        low, high = starts[block[0]], ends[block[-1]]
+        messages = build_messages({c: values[block] for c, values in columns.items()},
+                                  {c: values[low:high] for c, values in arrays.items()},
+                                  starts[block] - low, ends[block] - low)
+        for k in range(0, len(block), _CHUNK):
+            built = {}
+            for i, data in zip(block[k:k + _CHUNK].tolist(), messages[k:k + _CHUNK]):
+                try:
+                    built[i] = data if data is not None else build_message(
+                        tuple(ex[c][i] for c in EXAM_FIELDS),
+                        zip(*(_values(pd.Series(arrays[c][starts[i]:ends[i]])) for c in VAK_FIELDS)))
+                except InvalidMessage as exc:
+                    refused[i] = str(exc)
+            yield built
 
 
 def _leerwegen(kandidaten, exam_ids):
@@ -372,7 +421,7 @@ def _clean_and_list(out):
     return existing
 
 
-def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, voortgang, blocked):
+def _stage(out, exported, names, ex, vak, existing, voortgang, blocked):
     """Build and validate every message; write the changed ones to temp files, then sync once.
 
     Returns (sha256 per exam position, {position: temp path}, number unchanged, {position: reason}
@@ -398,15 +447,8 @@ def _stage(out, exported, names, exam_rows, rows, starts, ends, existing, voortg
 
     try:
         with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-            for first in range(0, len(exported), _CHUNK):
+            for first, built in zip(range(0, len(exported), _CHUNK), _built_chunks(exported, ex, vak, refused)):
                 voortgang(blocked + first)
-                built = {}
-                for i in exported[first:first + _CHUNK]:
-                    s, e = starts[i], ends[i]
-                    try:
-                        built[i] = build_message(exam_rows[i], zip(*(col[s:e] for col in rows)))
-                    except InvalidMessage as exc:
-                        refused[i] = str(exc)
                 pending.append(pool.submit(_stage_chunk, out, built, names, existing))
                 while len(pending) > _WRITERS:
                     collect(pending.popleft())
@@ -464,47 +506,96 @@ def _counts():
     return {"kandidaten": 0, "geexporteerd": 0, "geblokkeerd": 0, "uitslag_geexporteerd": {}}
 
 
-def _add_count(counts, blocked, uitslag):
-    counts["kandidaten"] += 1
+def _add_count(counts, blocked, uitslag, number):
+    counts["kandidaten"] += number
     if blocked:
-        counts["geblokkeerd"] += 1
+        counts["geblokkeerd"] += number
     else:
-        counts["geexporteerd"] += 1
+        counts["geexporteerd"] += number
         key = uitslag or ONBEKEND
-        counts["uitslag_geexporteerd"][key] = counts["uitslag_geexporteerd"].get(key, 0) + 1
+        counts["uitslag_geexporteerd"][key] = counts["uitslag_geexporteerd"].get(key, 0) + number
+
+
+def _totalen(codes, ex, leerweg) -> dict:
+    """The manifest's totalen: counted once per distinct (vestiging, leerweg, blocked, uitslag)."""
+    vestigingen = [f"{brin or ''}{vestiging or ''}" or ONBEKEND for brin, vestiging in zip(ex["brin"], ex["vestiging"])]
+    totaal, per_vestiging, per_leerweg = _counts(), {}, {}
+    for (vestiging, lw, blocked, uitslag), number in Counter(zip(vestigingen, leerweg, map(bool, codes),
+                                                                 ex["uitslag"])).items():
+        v = per_vestiging.setdefault(vestiging, {**_counts(), "per_leerweg": {}})
+        for counts in (totaal, v, v["per_leerweg"].setdefault(lw, _counts()), per_leerweg.setdefault(lw, _counts())):
+            _add_count(counts, blocked, uitslag, number)
+    return {**totaal, "per_vestiging": per_vestiging, "per_leerweg": per_leerweg}
+
+
+def _entry(i, codes, names, digests, ex, leerweg, refused) -> dict:
+    """One candidate exam's manifest entry, persoonsgebonden nummer masked."""
+    blocked = bool(codes[i])
+    soort = "bsn" if ex["bsn"][i] else ("onderwijsnummer" if ex["onderwijsnummer"][i] else None)
+    entry = {c: ex[c][i] for c in _KEY}
+    entry.update(persoonsgebonden_nummer=mask_bsn(ex[soort][i]) if soort else None, soort_nummer=soort,
+                 leerweg=leerweg[i], status="geblokkeerd" if blocked else "geexporteerd",
+                 codes=list(codes[i]), bestand=None if blocked else names[i],
+                 sha256=None if blocked else digests[i])
+    if i in refused:
+        entry["melding"] = _describe(i, ex, refused[i]).strip()
+    return entry
+
+
+def _entry_lines(order, codes, names, digests, ex, leerweg, refused) -> list:
+    """Each entry (in `order`) as json.dumps(_entry(...), ensure_ascii=False, sort_keys=True) writes it,
+    built column by column: each distinct value of a column is encoded once."""
+    soorten = ["bsn" if ex["bsn"][i] else ("onderwijsnummer" if ex["onderwijsnummer"][i] else None) for i in order]
+    blocked = [bool(codes[i]) for i in order]
+    columns = {c: _json_texts([ex[c][i] for i in order], c != "leerlingnummer") for c in _KEY}
+    columns.update(
+        persoonsgebonden_nummer=_json_texts([mask_bsn(ex[soort][i]) if soort else None
+                                             for i, soort in zip(order, soorten)], False),
+        soort_nummer=_json_texts(soorten), leerweg=_json_texts([leerweg[i] for i in order]),
+        status=_json_texts(["geblokkeerd" if b else "geexporteerd" for b in blocked]),
+        codes=_json_texts([codes[i] for i in order]),
+        bestand=_json_texts([None if b else names[i] for i, b in zip(order, blocked)], False),
+        sha256=_json_texts([None if b else digests[i] for i, b in zip(order, blocked)], False))
+    keys = sorted(columns)
+    parts = [[prefix + text for text in columns[key]] for key in keys for prefix in (json.dumps(key) + ": ",)]
+    lines = ["    {" + line + "}" for line in map(", ".join, zip(*parts))]
+    for k, i in enumerate(order):
+        if i in refused:   # it has a melding too
+            lines[k] = "    " + json.dumps(_entry(i, codes, names, digests, ex, leerweg, refused), ensure_ascii=False,
+                                           sort_keys=True)
+    return lines
+
+
+def _json_texts(values, repeated=True) -> list:
+    """json.dumps(value, ensure_ascii=False) of each value; `repeated` values are encoded once each
+    (when they are text, whole numbers or tuples of text, where equal values encode the same)."""
+    if repeated and {type(v) for v in values} <= {str, int, tuple, type(None)}:
+        return list(map(_JsonTexts().__getitem__, values))
+    return [_encode_text(v) if type(v) is str else json.dumps(v, ensure_ascii=False) for v in values]
+
+
+class _JsonTexts(dict):
+    def __missing__(self, value):
+        text = self[value] = json.dumps(value, ensure_ascii=False)
+        return text
+
+
+_encode_text = json.encoder.encode_basestring   # what json.dumps(text, ensure_ascii=False) returns
 
 
 def _manifest(order, codes, names, digests, ex, leerweg, refused, *, schooljaar, regelset_versie,
               input_sha256, alles_of_niets) -> bytes:
     """manifest.json bytes: deterministic, one candidate exam per line, persoonsnummers masked."""
-    totaal, per_vestiging, per_leerweg = _counts(), {}, {}
-    entries = []
-    for i in order:
-        blocked = bool(codes[i])
-        vestiging = f"{ex['brin'][i] or ''}{ex['vestiging'][i] or ''}" or ONBEKEND
-        v = per_vestiging.setdefault(vestiging, {**_counts(), "per_leerweg": {}})
-        for counts in (totaal, v, v["per_leerweg"].setdefault(leerweg[i], _counts()),
-                       per_leerweg.setdefault(leerweg[i], _counts())):
-            _add_count(counts, blocked, ex["uitslag"][i])
-        soort = "bsn" if ex["bsn"][i] else ("onderwijsnummer" if ex["onderwijsnummer"][i] else None)
-        entry = {c: ex[c][i] for c in _KEY}
-        entry.update(persoonsgebonden_nummer=mask_bsn(ex[soort][i]) if soort else None, soort_nummer=soort,
-                     leerweg=leerweg[i], status="geblokkeerd" if blocked else "geexporteerd",
-                     codes=list(codes[i]), bestand=None if blocked else names[i],
-                     sha256=None if blocked else digests[i])
-        if i in refused:
-            entry["melding"] = _describe(i, ex, refused[i]).strip()
-        entries.append(entry)
     head = {
         "formaat": "examenbron-export",
         "schema": {"bestand": SCHEMA_FILE.name, "versie": SCHEMA_VERSION, "namespace": NAMESPACE},
         "schooljaar": schooljaar, "regelset_versie": regelset_versie, "invoer_sha256": input_sha256,
         "alles_of_niets": bool(alles_of_niets),
-        "totalen": {**totaal, "per_vestiging": per_vestiging, "per_leerweg": per_leerweg},
+        "totalen": _totalen(codes, ex, leerweg),
     }
     text = json.dumps(head, indent=2, ensure_ascii=False, sort_keys=True)
-    lines = ",\n".join("    " + json.dumps(e, ensure_ascii=False, sort_keys=True) for e in entries)
-    text = text[:-2] + ',\n  "kandidaten": [' + (f"\n{lines}\n  " if entries else "") + "]\n}\n"
+    lines = ",\n".join(_entry_lines(order, codes, names, digests, ex, leerweg, refused))
+    text = text[:-2] + ',\n  "kandidaten": [' + (f"\n{lines}\n  " if order else "") + "]\n}\n"
     return text.encode("utf-8")
 
 

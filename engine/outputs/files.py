@@ -9,7 +9,9 @@ or replaced (as root, replacing /dev/null by a regular file would break the mach
 folder is not created silently.
 """
 
+import itertools
 import os
+import secrets
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,13 +66,23 @@ def atomic_write(path, data) -> None:
         out.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
-def write_temp(folder, name: str, data: bytes, sync: bool = True) -> Path:
+def write_temp(folder, name: str, data: bytes, sync: bool = True) -> str:
     """Write `data` to a new temp file for target `name` in `folder` and return its path; fsync it
     unless `sync` is False (the caller then makes many temp files durable at once).
 
-    mkstemp's O_EXCL means a symlink planted under a temp name can never redirect the write.
+    Like mkstemp, but cheaper for the export's many files (a random per-process prefix and a
+    counter instead of 8 random characters per file); O_EXCL means a symlink planted under a temp
+    name can never redirect the write, and a name that exists is skipped.
     """
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=TMP_SUFFIX)
+    prefix = os.path.join(folder, f".{name}.{_TEMP_PREFIX}")
+    for attempt in range(1000):
+        tmp = f"{prefix}{next(_TEMP_NUMBERS):x}{TMP_SUFFIX}"
+        try:
+            fd = os.open(tmp, _TEMP_FLAGS, 0o600)
+            break
+        except FileExistsError:
+            if attempt == 999:
+                raise
     try:
         try:
             view = memoryview(data)
@@ -83,7 +95,13 @@ def write_temp(folder, name: str, data: bytes, sync: bool = True) -> Path:
     except BaseException:
         unlink_quietly(tmp)
         raise
-    return Path(tmp)
+    return tmp
+
+
+_TEMP_PREFIX = secrets.token_hex(4)
+_TEMP_NUMBERS = itertools.count()   # next() on it is atomic: safe from several threads
+_TEMP_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_BINARY", 0))
 
 
 def fsync_dir(path) -> None:
