@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from examenbron import cli_dutch
-from examenbron.cli import UserError, Voortgang, handle_errors, source_options
+from examenbron.cli_common import UserError, Voortgang, handle_errors, source_options
 
 
 def _rules_root(regels):

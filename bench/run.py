@@ -57,15 +57,13 @@ TARGET_EXPORT = 30.0          # seconds, export of the national file, first run
 GROWTH = (8, 4, 2, 1, 0.5)    # the big file divided by these
 
 
-def _archief_jaren() -> tuple:
+def w_archief_jaren() -> None:
     """The archive's school years, from the rule folders: every year whose rules are definitief (not
-    the current, voorlopig one), then a second set of schools for the two latest (other seeds)."""
+    the current, voorlopig one), then a second set of schools for the two latest (other seeds).
+    A worker, so that the measuring parent never imports the engine or pandas."""
     from examenbron.engine.rulesets import load as rules
     jaren = [j for j in rules.available_years() if rules.load(j).metadata.get("status") == "definitief"]
-    return (*jaren, *jaren[-2:])
-
-
-ARCHIEF_JAREN = _archief_jaren()
+    _emit(jaren=[*jaren, *jaren[-2:]])
 ARCHIEF_SEED = 3000
 
 
@@ -250,7 +248,7 @@ def w_durable(path: str, schooljaar: str, peildatum: str) -> None:
     _emit(**out)
 
 
-WORKERS = {"generate": w_generate, "read": w_read, "read_arrow": w_read_arrow, "phases": w_phases,
+WORKERS = {"archief_jaren": w_archief_jaren, "generate": w_generate, "read": w_read, "read_arrow": w_read_arrow, "phases": w_phases,
            "durable": w_durable, "export": w_export}
 
 
@@ -347,8 +345,9 @@ def main(argv=None) -> int:
     parser.add_argument("--opnieuw", action="store_true", help="regenerate the files even when cached")
     parser.add_argument("--zonder-durable", action="store_true", help="skip the durable comparison")
     parser.add_argument("--durable-timeout", type=float, default=900, help="seconds before the durable run is abandoned")
-    parser.add_argument("--archief-jaren", type=int, default=len(ARCHIEF_JAREN),
-                        help=f"files in the archive run (default {len(ARCHIEF_JAREN)}, at most {len(ARCHIEF_JAREN)})")
+    parser.add_argument("--archief-jaren", type=int,
+                        help="files in the archive run (default and at most: the definitief school years "
+                             "plus a second file for the two latest)")
     parser.add_argument("--archief-kandidaten", type=int, help="candidates per archive file (default: --kandidaten)")
     parser.add_argument("--zonder-archief", action="store_true", help="skip the archive run")
     parser.add_argument("--zonder-export", action="store_true", help="skip the export run")
@@ -441,8 +440,9 @@ def main(argv=None) -> int:
     archive = {}
     if not args.zonder_archief:
         per_file = args.archief_kandidaten or args.kandidaten
+        jaren = worker("archief_jaren")["jaren"]
         files = [ensure_file(args.cache_dir, per_file, jaar, ARCHIEF_SEED + i, args.opnieuw)[0]
-                 for i, jaar in enumerate(ARCHIEF_JAREN[:args.archief_jaren])]
+                 for i, jaar in enumerate(jaren[:args.archief_jaren])]
         archive = {"files": len(files), "per_file": per_file, "rows": sum(
             json.loads(f.with_suffix(".json").read_text())["rows"] for f in files)}
         for werkers in (1, 2):

@@ -6,8 +6,9 @@ Python source, the Python version, the versions the caller names (pandas, numpy)
 bytes of every source file the object was built from) and the hash of the pickled bytes. An entry
 is used only when both match and the file is a regular file of this user that nobody else may
 write; anything else (stale, corrupt, truncated, unreadable, of another owner) means: build the
-object again, exactly as without a cache, and replace the entry. Only objects that were built without an error are stored, so a rule error is
-reported at every run. A cache that cannot be written is simply not written.
+object again, exactly as without a cache, and replace the entry. Only objects that were built
+without an error are stored, so a rule error is reported at every run. A cache that cannot be
+written is simply not written.
 
 The folder is $EXAMENBRON_CACHE, else $XDG_CACHE_HOME/examenbron (~/.cache/examenbron). An entry's
 file is named by kind, school year and a hash of the engine and the sources' paths, so installations
@@ -49,9 +50,10 @@ def folder() -> Path | None:
     if value:
         return Path(value)
     try:
-        return base_folder()
+        base = base_folder()
     except RuntimeError:  # no home folder to put it in
         return None
+    return base if base.is_absolute() else None  # never a folder named "~" under the working folder
 
 
 def cached(kind: str, schooljaar: str, sources, build, extra=()):

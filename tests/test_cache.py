@@ -68,6 +68,14 @@ def test_a_cached_rule_set_is_the_rule_set_loaded_from_the_files(folder, builds,
     assert again.samenstelling.onderdelen[0].file == uncached.samenstelling.onderdelen[0].file
 
 
+@pytest.mark.parametrize("schooljaar", rules.available_years())
+def test_every_year_loads_the_same_from_the_cache(schooljaar, folder, monkeypatch):
+    built = rules.load(schooljaar)
+    cached = rules.load(schooljaar)
+    monkeypatch.setenv("EXAMENBRON_CACHE", "uit")
+    assert plain(cached) == plain(built) == plain(rules.load(schooljaar))
+
+
 def test_cached_code_tables_are_the_tables_read_from_the_files(folder, monkeypatch):
     codetables.clear_cache()
     built = codetables.load(YEAR)
