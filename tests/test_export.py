@@ -404,15 +404,17 @@ def test_duplicate_exam_key_is_refused(tmp_path):
 
 N_KILL = 1500
 CHILD = """
-import os, sys, time
+import os, sys, threading, time
 sys.path[:0] = [{root!r}, {tests!r}]
 from test_export import export, make_results, bevindingen_for
-phase, calls = {phase!r}, []
+phase, calls, counting = {phase!r}, [], threading.Lock()
 real_replace, real_unlink, real_write = os.replace, os.unlink, os.write
 
 def pause_at(event):
-    calls.append(event)
-    if calls.count(phase) == (1 if phase in ("manifest", "log") else 300):
+    with counting:  # writer threads call os.write at the same time: exactly one of them sees the count
+        calls.append(event)
+        now = calls.count(phase) == (1 if phase in ("manifest", "log") else 300)
+    if now:
         print("kill me", flush=True)
         time.sleep(30)
 
@@ -517,15 +519,17 @@ def test_message_text_is_what_lxml_would_write(titel):
             == titel
     # the export builds many messages at once, column by column: the same bytes, exam by exam
     exams = [exam, exam[:10] + (None, None, None, None), (None, "1234567", *exam[2:]),
-             (exam[0], "1234567", *exam[2:]), exam[:9] + ("G\x01",) + exam[10:]]
+             (exam[0], "1234567", *exam[2:]), (exam[0], "12\x01", *exam[2:]), exam[:9] + ("G\x01",) + exam[10:]]
     columns = {f: np.array(values, dtype=object) for f, values in zip(bron_xml.EXAM_FIELDS, zip(*exams))}
     vak_columns = {f: pd.array(values) if f in ("diplomavak", "combinatiecijfer_vak", "certificaat")
                    else np.array(values, dtype=object) for f, values in zip(bron_xml.VAK_FIELDS, zip(*vakken))}
-    starts, ends = np.array([0, 2, 2, 1, 0]), np.array([2, 2, 2, 2, 1])
+    starts, ends = np.array([0, 2, 2, 1, 0, 0]), np.array([2, 2, 2, 2, 1, 1])
     built = bron_xml.build_messages(columns, vak_columns, starts, ends)
-    for data, exam, start, end in zip(built[:4], exams, starts, ends):
-        assert data == bron_xml.build_message(exam, vakken[start:end])
-    assert built[4] is None     # a control character: build_message says which element
+    for data, exam, start, end in zip(built[:5], exams, starts, ends):   # the 5th: its BSN is sent, not the onderwijsnummer
+        assert data == bron_xml.build_message(exam, vakken[start:end]) and data is not None
+    assert built[5] is None     # a control character: build_message says which element
+    with pytest.raises(bron_xml.InvalidMessage, match="uitslag"):
+        bron_xml.build_message(exams[5], vakken[:1])
 
 
 def test_empty_text_is_an_empty_element_as_lxml_writes_it():

@@ -142,37 +142,34 @@ def _lines(field: str, indent: str) -> _Lines:
 
 _LINES = {field: _lines(field, "    " if field.startswith("werkstuk_") or field in ("bsn", "onderwijsnummer") else "  ")
           for field in EXAM_FIELDS}
-_EXAM_LINES = tuple(_LINES[f] for f in EXAM_FIELDS[2:10])      # leerlingnummer .. uitslag
 _VAK_LINES = tuple(_lines(field, "    ") for field in VAK_FIELDS)
 _LINES.update(zip(VAK_FIELDS, _VAK_LINES))
 
 
 def build_message(exam, vakken) -> bytes:
     """Serialise one candidate exam (a tuple in EXAM_FIELDS order, vakken tuples in VAK_FIELDS
-    order) to UTF-8 XML bytes, laid out exactly as lxml's pretty printer does.
-
-    Built as text from per-value cached lines, not as an lxml tree (issue 15: the tree cost ~0,8 ms
-    per message); `invalid_messages` checks the result against the XSD. Raises InvalidMessage for a
-    character XML cannot hold.
+    order) to UTF-8 XML bytes, laid out exactly as lxml's pretty printer does (build_messages for
+    one exam). Raises InvalidMessage, naming the element, for a character XML cannot hold.
     """
-    (bsn, onderwijsnummer, leerlingnummer, brin, vestiging, onderwijsaanbieder, opleidingscode,
-     examenjaar, datum_uitslag, uitslag, ws_titel, ws_cijfer, ws_beoordeling, combinatiecijfer) = exam
-    parts = [_HEAD]
-    # BSN wins when both are known: the school must switch to it (WVO art. 27b, bron.md §6).
-    nummer = _LINES["bsn"][bsn] if bsn is not None else _LINES["onderwijsnummer"][onderwijsnummer]
-    parts.append(f"  <persoonsgebondenNummer>\n{nummer}  </persoonsgebondenNummer>\n" if nummer
-                 else "  <persoonsgebondenNummer/>\n")
-    parts += [lines[value] for lines, value in zip(_EXAM_LINES, exam[2:10])]
-    if ws_titel is not None or ws_cijfer is not None or ws_beoordeling is not None:
-        parts.append(f"  <werkstuk>\n{_LINES['werkstuk_titel'][ws_titel]}{_LINES['werkstuk_cijfer'][ws_cijfer]}"
-                     f"{_LINES['werkstuk_beoordeling'][ws_beoordeling]}  </werkstuk>\n")
-    parts.append(_LINES["combinatiecijfer"][combinatiecijfer])
-    for vak in vakken:
-        parts.append("  <vak>\n")
-        parts += [lines[value] for lines, value in zip(_VAK_LINES, vak)]
-        parts.append("  </vak>\n")
-    parts.append("</examenresultaat>\n")
-    return "".join(parts).encode("utf-8")
+    rows = [tuple(vak) for vak in vakken]
+    columns = list(zip(*rows)) if rows else [()] * len(VAK_FIELDS)
+    data = build_messages({f: _objects([value]) for f, value in zip(EXAM_FIELDS, exam)},
+                          {f: _objects(values) for f, values in zip(VAK_FIELDS, columns)},
+                          np.array([0]), np.array([len(rows)]))[0]
+    if data is None:  # find the first refused value in document order: its line raises
+        values = dict(zip(EXAM_FIELDS, exam))
+        for field in ("bsn" if values["bsn"] is not None else "onderwijsnummer",) + EXAM_FIELDS[2:]:
+            _LINES[field][values[field]]
+        for vak in rows:
+            for lines, value in zip(_VAK_LINES, vak):
+                lines[value]
+    return data
+
+
+def _objects(values) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 _HEAD = f"<?xml version='1.0' encoding='UTF-8'?>\n<examenresultaat xmlns=\"{NAMESPACE}\">\n"
@@ -208,7 +205,7 @@ def build_messages(exams: dict, vakken: dict, starts, ends) -> list:
     for field in EXAM_FIELDS:
         lines[field], refused = element_lines(field, exams[field])
         if refused is not None:
-            bad |= refused
+            bad |= refused & (lines["bsn"] == "") if field == "onderwijsnummer" else refused
     rows = len(vakken[VAK_FIELDS[0]])
     grid = np.empty((rows, len(VAK_FIELDS) + 2), dtype=object)
     grid[:, 0], grid[:, -1] = "  <vak>\n", "  </vak>\n"
@@ -220,7 +217,8 @@ def build_messages(exams: dict, vakken: dict, starts, ends) -> list:
     if bad_rows.any():
         before = np.concatenate(([0], np.cumsum(bad_rows)))
         bad |= before[ends] > before[starts]
-    # BSN wins when both are known (see build_message); a line is '' exactly when the value is absent.
+    # BSN wins when both are known: the school must switch to it (WVO art. 27b, bron.md §6).
+    # A line is '' exactly when the value is absent.
     nummers = [f"  <persoonsgebondenNummer>\n{b or o}  </persoonsgebondenNummer>\n" if b or o
                else "  <persoonsgebondenNummer/>\n" for b, o in zip(lines["bsn"], lines["onderwijsnummer"])]
     werkstukken = [f"  <werkstuk>\n{t}{c}{b}  </werkstuk>\n" if t or c or b else ""

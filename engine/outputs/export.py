@@ -118,6 +118,14 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
                     unlink_quietly(staged.pop(i))
             exported = [i for i in exported if not codes[i]]
             unchanged = sum(1 for i in exported if i in digests and i not in staged)
+            leerweg = _leerwegen(kandidaten, exam_ids)
+            with ThreadPoolExecutor(max_workers=1) as syncer:  # the manifest is built while the disk syncs
+                synced = syncer.submit(_sync_once, out, list(staged.values()))
+                manifest = _manifest(order, codes, names, digests, ex, leerweg, refused, schooljaar=schooljaar,
+                                     regelset_versie=regelset_versie, input_sha256=input_sha256,
+                                     alles_of_niets=alles_of_niets)
+                synced.result()
+            fsync_dir(out)
             folder = os.path.join(out, "")
             for i in sorted(staged, key=names.__getitem__):
                 os.replace(staged[i], folder + names[i])
@@ -128,10 +136,6 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
             for name in stale:
                 os.unlink(out / name)
             fsync_dir(out)
-            leerweg = _leerwegen(kandidaten, exam_ids)
-            manifest = _manifest(order, codes, names, digests, ex, leerweg, refused, schooljaar=schooljaar,
-                                 regelset_versie=regelset_versie, input_sha256=input_sha256,
-                                 alles_of_niets=alles_of_niets)
             atomic_write(out / MANIFEST, manifest)
             result = ExportSummary(out, n, len(exported), n - len(exported), written=len(staged),
                                    unchanged=unchanged, removed=len(stale), nothing_written=False,
@@ -140,10 +144,12 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
             _append_log(out, result, schooljaar=schooljaar, regelset_versie=regelset_versie,
                         invoer_sha256=input_sha256, alles_of_niets=alles_of_niets,
                         manifest_sha256=hashlib.sha256(manifest).hexdigest())
-        except OSError as exc:
+        except BaseException as exc:
             for tmp in staged.values():
                 if tmp is not None:
                     unlink_quietly(tmp)
+            if not isinstance(exc, OSError):
+                raise
             where = exc.filename or out
             raise ExportError(f"{where}: kan niet schrijven ({os_reason(exc)}); de export is afgebroken, "
                               f"{MANIFEST} beschrijft nog de vorige export") from None
@@ -422,7 +428,7 @@ def _clean_and_list(out):
 
 
 def _stage(out, exported, names, ex, vak, existing, voortgang, blocked):
-    """Build and validate every message; write the changed ones to temp files, then sync once.
+    """Build and validate every message; write the changed ones to temp files (not yet synced).
 
     Returns (sha256 per exam position, {position: temp path}, number unchanged, {position: reason}
     for the messages refused). This thread builds the messages (Python); the writer threads check
@@ -455,7 +461,6 @@ def _stage(out, exported, names, ex, vak, existing, voortgang, blocked):
             while pending:
                 collect(pending.popleft())
             voortgang(blocked + len(exported))
-        _sync_once(out, list(staged.values()))
     except BaseException:
         written = list(staged.values())
         for future in pending:  # the pool has finished them all by now
@@ -464,7 +469,6 @@ def _stage(out, exported, names, ex, vak, existing, voortgang, blocked):
         for tmp in written:
             unlink_quietly(tmp)
         raise
-    fsync_dir(out)
     return digests, staged, unchanged, refused
 
 
