@@ -18,7 +18,7 @@ from examenbron import cli_dutch
 from examenbron.cli_common import UserError, Voortgang, handle_errors, source_options
 from examenbron.cli_rules import rules as rules_group
 from examenbron.engine.evaluation.backends import EVALUATORS
-from examenbron.engine.outputs.files import atomic_write, check_target
+from examenbron.engine.outputs.files import atomic_write, check_target, replacing
 from examenbron.engine.vocabulary import AFKEUR, ATTENTIE
 
 
@@ -143,12 +143,18 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
     options = {"peildatum": day, "standaard_peildatum": standaard}
     if fmt == "html":
         options["bron_bestand"] = str(file)
-    with Voortgang(stil).stap(f"rapport ({fmt}) maken..."):
-        content = report.RENDERERS[fmt](outcome, **options)
-    if fmt in ("text", "csv"):
-        content = terminal_text(content)
+    if fmt == "json" and output:  # the largest report: written into the file in pieces, never held whole
+        with Voortgang(stil).stap("rapport (json) schrijven..."), replacing(output) as out:
+            for part in report.json_parts(outcome, **options):
+                out.write(part.encode("utf-8"))
+    else:
+        with Voortgang(stil).stap(f"rapport ({fmt}) maken..."):
+            content = report.RENDERERS[fmt](outcome, **options)
+        if fmt in ("text", "csv"):
+            content = terminal_text(content)
+        if output:
+            atomic_write(output, content)
     if output:
-        atomic_write(output, content)
         click.echo(f"{output}: {aantal(len(outcome.bevindingen), 'bevinding', 'bevindingen')} voor "
                    f"{aantal(len(outcome.kandidaten), 'kandidaat', 'kandidaten')}", err=True)
     else:

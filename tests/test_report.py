@@ -129,7 +129,11 @@ def test_candidate_json_is_written_value_for_value_as_pandas_writes_it(rapportee
     if "datum_uitslag" in k:
         k.loc[:2, "datum_uitslag"] = pd.NaT
     outcome = replace(outcome, kandidaten=k)
-    assert report.kandidaten_json(outcome) == _pandas_kandidaten_json(outcome)
+    assert "".join(report.kandidaten_json(outcome)) == _pandas_kandidaten_json(outcome)
+    assert "".join(report.kandidaten_json(outcome, block=7)) == _pandas_kandidaten_json(outcome)
+    if not rapporteer:  # (the context keeps its 300 rows: only the fixed columns can be emptied)
+        empty = replace(outcome, kandidaten=k.iloc[:0])
+        assert "".join(report.kandidaten_json(empty, block=7)) == _pandas_kandidaten_json(empty) == "[]"
     document = json.loads(report.to_json(outcome, peildatum=day))
     assert [c["leerlingnummer"] for c in document["kandidaten"][:len(odd)]] == odd
 

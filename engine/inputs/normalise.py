@@ -112,8 +112,9 @@ def normalise(raw: RawTable, mapping=None) -> Results:
     for col in VAK_COLUMNS:
         codes, parsed = columns[col]
         vak_values[col] = parsed.values.take(codes)
-        rows = np.flatnonzero(parsed.bad[codes])
-        found.add_bad(col, rows, parsed, codes[rows])
+        if parsed.bad.any():
+            rows = np.flatnonzero(parsed.bad[codes])
+            found.add_bad(col, rows, parsed, codes[rows])
 
     examens = _frame({"exam_id": np.arange(len(first), dtype=np.int64), "bron_rij": bron_rij[first], **exam_values})
     vakken = _frame({"exam_id": exam_id, "bron_rij": bron_rij, **vak_values})

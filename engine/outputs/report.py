@@ -134,8 +134,9 @@ def _one_line(text) -> str:
     return " ".join(str(text or "").split())
 
 
-def kandidaten_json(outcome) -> str:
-    """The candidate table as the contract's JSON array; rule-set extras nested under 'extra'.
+def kandidaten_json(outcome, block: int = 20_000):
+    """The candidate table as the contract's JSON array, in pieces of `block` candidates; rule-set
+    extras nested under 'extra'.
 
     Written as pandas' ``to_json(orient="records")`` writes it, value for value: each column's
     distinct values are encoded once (by pandas' own encoder) and the rows are filled in from those.
@@ -154,7 +155,10 @@ def kandidaten_json(outcome) -> str:
     def field(name):
         return _json_scalar(name).replace("%", "%%") + ":%s"
     row = "{" + ",".join(map(field, KANDIDAAT_KEYS)) + ',"extra":{' + ",".join(map(field, extras)) + "}}"
-    return "[" + ",".join([row % cells for cells in zip(*columns)]) + "]"
+    for start in range(0, len(k), block):
+        yield ("[" if start == 0 else ",") + ",".join([row % cells for cells in
+                                                       zip(*(column[start:start + block] for column in columns))])
+    yield "]" if len(k) else "[]"
 
 
 # Printable ASCII except " / and backslash: pandas writes such a text between quotes as it is.
@@ -176,7 +180,12 @@ def _json_scalar(value) -> str:
 
 
 def to_json(outcome, *, peildatum, standaard_peildatum: bool = False) -> str:
-    """One document following schemas/rapport-1.json (docs/json-formaat.md); large tables go through pandas."""
+    """One document following schemas/rapport-1.json (docs/json-formaat.md)."""
+    return "".join(json_parts(outcome, peildatum=peildatum, standaard_peildatum=standaard_peildatum))
+
+
+def json_parts(outcome, *, peildatum, standaard_peildatum: bool = False):
+    """The document of `to_json` in pieces, to write a large report without holding it whole."""
     head = {
         "formaat_versie": FORMAAT_VERSIE,
         "geldig": exit_code(outcome) == 0,
@@ -187,11 +196,11 @@ def to_json(outcome, *, peildatum, standaard_peildatum: bool = False) -> str:
         "peildatum": peildatum.isoformat(),
         "peildatum_standaard": bool(standaard_peildatum),
     }
-    parts = [json.dumps(head, ensure_ascii=False)[:-1],
-             ', "kandidaten": ', kandidaten_json(outcome),
-             ', "bevindingen": ', outcome.bevindingen[PUBLIC_BEVINDINGEN_COLUMNS].to_json(orient="records", force_ascii=False),
-             ', "samenvatting": ', json.dumps(summary(outcome), ensure_ascii=False, default=_json_default), "}\n"]
-    return "".join(parts)
+    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "kandidaten": '
+    yield from kandidaten_json(outcome)
+    yield ', "bevindingen": ' + outcome.bevindingen[PUBLIC_BEVINDINGEN_COLUMNS].to_json(orient="records",
+                                                                                         force_ascii=False)
+    yield ', "samenvatting": ' + json.dumps(summary(outcome), ensure_ascii=False, default=_json_default) + "}\n"
 
 
 def _json_default(value):
