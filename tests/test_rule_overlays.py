@@ -65,6 +65,12 @@ CHANGED_EVERY_YEAR.update({key: OFFICIAL_TABLES for key in (
 # form joins them back, tests/ruleset_canonical.py); these had the reference inside their text.
 CHANGED_EVERY_YEAR.update({key: "issue 11 §4: internal reference moved from the grondslag to bron" for key in (
     "controle:CIJ-SE-HEEL", "controle:ID-BSN", "controle:ID-ONDERWIJSNUMMER", "afleiding:is_rekentoets")})
+# Research tags ([S17], slaag-zak.md §7.2, …) left the texts users read (toelichting, omschrijving) for
+# `bron` or a YAML comment; the text around them is unchanged.
+CHANGED.update({key: "research tag moved from a toelichting to bron or a comment" for key in (
+    ("2018-2019", "voorwaarde:REKENTOETS-AFGELEGD"), ("2019-2020", "controle:CIJ-GEEN-CE"),
+    ("2020-2021", "controle:CIJ-PROFIELVAK-SE"), ("2021-2022", "controle:CIJ-PROFIELVAK-SE"),
+    ("2024-2025", "regelset:metadata"), ("2025-2026", "regelset:metadata"))})
 BASE = rules.rules_root() / "2024-2025"
 
 

@@ -66,6 +66,19 @@ def test_an_internal_tag_in_a_grondslag_is_refused_with_where_to_put_it(rule_roo
     assert any(f"de grondslag bevat de interne bronverwijzing {tag!r}" in e and "'bron:'" in e for e in errors), errors
 
 
+@pytest.mark.parametrize("path, old, new, key, tag", [
+    ("samenstelling/vmbo.yaml", "een algemeen vak in het vrije deel.", "een algemeen vak in het vrije deel [P9].",
+     "toelichting", "[P9]"),
+    ("uitslag/vmbo.yaml", "is niet geverifieerd; niet getoetst.", "is niet geverifieerd (slaag-zak.md §7.2).",
+     "toelichting", "slaag-zak.md"),
+    ("samenstelling/havo-vwo.yaml", "per profiel (IB WVO art. 26b/26c,", "per profiel [P1] (IB WVO art. 26b/26c,",
+     "omschrijving", "[P1]"),
+])
+def test_an_internal_tag_in_a_text_users_read_is_refused(rule_root, path, old, new, key, tag):
+    errors = lint_errors(rule_root, path, old, new)
+    assert any(f"de {key} bevat de interne bronverwijzing {tag!r}" in e and path in e for e in errors), errors
+
+
 def test_bron_and_referentie_are_accepted_and_a_referentie_must_be_a_url(rule_root):
     edit(rule_root, "controles/cijfers.yaml", "    bron: bron.md S8\n",
          "    bron: bron.md S8\n    referentie: [https://wetten.overheid.nl/BWBR0043534/2020-07-02]\n")

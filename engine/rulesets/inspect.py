@@ -170,9 +170,10 @@ def new_year(rules_root: Path, codetables_root: Path, van: str, naar: str, *, to
     shifted = {name: spec for name, spec in ruleset.sections.get("parameters", {}).items()
                if isinstance(spec.get("waarde"), datetime.date) and spec["waarde"].year == examenjaar_van}
     lines = [f"omschrijving: Regelset {naar} (examenjaar {examenjaar}) — aanvulling op {van}",
-             "regelset:", f'  basis: "{van}"', "  status: voorlopig", "  toelichting: >",
+             "regelset:", f'  basis: "{van}"', "  status: voorlopig",
+             "  # Hoe een jaar op zijn basis voortbouwt: docs/rule-language.md, 'basis'.", "  toelichting: >",
              f"    Aangemaakt op {today.isoformat()} met 'examenbron rules new-year {van} {naar}': nog gelijk aan",
-             f"    {van}. Zet hier alleen wat in {naar} anders is (zie docs/rule-language.md, 'basis')."]
+             f"    {van}. Zet hier alleen wat in {naar} anders is."]
     if shifted:
         lines.append("parameters:")
         for name, spec in shifted.items():

@@ -50,6 +50,7 @@ SOURCES = {
     "referentie": Field(list, item_kind=TEXT, example="[https://wetten.overheid.nl/BWBR0043534/2020-07-02]"),
 }
 # A grondslag reaches users: internal tags such as [S15], bron.md §5.3 or a file path belong in `bron`.
+READ_BY_USERS = ("omschrijving", "toelichting")   # texts shown by explain, rules show and the reports
 INTERNAL_TAG = re.compile(r"\[[^\]]*\]|\b[\w-]+\.md\b|\bcodetables/|\brules/")
 URL_PATTERN = r"^https://[^\s]+$"
 PARAMETER = {
@@ -176,6 +177,14 @@ _KIND_NAMES = {str: "tekst", datetime.date: "een datum (JJJJ-MM-DD)", int: "een 
                dict: "een reeks sleutels met waarden (sleutel: waarde)"}
 
 
+def _internal_tag(label: str, key: str, value: str, where):
+    """The error for a research tag ([S15], slaag-zak.md, a file path) in a text users read."""
+    tag = INTERNAL_TAG.search(value).group(0)
+    offset = 0 if where.style in ("|", ">") else value.find(tag)   # a block's lines are folded: its first line
+    return where.error(f"{label}: de {key} bevat de interne bronverwijzing {tag!r}; die tekst leest de "
+                       f"gebruiker. Zet de verwijzing in 'bron:' (of in een commentaarregel met #)", offset)
+
+
 def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
     """Check a loaded rule file against the schema; return every error found."""
     errors = []
@@ -190,6 +199,9 @@ def check_file(data, *, in_tests: bool, is_regelset: bool) -> list:
     if "omschrijving" not in data:
         errors.append(data.where.error("de sleutel 'omschrijving' ontbreekt (een beschrijving van dit bestand "
                                        "in één regel)"))
+    elif isinstance(data["omschrijving"], str) and INTERNAL_TAG.search(data["omschrijving"]):
+        errors.append(_internal_tag("het bestand", "omschrijving", data["omschrijving"],
+                                    data.value_where["omschrijving"]))
     if is_regelset and "regelset" not in data:
         errors.append(data.where.error("regelset.yaml heeft een sectie 'regelset' nodig"))
     for section, value in data.items():
@@ -301,6 +313,8 @@ def _check_value(key, value, field, where, label) -> list:
         return [where.error(f"{label}: de grondslag bevat de interne bronverwijzing {tag!r}; de grondslag is wat "
                             f"de gebruiker leest (wet, regeling of publicatie). Zet de verwijzing in 'bron:' en "
                             f"een openbare URL in 'referentie:'", value.find(tag))]
+    if key in READ_BY_USERS and isinstance(value, str) and INTERNAL_TAG.search(value):
+        return [_internal_tag(label, key, value, where)]
     if field.item_kind is not None and isinstance(value, list):
         errors = []
         for item, item_where in zip(value, value.item_where):
