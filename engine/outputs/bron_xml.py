@@ -35,12 +35,15 @@ class InvalidMessage(ValueError):
 
 
 _PER_THREAD = threading.local()   # an XMLSchema keeps its error log: one per thread
+_BUILDING = threading.Lock()      # libxml2 sets up its built-in XSD types lazily and not thread-safely:
+                                  # writer threads starting together crashed or failed building theirs
 
 
 def schema() -> etree.XMLSchema:
     """The versioned XSD, parsed once per thread."""
     if not hasattr(_PER_THREAD, "schema"):
-        _PER_THREAD.schema = etree.XMLSchema(etree.parse(str(SCHEMA_FILE)))
+        with _BUILDING:
+            _PER_THREAD.schema = etree.XMLSchema(etree.parse(str(SCHEMA_FILE)))
     return _PER_THREAD.schema
 
 
@@ -245,7 +248,8 @@ def _batch_schema() -> etree.XMLSchema:
         <xs:element ref="m:examenresultaat" minOccurs="0" maxOccurs="unbounded"/>
       </xs:sequence></xs:complexType></xs:element>
     </xs:schema>"""
-    _PER_THREAD.batch = etree.XMLSchema(etree.fromstring(wrapper.encode()))
+    with _BUILDING:
+        _PER_THREAD.batch = etree.XMLSchema(etree.fromstring(wrapper.encode()))
     return _PER_THREAD.batch
 
 
