@@ -29,10 +29,12 @@ How a candidate is matched (an exact bipartite matching with capacities, Kuhn's 
   that the exam reported (examendeel, extra vakken) is one that meets the requirement where it can.
   An apart onderdeel never gives a vak its examendeel.
 
-Vectorised as far as the problem allows: admissibility is evaluated per onderdeel over all vak rows,
-candidates are reduced to their pattern (composition + admissibility of their vakken in preference
-order, vakken that cannot compete unordered, see `_canonical`) and every distinct pattern is solved
-once in Python (a few thousand for 50 000 candidates); results are scattered back with numpy.
+Vectorised as far as the problem allows: each vak row's admissibility is one bitmask over its
+composition's slots (one gather per row from a vakcode × slot table, `_row_masks`), candidates are
+reduced to their pattern (composition + those masks in preference order, vakken that cannot compete
+unordered, see `_canonical`), patterns are grouped by a verified row hash (`_distinct_rows`) and every
+distinct pattern is solved once in Python (a few thousand for 50 000 candidates); results are
+scattered back with numpy.
 """
 
 from __future__ import annotations
