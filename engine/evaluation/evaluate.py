@@ -30,7 +30,15 @@ from examenbron.engine.rulesets.load import Samenstelling
 
 
 def evaluate(node: Node, ctx: Context, level: str) -> Value:
-    """Evaluate a checked tree for every row of `level`."""
+    """Evaluate a checked tree for every row of `level`.
+
+    A condition over candidate values only (`leerweg == "HAVO" and profiel == "CM"`) met in a vak
+    expression is decided once per candidate and then spread over the candidate's vak rows: the
+    same values, from ~10x fewer rows.
+    """
+    if level == "vak" and node.level == "kandidaat" and node.kind == "bool" and node.op != "name" \
+            and not node.names() & ctx.vak.values.keys():
+        return _EVALUATORS[node.op](node, ctx, "kandidaat").take(ctx.k)
     return _EVALUATORS[node.op](node, ctx, level)
 
 
