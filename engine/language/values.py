@@ -43,10 +43,37 @@ class Value:
         return Value(self.kind, pick(self.val), pick(self.null), pick(self.den))
 
     def true(self):
+        if known(self):
+            return self.val  # shared: Values are never changed
         return np.logical_and(self.val, np.logical_not(self.null))
 
     def false(self):
+        if known(self):
+            return np.logical_not(self.val)
         return np.logical_and(np.logical_not(self.val), np.logical_not(self.null))
+
+
+def either_null(x, y):
+    """Row-wise or of two null masks; a scalar mask that marks nothing passes the other through."""
+    if not isinstance(y, np.ndarray) and not y:
+        return x
+    if not isinstance(x, np.ndarray) and not x:
+        return y
+    return np.logical_or(x, y)
+
+
+def known(value: Value) -> bool:
+    """The Value is a boolean array without an empty row (then true() is just its values)."""
+    return _boolean_array(value.val) and not _any(value.null)
+
+
+def _boolean_array(val) -> bool:
+    return isinstance(val, np.ndarray) and val.dtype == bool and val.ndim == 1
+
+
+def _any(mask) -> bool:
+    """Whether a null mask (array or scalar) marks any row."""
+    return bool(mask.any()) if isinstance(mask, np.ndarray) else bool(mask)
 
 
 def text_codes(value: Value):
