@@ -78,6 +78,11 @@ def run_part(part, source, ruleset, tables, *, mapping, peildatum, backend) -> P
     results = normalise(read_part(part, source), mapping)
     read_s = time.perf_counter() - started
     outcome = pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=backend)
+    return part_result(results, outcome, ruleset, read_s)
+
+
+def part_result(results, outcome, ruleset, read_s: float) -> PartResult:
+    """What `combine` needs of one part's Results and Outcome (``read_s``: its reading time)."""
     timings = {"inlezen+normaliseren": read_s, **outcome.timings}
     n = len(outcome.kandidaten)
     values = outcome.context.kandidaat.values
