@@ -3,7 +3,7 @@
 `validate` on a large CSV reads the file once (pyarrow's reader already uses every core), divides its
 rows by BRIN into one part per process, of about equal size, and has each part normalised and run
 through the pipeline in its own process: the first part in this one, the others in worker processes
-started (spawn) before the file is read, so that their start-up overlaps the reading.
+started before the file is read, so that their start-up overlaps the reading.
 ``streaming.combine`` then gives the exact tables of the one-shot run, by the argument of per-school
 streaming: the rows of one BRIN stay together (grouped by the identity normalise gives a BRIN), so an
 exam never spans parts, and no rule compares different exams.
@@ -16,8 +16,9 @@ report, which charts every vak row, is made from a one-shot run.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
+import sys
 import time
 from collections import Counter
 from dataclasses import replace
@@ -51,50 +52,53 @@ def werkers_for(path, requested: int | None = None) -> int:
 
 
 def validate_parallel(path, werkers: int, *, schooljaar=None, mapping=None, peildatum, backend: str = "pandas",
-                      regels=None, codetabellen=None, voortgang=None):
+                      regels=None, codetabellen=None):
     """Validate the file ``path`` on ``werkers`` processes; return the one-shot run's tables (a Combined).
 
     ``mapping`` as for load_results (YAML path or dict); ``regels`` and ``codetabellen`` as for the
-    loaders (None: the installed ones). ``voortgang(text)`` is called before each step when given.
+    loaders (None: the installed ones).
     """
     from examenbron.engine.inputs import codetables
     from examenbron.engine.inputs.normalise import _resolve_columns, normalise
     from examenbron.engine.inputs.read import check_mapping, load_mapping, read_table
     from examenbron.engine.rulesets import load as rulesets
     from examenbron.engine.scale.streaming import combine, part_result, school_year
-    step = voortgang or (lambda text: None)
     if isinstance(mapping, dict):
         mapping = check_mapping(mapping, "kolomkoppeling")
     elif mapping is not None:
         mapping = load_mapping(mapping)
-    workers = [_Worker() for _ in range(werkers - 1)]
+    workers = []
     try:
-        step(f"{path} inlezen...")
+        for _ in range(werkers - 1):
+            workers.append(_Worker())
         started = time.perf_counter()
         raw = read_table(path)
+        source = raw.source
         positions = _resolve_columns(raw, mapping or {})  # a missing column: the one-shot message, once
         parts = split_by_brin(raw, positions["brin"], werkers)
-        for worker, part in zip(workers, parts[1:]):
+        del raw
+        busy = workers[:len(parts) - 1]
+        for worker, part in zip(busy, parts[1:]):
             worker.ask("normalise", part, mapping)
         results = normalise(parts[0], mapping)
+        del parts
         read_s = time.perf_counter() - started
         years = _exams_per_year(results)
-        for worker in workers[:len(parts) - 1]:
+        for worker in busy:
             years.update(worker.answer())
-        schooljaar = schooljaar or school_year(years, raw.source)
+        schooljaar = schooljaar or school_year(years, source)
         ruleset, tables = rulesets.load(schooljaar, regels), codetables.load(schooljaar, codetabellen)
-        step(f"{sum(years.values())} kandidaten controleren met de regels van {schooljaar} "
-             f"in {len(parts)} processen...")
-        for worker in workers[:len(parts) - 1]:
+        for worker in busy:
             worker.ask("run", schooljaar, regels, codetabellen, peildatum, backend)
         from examenbron.engine import pipeline
         outcome = pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=backend)
         done = [part_result(results, outcome, ruleset, read_s)]
-        done += [worker.answer() for worker in workers[:len(parts) - 1]]
+        del results, outcome
+        done += [worker.answer() for worker in busy]
     finally:
         for worker in workers:
             worker.stop()
-    return combine(done, source=raw.source, schooljaar=schooljaar, ruleset=ruleset)
+    return combine(done, source=source, schooljaar=schooljaar, ruleset=ruleset)
 
 
 def split_by_brin(raw, brin_position: int, parts: int) -> list:
@@ -130,26 +134,41 @@ def _exams_per_year(results) -> Counter:
 
 
 class _Worker:
-    """One worker process, asked one thing at a time over a pipe: first to normalise its part, then to
-    run the pipeline on it. Errors come back as the exception raised there."""
+    """One worker process, asked one thing at a time: first to normalise its part, then to run the
+    pipeline on it. Requests and answers are pickles over its standard input and output; an error
+    comes back as the exception raised there.
+
+    A plain ``python -c`` child with this process's ``sys.path``, not multiprocessing: spawn would
+    re-run the caller's main script in the child (an embedding script without a ``__main__`` guard
+    would fail), and fork is unsafe while the CSV reader's threads exist.
+    """
 
     def __init__(self):
-        context = multiprocessing.get_context("spawn")  # never fork: the reader's threads are running
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child,), daemon=True)
-        self.process.start()
-        child.close()
+        import json
+        import subprocess
+        import tempfile
+        self.errors = tempfile.TemporaryFile()
+        bootstrap = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
+                     "from examenbron.engine.scale.parallel import _serve; _serve()")
+        try:
+            self.process = subprocess.Popen([sys.executable, "-c", bootstrap, json.dumps(sys.path)],
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors)
+        except OSError as exc:
+            self.errors.close()
+            raise ExamenbronError(f"kan geen werkproces starten ({exc.strerror or exc}); "
+                                  "probeer het opnieuw met --werkers 1") from None
 
     def ask(self, kind: str, *args) -> None:
         try:
-            self.conn.send((kind, args))
-        except (BrokenPipeError, ConnectionResetError, EOFError):
+            pickle.dump((kind, args), self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.flush()
+        except (BrokenPipeError, ConnectionResetError):
             raise self._gone() from None
 
     def answer(self):
         try:
-            status, value = self.conn.recv()
-        except (EOFError, ConnectionResetError):
+            status, value = pickle.load(self.process.stdout)
+        except (EOFError, pickle.UnpicklingError):
             raise self._gone() from None
         if status == "fout":
             raise value
@@ -157,19 +176,34 @@ class _Worker:
 
     def stop(self) -> None:
         """End the process (also when it is still working after a failure elsewhere)."""
-        self.conn.close()
-        if self.process.is_alive():
-            self.process.terminate()
-        self.process.join()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.errors):
+            try:
+                stream.close()
+            except OSError:
+                pass
 
     def _gone(self) -> ExamenbronError:
-        self.process.join(timeout=5)
-        return ExamenbronError(f"een werkproces is onverwacht gestopt (afsluitcode {self.process.exitcode}), "
-                               "bijvoorbeeld door geheugengebrek; probeer het opnieuw met --werkers 1")
+        try:
+            code = self.process.wait(timeout=5)
+        except Exception:  # noqa: BLE001 - still running: it stopped listening, which is as bad
+            code = None
+        self.errors.seek(0)
+        last = (self.errors.read().decode("utf-8", "replace").strip().splitlines() or [""])[-1]
+        return ExamenbronError("een werkproces is onverwacht gestopt"
+                               + (f" (afsluitcode {code})" if code is not None else "")
+                               + (f": {last}" if last else ", bijvoorbeeld door geheugengebrek")
+                               + "; probeer het opnieuw met --werkers 1")
 
 
-def _serve(conn) -> None:
-    """The worker's loop: normalise the part it is sent, then run the pipeline on it."""
+def _serve() -> None:
+    """The worker's loop on its standard input and output: normalise the part it is sent, then run
+    the pipeline on it. Anything else that writes to standard output goes to standard error."""
+    channel_in = os.fdopen(os.dup(0), "rb")
+    channel_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
     from examenbron.engine import pipeline
     from examenbron.engine.inputs import codetables
     from examenbron.engine.inputs.normalise import normalise
@@ -179,7 +213,7 @@ def _serve(conn) -> None:
     try:
         while True:
             try:
-                kind, args = conn.recv()
+                kind, args = pickle.load(channel_in)
             except EOFError:
                 return
             try:
@@ -194,16 +228,17 @@ def _serve(conn) -> None:
                     outcome = pipeline.run(results, ruleset, codetables.load(schooljaar, codetabellen),
                                            peildatum=peildatum, backend=backend)
                     reply = part_result(results, outcome, ruleset, read_s)
-                conn.send(("ok", reply))
+                answer = ("ok", reply)
             except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller, which raises it
-                conn.send(("fout", _sendable(exc)))
-    except KeyboardInterrupt:
+                answer = ("fout", _sendable(exc))
+            pickle.dump(answer, channel_out, protocol=pickle.HIGHEST_PROTOCOL)
+            channel_out.flush()
+    except (KeyboardInterrupt, BrokenPipeError):
         return
 
 
 def _sendable(exc: Exception) -> Exception:
     """``exc`` when it survives pickling, else a RuntimeError naming it (the caller reports it as internal)."""
-    import pickle
     try:
         pickle.loads(pickle.dumps(exc))
         return exc
