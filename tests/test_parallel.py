@@ -150,3 +150,27 @@ def test_automatic_choice_uses_one_process_for_a_school_file(shuffled, tmp_path)
         fh.truncate(3 * parallel.MIN_PART_BYTES)
     assert parallel.werkers_for(big) == min(3, parallel.usable_cores())
     assert parallel.werkers_for(big, 5) == 5
+
+
+def test_quoted_cp1252_file_with_blank_lines_keeps_its_row_numbers(tmp_path):
+    """The general reader's path (quotes, Windows-1252, CRLF, a blank line): same rows, same numbers."""
+    frame = generate(1000, "2024-2025", seed=37, fouten=True).frame.sample(frac=1, random_state=8)
+    frame["werkstuk_titel"] = "Zeeën; dijken en \"water\""
+    lines = frame.to_csv(sep=";", index=False, lineterminator="\r\n").split("\r\n")
+    path = tmp_path / "school.csv"
+    path.write_bytes("\r\n".join(lines[:40] + [""] + lines[40:]).encode("cp1252"))
+    one = examenbron.validate(path, peildatum=PEILDATUM)
+    assert (one.bevindingen["bron_rij"] > 41).any()
+    assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM))
+
+
+def test_a_ragged_row_gives_the_one_shot_message(tmp_path):
+    lines = generate(100, "2024-2025", seed=38).frame.to_csv(sep=";", index=False, lineterminator="\n").splitlines()
+    lines[500] += ";te veel"
+    path = tmp_path / "rafelig.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    one = runner.invoke(main, ["validate", str(path), "--werkers", "1"])
+    par = runner.invoke(main, ["validate", str(path), "--werkers", "2"])
+    assert par.exit_code == one.exit_code == 2
+    assert "rij 501 " in par.output and par.output == one.output
