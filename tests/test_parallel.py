@@ -174,3 +174,15 @@ def test_a_ragged_row_gives_the_one_shot_message(tmp_path):
     par = runner.invoke(main, ["validate", str(path), "--werkers", "2"])
     assert par.exit_code == one.exit_code == 2
     assert "rij 501 " in par.output and par.output == one.output
+
+
+@pytest.mark.parametrize("cpu_max, expected", [("200000 100000\n", 2), ("150000 100000\n", 2), ("max 100000\n", 64)])
+def test_a_container_cpu_quota_limits_the_automatic_processes(monkeypatch, cpu_max, expected):
+    """A container limited to 2 CPUs on a 64-core host must not start 64 processes."""
+    import builtins
+    import io
+    real_open = builtins.open
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    monkeypatch.setattr(builtins, "open", lambda path, *a, **k: io.StringIO(cpu_max)
+                        if str(path) == "/sys/fs/cgroup/cpu.max" else real_open(path, *a, **k))
+    assert parallel.usable_cores() == expected
