@@ -79,7 +79,8 @@ def _streams(file, per_school, fmt) -> bool:
 
 def _werkers(file, requested, per_school, fmt) -> int:
     """How many processes `validate` uses: as asked (refused where it cannot apply), else automatic:
-    several only for a large CSV read in one go, never for html (its charts need every vak row)."""
+    several only for a large CSV read in one go, never for html (its charts need every vak row);
+    per school one, unless asked (memory grows with the processes)."""
     from examenbron.engine.scale.parallel import werkers_for
     from examenbron.engine.scale.streaming import streamable
     if requested is None:
@@ -87,8 +88,6 @@ def _werkers(file, requested, per_school, fmt) -> int:
             return 1
         return 1 if _streams(file, per_school, fmt) else werkers_for(file)
     if requested > 1:
-        if per_school:
-            raise UserError("--werkers en --per-school gaan niet samen; kies een van beide")
         if fmt == "html":
             raise UserError("--format html heeft alle vakrijen in één proces nodig (grafieken); "
                             "laat --werkers weg of kies een ander formaat")
@@ -132,7 +131,8 @@ def _selectors(values) -> tuple[str, ...]:
                    "(vanzelf bij een CSV groter dan 256 MB); in één keer: het hele bestand tegelijk")
 @click.option("--werkers", type=click.IntRange(min=1), metavar="N",
               help="Aantal processen voor een groot CSV-bestand, elk met een deel van de scholen (standaard: "
-                   "één per processorkern, één per 8 MB van het bestand; niet met html of --per-school)")
+                   "één per processorkern, hoogstens één per 8 MB van het bestand; per school standaard één, "
+                   "want het geheugen groeit met de processen; niet met html)")
 @handle_errors
 def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, output, select, ignore, fail_on,
              per_school, werkers, regels, codetabellen):
@@ -154,17 +154,18 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
     if fmt == "xlsx" and not output:
         raise UserError("--format xlsx schrijft een bestand; geef het op met --output, bijvoorbeeld -o rapport.xlsx")
     werkers = _werkers(file, werkers, per_school, fmt)
+    streams = _streams(file, per_school, fmt) and not (regels or codetabellen)  # streaming: installed rules
     day, standaard = (peildatum.date() if peildatum else datetime.date.today()), peildatum is None
-    if werkers > 1:
+    if streams:
+        from examenbron.engine.scale.streaming import validate_per_school
+        with Voortgang(stil).stap("per school controleren..."):
+            outcome = validate_per_school(file, schooljaar=schooljaar, mapping=mapping, peildatum=day,
+                                          backend=backend, werkers=werkers)
+    elif werkers > 1:
         from examenbron.engine.scale.parallel import validate_parallel
         with Voortgang(stil).stap(f"{file} in {werkers} processen controleren..."):
             outcome = validate_parallel(file, werkers, schooljaar=schooljaar, mapping=mapping, peildatum=day,
                                         backend=backend, regels=regels, codetabellen=codetabellen)
-    elif _streams(file, per_school, fmt) and not (regels or codetabellen):  # streaming reads the installed rules
-        from examenbron.engine.scale.streaming import validate_per_school
-        with Voortgang(stil).stap("per school controleren..."):
-            outcome = validate_per_school(file, schooljaar=schooljaar, mapping=mapping, peildatum=day,
-                                          backend=backend)
     else:
         outcome, day, standaard = _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, regels,
                                             codetabellen)

@@ -16,6 +16,7 @@ from examenbron.engine.outputs import report
 from examenbron.engine.samples.generate import generate, write_csv
 from examenbron.engine.scale import parallel
 from examenbron.engine.scale.parallel import split_by_brin, validate_parallel
+from examenbron.engine.scale.streaming import validate_per_school
 
 PEILDATUM = datetime.date(2025, 6, 20)
 pytestmark = pytest.mark.timeout(300)
@@ -111,16 +112,29 @@ def test_a_missing_column_gives_the_one_shot_message(tmp_path):
     assert par.output == one.output
 
 
-@pytest.mark.parametrize("extra, expected", [
-    (["--format", "html", "-o", "r.html"], "--format html heeft alle vakrijen"),
-    (["--per-school"], "--werkers en --per-school gaan niet samen"),
-])
-def test_cli_refuses_two_processes_where_they_cannot_apply(shuffled, extra, expected, tmp_path, monkeypatch):
+def test_cli_refuses_two_processes_for_the_html_report(shuffled, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["validate", str(shuffled), "--werkers", "2", *extra])
+    result = CliRunner().invoke(main, ["validate", str(shuffled), "--werkers", "2", "--format", "html",
+                                       "-o", "r.html"])
     assert result.exit_code == 2
-    assert expected in result.output
+    assert "--format html heeft alle vakrijen" in result.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_per_school_parts_on_two_processes_give_the_one_shot_tables(shuffled, tmp_path):
+    from examenbron.engine.scale.partition import partition
+    assert len(partition(shuffled, tmp_path, part_bytes=60_000).parts) == 3  # one per school: 3 parts, 2 workers
+    one = examenbron.validate(shuffled, peildatum=PEILDATUM)
+    assert_same(one, validate_per_school(shuffled, peildatum=PEILDATUM, part_bytes=60_000, werkers=2))
+
+
+def test_cli_per_school_with_two_processes_prints_the_same_json_report(shuffled):
+    runner = CliRunner()
+    args = ["validate", str(shuffled), "--format", "json", "--peildatum", "2025-06-20"]
+    one = runner.invoke(main, [*args, "--werkers", "1"])
+    per = runner.invoke(main, [*args, "--per-school", "--werkers", "2"])
+    assert one.exit_code == per.exit_code == 1, per.output
+    assert json.loads(one.output) == json.loads(per.output)
 
 
 def test_a_worker_that_dies_gives_a_dutch_message_not_a_hang():

@@ -110,6 +110,33 @@ def validate_parallel(path, werkers: int, *, schooljaar=None, mapping=None, peil
     return combine(done, source=source, schooljaar=schooljaar, ruleset=ruleset)
 
 
+def run_parts(parts: list, source: str, schooljaar: str, werkers: int, *, mapping, peildatum, backend) -> list:
+    """`streaming.run_part` for every part on disk, on ``werkers`` worker processes; results in the
+    order of ``parts``. Each worker holds one part at a time, so memory grows with ``werkers``."""
+    from multiprocessing.connection import wait
+    workers, results, todo = [], [None] * len(parts), list(enumerate(parts))
+    try:
+        for _ in range(min(werkers, len(parts))):
+            workers.append(_Worker())
+        waiting = {}
+        for worker in workers:
+            number, part = todo.pop(0)
+            worker.ask("deel", part, source, schooljaar, mapping, peildatum, backend)
+            waiting[worker.process.stdout] = (worker, number)
+        while waiting:
+            for stream in wait(list(waiting)):
+                worker, number = waiting.pop(stream)
+                results[number] = worker.answer()
+                if todo:
+                    number, part = todo.pop(0)
+                    worker.ask("deel", part, source, schooljaar, mapping, peildatum, backend)
+                    waiting[stream] = (worker, number)
+    finally:
+        for worker in workers:
+            worker.stop()
+    return results
+
+
 def split_by_brin(raw, brin_position: int, parts: int) -> list:
     """``raw`` as at most ``parts`` RawTables of whole BRINs with about equal numbers of rows, each in
     file order with its original row numbers; BRINs go to parts in order of first appearance.
@@ -143,8 +170,8 @@ def _exams_per_year(results) -> Counter:
 
 
 class _Worker:
-    """One worker process, asked one thing at a time: first to normalise its part, then to run the
-    pipeline on it. Requests and answers are pickles over its standard input and output; an error
+    """One worker process, asked one thing at a time: to normalise its part and then run the pipeline
+    on it (validate_parallel), or to validate a part on disk (run_parts). Requests and answers are pickles over its standard input and output; an error
     comes back as the exception raised there.
 
     A plain ``python -c`` child with this process's ``sys.path``, not multiprocessing: spawn would
@@ -208,8 +235,8 @@ class _Worker:
 
 
 def _serve() -> None:
-    """The worker's loop on its standard input and output: normalise the part it is sent, then run
-    the pipeline on it. Anything else that writes to standard output goes to standard error."""
+    """The worker's loop on its standard input and output (see _Worker). Anything else that writes to
+    standard output goes to standard error."""
     channel_in = os.fdopen(os.dup(0), "rb")
     channel_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
@@ -217,8 +244,8 @@ def _serve() -> None:
     from examenbron.engine.inputs import codetables
     from examenbron.engine.inputs.normalise import normalise
     from examenbron.engine.rulesets import load as rulesets
-    from examenbron.engine.scale.streaming import part_result
-    results, read_s = None, 0.0
+    from examenbron.engine.scale.streaming import part_result, run_part
+    results, read_s, loaded = None, 0.0, {}
     try:
         while True:
             try:
@@ -231,6 +258,12 @@ def _serve() -> None:
                     results = normalise(*args)
                     read_s = time.perf_counter() - started
                     reply = _exams_per_year(results)
+                elif kind == "deel":
+                    part, source, schooljaar, mapping, peildatum, backend = args
+                    if schooljaar not in loaded:
+                        loaded[schooljaar] = rulesets.load(schooljaar), codetables.load(schooljaar)
+                    reply = run_part(part, source, *loaded[schooljaar], mapping=mapping, peildatum=peildatum,
+                                     backend=backend)
                 else:
                     schooljaar, regels, codetabellen, peildatum, backend = args
                     ruleset = rulesets.load(schooljaar, regels)
