@@ -163,7 +163,6 @@ def test_automatic_choice_uses_one_process_for_a_school_file(shuffled, tmp_path)
     with open(big, "wb") as fh:
         fh.truncate(3 * parallel.MIN_PART_BYTES)
     assert parallel.werkers_for(big) == min(3, parallel.usable_cores())
-    assert parallel.werkers_for(big, 5) == 5
 
 
 def test_quoted_cp1252_file_with_blank_lines_keeps_its_row_numbers(tmp_path):

@@ -12,6 +12,9 @@ The school year, when not given, is decided from every part's exams before any p
 as ``pipeline.schooljaar_from`` decides it on the whole file (the most frequent examenjaar, the
 earliest on a tie). Only the candidate-level tables come back (a ``streaming.Combined``), so the HTML
 report, which charts every vak row, is made from a one-shot run.
+
+The same worker processes validate the parts on disk of per-school streaming (``run_parts``) when
+more than one is asked for.
 """
 
 from __future__ import annotations
@@ -48,11 +51,9 @@ def usable_cores() -> int:
     return cores
 
 
-def werkers_for(path, requested: int | None = None) -> int:
-    """How many processes `validate` uses for ``path``: ``requested`` when given, otherwise one per
-    usable core but no more than one per MIN_PART_BYTES of the file (a school's file runs in one)."""
-    if requested:
-        return requested
+def werkers_for(path) -> int:
+    """How many processes `validate` uses for ``path`` by itself: one per usable core, but no more
+    than one per MIN_PART_BYTES of the file (a school's file runs in one)."""
     try:
         size = Path(path).stat().st_size if Path(path).is_file() else 0
     except OSError:
@@ -171,8 +172,8 @@ def _exams_per_year(results) -> Counter:
 
 class _Worker:
     """One worker process, asked one thing at a time: to normalise its part and then run the pipeline
-    on it (validate_parallel), or to validate a part on disk (run_parts). Requests and answers are pickles over its standard input and output; an error
-    comes back as the exception raised there.
+    on it (validate_parallel), or to validate a part on disk (run_parts). Requests and answers are
+    pickles over its standard input and output; an error comes back as the exception raised there.
 
     A plain ``python -c`` child with this process's ``sys.path``, not multiprocessing: spawn would
     re-run the caller's main script in the child (an embedding script without a ``__main__`` guard
@@ -236,7 +237,9 @@ class _Worker:
 
 def _serve() -> None:
     """The worker's loop on its standard input and output (see _Worker). Anything else that writes to
-    standard output goes to standard error."""
+    standard output goes to standard error; Ctrl-C is left to the caller, which stops its workers."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     channel_in = os.fdopen(os.dup(0), "rb")
     channel_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
@@ -275,7 +278,7 @@ def _serve() -> None:
                 answer = ("fout", _sendable(exc))
             pickle.dump(answer, channel_out, protocol=pickle.HIGHEST_PROTOCOL)
             channel_out.flush()
-    except (KeyboardInterrupt, BrokenPipeError):
+    except BrokenPipeError:
         return
 
 
