@@ -105,6 +105,10 @@ def _text_equal(a: Value, b: Value):
     if isinstance(a.val, np.ndarray) and not isinstance(b.val, np.ndarray):
         _, categories = text_codes(a)
         return per_category(a, np.asarray(categories, dtype=object) == b.val)
+    if a.codes is not None and b.codes is not None:  # two factorized columns: compare codes, not texts
+        position = pd.Index(b.categories, dtype=object).get_indexer(pd.Index(a.categories, dtype=object))
+        position[position < 0] = -2   # a text b does not have; -1 (empty) stays equal to empty
+        return np.append(position, -1)[a.codes] == b.codes
     return np.asarray(a.val == b.val, dtype=bool)
 
 
@@ -140,18 +144,25 @@ def _arith(node, ctx, level):
     if op in ("+", "-"):
         if np.ndim(a.den) == 0 and np.ndim(b.den) == 0:
             den = np.lcm(a.den, b.den)
-            x, y = np.multiply(a.val, den // a.den), np.multiply(b.val, den // b.den)
+            x, y = _scaled(a.val, den // a.den), _scaled(b.val, den // b.den)
         else:
             den = np.multiply(a.den, b.den)
-            x, y = np.multiply(a.val, b.den), np.multiply(b.val, a.den)
+            x, y = _scaled(a.val, b.den), _scaled(b.val, a.den)
         return Value("num", np.add(x, y) if op == "+" else np.subtract(x, y), null, den)
     if op == "*":
         return Value("num", np.multiply(a.val, b.val), null, np.multiply(a.den, b.den))
     zero = np.equal(b.val, 0)
     sign = np.where(np.less(b.val, 0), -1, 1)
-    num = np.multiply(np.multiply(a.val, b.den), sign)
+    num = _scaled(_scaled(a.val, b.den), sign)
     den = np.multiply(np.where(zero, 1, np.abs(b.val)), a.den)
     return Value("num", num, np.logical_or(null, zero), fixed(den))
+
+
+def _scaled(val, factor):
+    """val * factor; an int64 column times a scalar 1 is the column itself (Values are never changed)."""
+    if isinstance(val, np.ndarray) and val.dtype == np.int64 and np.ndim(factor) == 0 and factor == 1:
+        return val
+    return np.multiply(val, factor)
 
 
 def _call(node, ctx, level):
@@ -218,9 +229,11 @@ class PandasEvaluator:
         for rule in voorwaarden:
             scope = applicable(ctx, rule, "kandidaat")
             value = evaluate(rule.voorwaarde, ctx, "kandidaat")
-            true, false = np.broadcast_to(value.true(), n), np.broadcast_to(value.false(), n)
-            status[rule.id] = np.select([scope & false, scope & ~true & ~false, scope],
-                                        [NIET_GEHAALD, ONBEPAALD, GEHAALD], NVT).astype(np.int8)
+            code = np.full(n, ONBEPAALD, dtype=np.int8)  # true and false never overlap
+            code[np.broadcast_to(value.true(), n)] = GEHAALD
+            code[np.broadcast_to(value.false(), n)] = NIET_GEHAALD
+            code[~scope] = NVT
+            status[rule.id] = code
         return status
 
     def selects(self, ctx: Context, condition, level: str) -> np.ndarray:
