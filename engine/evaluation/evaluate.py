@@ -169,8 +169,7 @@ def _call(node, ctx, level):
     function = FUNCTIONS[node.value]
     if function.aggregate:
         where = node.kwargs.get("where")
-        included = np.ones(ctx.vak.n, dtype=bool) if where is None else \
-            np.broadcast_to(evaluate(where, ctx, "vak").true(), ctx.vak.n)
+        included = np.ones(ctx.vak.n, dtype=bool) if where is None else _included(where, ctx)
         arg = evaluate(node.args[0], ctx, "vak") if node.args else None
         result = function.vectorised(arg, included, ctx.groups)
         strict = node.kwargs.get("strict")
@@ -179,6 +178,27 @@ def _call(node, ctx, level):
             result = Value(result.kind, result.val, np.logical_or(result.null, unknown), result.den)
         return result
     return function.vectorised(*(evaluate(a, ctx, level) for a in node.args))
+
+
+def _included(where: Node, ctx: Context) -> np.ndarray:
+    """The vak rows an aggregate's `where` selects; afleidingen with the same condition over the same
+    values (`in_uitslag and is_combi` in a count, a sum and a min) share one evaluation."""
+    if ctx._memo is None:
+        return np.broadcast_to(evaluate(where, ctx, "vak").true(), ctx.vak.n)
+    key, names = _shape(where), sorted(where.names())
+    read = [ctx.source(name, "vak") for name in names]
+    seen = ctx._memo.get(key)
+    if seen is not None and all(a is b for a, b in zip(seen[0], read)):
+        return seen[1]
+    included = np.broadcast_to(evaluate(where, ctx, "vak").true(), ctx.vak.n)
+    ctx._memo[key] = (read, included)
+    return included
+
+
+def _shape(node: Node) -> tuple:
+    """A key equal for two trees that compute the same thing (positions in the rule text aside)."""
+    return (node.op, repr(node.value), tuple(_shape(a) for a in node.args),
+            tuple((k, _shape(v)) for k, v in sorted(node.kwargs.items())))
 
 
 _EVALUATORS = {
@@ -201,6 +221,7 @@ class PandasEvaluator:
 
     def derive(self, ctx: Context, afleidingen) -> tuple[dict, dict]:
         made = {"kandidaat": {}, "vak": {}}
+        ctx = ctx.with_memo()
         for afleiding in afleidingen:
             if isinstance(afleiding, Samenstelling):
                 kandidaat, vak = samenstelling.match(ctx, afleiding, evaluate)
