@@ -98,6 +98,8 @@ def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, s
     best_rows, best_rule = [()] * n, np.full(n, "", dtype=object)
     maybe = np.zeros(n, dtype=bool)
     grade = ctx.vak.values[ruleset.rollen["uitslagcijfer"]]
+    affected = _affected(ruleset.afleidingen)
+    recompute = _recomputed(ruleset.afleidingen, affected, ruleset.voorwaarden)
     for regel in ruleset.weglaten:
         todo = candidates & (best_rule == "")
         if regel.leerwegen is not None:
@@ -108,9 +110,8 @@ def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, s
             continue
         owners, dropped = _subsets(ctx, allowed, grade) if regel.meerdere else \
             (ctx.k[allowed], (np.arange(len(allowed)), allowed))
-        affected = _affected(ruleset.afleidingen)
         scenario = _scenario_context(ctx, owners, dropped, regel.id, affected)
-        kandidaat, vak = evaluator.derive(scenario, [d for d in ruleset.afleidingen if d.naam in affected])
+        kandidaat, vak = evaluator.derive(scenario, recompute)
         failed, unknown, status = _statuses(evaluator, scenario.with_values(kandidaat, vak), ruleset.voorwaarden,
                                             onbepaalbaar)
         for rule_id, values in status.items():
@@ -185,6 +186,22 @@ def _affected(afleidingen) -> set:
             affected.add(afleiding.naam)
             affected |= getattr(afleiding, "outputs", set())
     return affected
+
+
+def _recomputed(afleidingen, affected: set, voorwaarden) -> list:
+    """The `affected` afleidingen a voorwaarde reads (through others): the ones a scenario recomputes.
+
+    The others (cum laude) do not decide the uitslag; a scenario leaves them out rather than copying
+    values that leaving out a vak would change.
+    """
+    read = set()
+    for rule in voorwaarden:
+        read |= rule.voorwaarde.names() | (rule.wanneer.names() if rule.wanneer is not None else set())
+    for afleiding in reversed(afleidingen):  # in reverse dependency order
+        if {afleiding.naam, *getattr(afleiding, "outputs", ())} & read:
+            for _, node, _ in afleiding.variants:
+                read |= node.names()
+    return [a for a in afleidingen if a.naam in affected and {a.naam, *getattr(a, "outputs", ())} & read]
 
 
 def _scenario_context(ctx: Context, owners: np.ndarray, dropped, regel_id: str, derived: set) -> Context:
