@@ -7,11 +7,13 @@ Generates (once, cached under bench/.cache/) a file with the project's own gener
 each figure the median of --herhalingen runs:
 
   (a) pandas reading the CSV alone (the floor);
-  (b) `examenbron validate FILE --format json` end to end, as a subprocess (start-up included);
+  (b) `examenbron validate FILE --format json` end to end, as a subprocess (start-up included): as
+      users run it (one process per core, parts of whole schools) and with --werkers 1; its peak RSS
+      is the sum over its processes, sampled every 20 ms;
   (c) the phases in-process: load_results, loading rules + code tables (from the user's cache,
       engine/cache.py, as on every run after the first), the pipeline phases from Outcome.timings,
       and rendering the json report;
-  (d) peak RSS of every child process, from os.wait4() on that child alone;
+  (d) peak RSS of every other child process, from os.wait4() on that child alone;
   (e) one school (--school-kandidaten, generated separately): CLI wall time from process start, with
       the rule set from the cache and with the cache off, next to the floor `python -c 'import pandas'`;
   (f) the durable backend against the pandas backend on the school file, when it exists;
@@ -56,6 +58,7 @@ TARGET_SCHOOL = 0.4           # seconds, one school from process start
 TARGET_SPEEDUP = 1.6          # archive, 1 -> 2 workers
 TARGET_EXPORT = 30.0          # seconds, export of the national file, first run
 GROWTH = (8, 4, 2, 1, 0.5)    # the big file divided by these
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
 def w_archief_jaren() -> None:
@@ -83,32 +86,56 @@ def child_env(**extra: str) -> dict:
     return env
 
 
-def spawn(cmd: list[str], *, timeout: float | None = None, capture: bool = True, env: dict | None = None) -> dict:
+def spawn(cmd: list[str], *, timeout: float | None = None, capture: bool = True, env: dict | None = None,
+          tree: bool = False) -> dict:
     """Run `cmd`; return wall seconds, exit code, its own peak RSS (bytes) and its stdout/stderr.
 
-    The peak RSS comes from os.wait4() on this one child, so children never mix.
+    The peak RSS comes from os.wait4() on this one child, so children never mix. With `tree`, the
+    resident sets of the child and all its descendants are also summed every 20 ms and the largest
+    sum is returned as "tree_maxrss" (for a command that runs several processes at once: wait4's
+    figure is the largest single process, not their sum; shared pages count once per process).
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out if capture else subprocess.DEVNULL,
                                 stderr=err, env=env or child_env())
         deadline = None if timeout is None else start + timeout
+        tree_peak = 0
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG if deadline else 0)
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG if deadline or tree else 0)
             if pid:
                 break
-            if time.perf_counter() > deadline:
+            if deadline and time.perf_counter() > deadline:
                 proc.kill()
                 os.wait4(proc.pid, 0)
                 proc.returncode = -9
                 raise ChildFailed(f"timeout after {timeout:.0f} s: {' '.join(cmd)}")
+            if tree:
+                tree_peak = max(tree_peak, tree_rss(proc.pid))
             time.sleep(0.02)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return {"seconds": seconds, "returncode": proc.returncode, "maxrss": usage.ru_maxrss * 1024,
+                "tree_maxrss": max(tree_peak, usage.ru_maxrss * 1024) if tree else None,
                 "stdout": out.read().decode("utf-8", "replace"), "stderr": err.read().decode("utf-8", "replace")}
+
+
+def tree_rss(pid: int) -> int:
+    """The summed resident set (bytes) of `pid` and its descendants now (0 once it is gone)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/statm") as fh:
+                total += int(fh.read().split()[1]) * PAGE_BYTES
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as fh:
+                    todo.extend(int(child) for child in fh.read().split())
+        except (OSError, ValueError):
+            continue  # ended between two reads
+    return total
 
 
 def worker(kind: str, *args: str, timeout: float | None = None) -> dict:
@@ -133,10 +160,10 @@ def examenbron_command() -> list[str]:
     return [sys.executable, "-c", "import sys, cli; sys.argv[0] = 'examenbron'; cli.main()"]
 
 
-def cli(*args: str, env: dict | None = None) -> dict:
+def cli(*args: str, env: dict | None = None, tree: bool = False) -> dict:
     """`examenbron ARGS` with stdout to /dev/null (never `-o /dev/null`: the report is written
     atomically by rename, which would replace /dev/null itself when run as root)."""
-    done = spawn([*examenbron_command(), *args], capture=False, env=env)
+    done = spawn([*examenbron_command(), *args], capture=False, env=env, tree=tree)
     if done["returncode"] not in (0, 1):
         raise ChildFailed(f"examenbron {' '.join(args)} failed (exit {done['returncode']}):\n{done['stderr'][-3000:]}")
     return done
@@ -392,7 +419,10 @@ def main(argv=None) -> int:
     arrow_reads = measure("(g) pyarrow read_csv", reps, lambda: worker("read_arrow", str(big)))
     validates = measure("(b) examenbron validate --format json", reps,
                         lambda: cli("validate", str(big), "--format", "json", "--peildatum", peildatum,
-                                    "--in-een-keer"))
+                                    "--in-een-keer", tree=True))
+    validates_one = measure("(b) the same in one process (--werkers 1)", reps,
+                            lambda: cli("validate", str(big), "--format", "json", "--peildatum", peildatum,
+                                        "--in-een-keer", "--werkers", "1", tree=True))
     phases = measure("(c) phases in-process", reps, lambda: worker("phases", str(big), args.schooljaar, peildatum))
     cli("--help")  # warm the page cache for the interpreter and packages
     starts = measure("(e) start-up, examenbron --help", args.school_herhalingen, lambda: cli("--help"))
@@ -481,7 +511,9 @@ def main(argv=None) -> int:
         return None if not runs else max(r["maxrss"] for r in runs)
 
     read_s, arrow_s, validate_s, school_s, start_s = med(reads), med(arrow_reads), med(validates), med(schools), med(starts)
-    validate_rss = peak(validates)
+    validate_rss = None if not validates else max(r["tree_maxrss"] for r in validates)
+    validate_one_s = med(validates_one)
+    validate_one_rss = None if not validates_one else max(r["tree_maxrss"] for r in validates_one)
     ratio = validate_s / read_s if read_s and validate_s else None
     ratio_arrow = validate_s / arrow_s if arrow_s and validate_s else None
 
@@ -500,6 +532,8 @@ def main(argv=None) -> int:
                       fmt_mem(peak(arrow_reads))))
     print(line.format("(b) examenbron validate --format json (CLI)", fmt_s(validate_s), fmt_rate(rows, validate_s),
                       fmt_mem(validate_rss)))
+    print(line.format("    the same in one process (--werkers 1)", fmt_s(validate_one_s),
+                      fmt_rate(rows, validate_one_s), fmt_mem(validate_one_rss)))
     print(line.format("(c) in-process, per phase:", "", "", fmt_mem(peak(phases))))
     for name in (phases[0]["phases"] if phases else []):
         phase_s = median(p["phases"][name] for p in phases)
@@ -574,6 +608,10 @@ def main(argv=None) -> int:
     for label, reason in failures.items():
         print(f"FAILED {label}: {reason}")
     print()
+    print(f"(b) runs one process per core ({os.cpu_count()} here, parts of whole schools); its peak RSS is the "
+          "sum over its processes, sampled every 20 ms")
+    if validate_s and validate_one_s:
+        print(f"ratio validate one process ÷ per core: {validate_one_s / validate_s:.2f}x")
     print("ratio validate ÷ read: " + (f"{ratio:.1f}x  ({validate_s:.2f} s / {read_s:.2f} s)" if ratio else "-"))
     print("ratio validate ÷ pyarrow read: " + (f"{ratio_arrow:.1f}x  ({validate_s:.2f} s / {arrow_s:.2f} s)"
                                                if ratio_arrow else "-"))
@@ -617,7 +655,10 @@ def main(argv=None) -> int:
     if args.json:
         raw.update(reads=reads, arrow_reads=arrow_reads, phases=phases,
                    startup=starts and [s["seconds"] for s in starts], durable=durable,
-                   validates=validates and [{k: v[k] for k in ("seconds", "maxrss", "returncode")} for v in validates],
+                   validates=validates and [{k: v[k] for k in ("seconds", "maxrss", "tree_maxrss", "returncode")}
+                                            for v in validates],
+                   validates_one_process=validates_one and [{k: v[k] for k in ("seconds", "tree_maxrss")}
+                                                            for v in validates_one],
                    school=schools and [{k: s[k] for k in ("seconds", "maxrss")} for s in schools],
                    school_cache_off=schools_cold and [{k: s[k] for k in ("seconds", "maxrss")} for s in schools_cold],
                    pandas_floor=pandas_floor and [s["seconds"] for s in pandas_floor],

@@ -22,6 +22,7 @@ def test_bench_runs_on_a_tiny_file(tmp_path):
     out = done.stdout
     assert "ratio validate ÷ read:" in out
     assert "(a) pandas read_csv" in out and "(b) examenbron validate" in out
+    assert "the same in one process (--werkers 1)" in out and "ratio validate one process ÷ per core:" in out
     assert "controleren" in out and "rapport (json)" in out
     assert ("durable: not available" in out) or ("pandas-engine ÷ durable-engine" in out)
     assert "ratio validate ÷ pyarrow read:" in out and "ratio archive 1 worker ÷ 2 workers:" in out
