@@ -147,36 +147,42 @@ def _count(arg, included, groups):
 def _truth(name):
     def function(arg, included, groups):
         val, null = np.broadcast_to(arg.val, len(included)), np.broadcast_to(arg.null, len(included))
-        true = _reduce(np.add, (included & val & ~null).astype("int64"), groups)
-        false = _reduce(np.add, (included & ~val & ~null).astype("int64"), groups)
-        unknown = _reduce(np.add, (included & null).astype("int64"), groups)
-        if name == "all":
-            return Value("bool", false == 0, (false == 0) & (unknown > 0))
-        return Value("bool", true > 0, (true == 0) & (unknown > 0))
+        decisive = ~val if name == "all" else val   # one false row decides all(), one true row any()
+        some = _reduce(np.logical_or, included & decisive & ~null, groups)
+        unknown = _reduce(np.logical_or, included & null, groups)
+        return Value("bool", ~some if name == "all" else some, ~some & unknown)
     return function
 
 
-def _present(arg, included, groups):
+def _present(arg, included):
+    """The values and the rows in `where` that have one."""
     val, null = np.broadcast_to(arg.val, len(included)), np.broadcast_to(arg.null, len(included))
-    present = included & ~null
-    count = _reduce(np.add, present.astype("int64"), groups)
-    return val, present, count, count == 0
+    return val, included & ~null
+
+
+def _empty(present, groups):
+    """Candidates without a present row."""
+    return ~_reduce(np.logical_or, present, groups)
 
 
 def _sum(arg, included, groups):
-    val, present, _, empty = _present(arg, included, groups)
+    val, present = _present(arg, included)
+    empty = _empty(present, groups)
     return Value("num", _reduce(np.add, np.where(present, val, 0).astype("int64", copy=False), groups), empty, arg.den)
 
 
 def _mean(arg, included, groups):
-    val, present, count, empty = _present(arg, included, groups)
+    val, present = _present(arg, included)
+    count = _reduce(np.add, present.astype("int64"), groups)
+    empty = count == 0
     total = _reduce(np.add, np.where(present, val, 0).astype("int64", copy=False), groups)
     return Value("num", total, empty, fixed(np.where(empty, 1, count) * arg.den))
 
 
 def _extreme_of(name):
     def function(arg, included, groups):
-        val, present, _, empty = _present(arg, included, groups)
+        val, present = _present(arg, included)
+        empty = _empty(present, groups)
         sentinel = np.iinfo("int64").max if name == "min" else np.iinfo("int64").min
         masked = np.where(present, val, sentinel).astype("int64", copy=False)
         extreme = _reduce(np.minimum if name == "min" else np.maximum, masked, groups)
