@@ -45,7 +45,9 @@ class Value:
             codes, categories = text_codes(self)
             row_codes = codes[index]
             return Value("str", categories_values(categories)[row_codes], pick(self.null), 1, row_codes, categories)
-        return Value(self.kind, pick(self.val), pick(self.null), pick(self.den))
+        null = np.zeros(len(index), dtype=bool) if isinstance(self.null, np.ndarray) and self.null.ndim \
+            and not self.null.any() else pick(self.null)  # nothing to gather from a mask without empties
+        return Value(self.kind, pick(self.val), null, pick(self.den))
 
     def true(self):
         if known(self):
