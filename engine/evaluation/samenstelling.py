@@ -85,7 +85,8 @@ def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
     inverse, patterns = _distinct_rows(rows)
     w = masks.shape[1]
     plaatsen = tuple(_Plaats(o.naam, o.examendeel, o.aantal, o.meer_tellen_mee, o.kernvak) for o in onderdelen)
-    solved = [_solve(compositions[int(p[0])], plaatsen, p[1:1 + w].tobytes(), p[1 + w:].tobytes()) for p in patterns]
+    plans = [_plan(comp, plaatsen) for comp in compositions]
+    solved = [_solve(plans[p[0]], tuple(p[1:1 + w]), tuple(p[1 + w:])) for p in patterns.tolist()]
 
     cand_rows = np.flatnonzero(known)
     pattern_of_cand = np.full(n, -1, dtype=np.int64)
@@ -307,8 +308,9 @@ class _Plaats(NamedTuple):
 class _Group(NamedTuple):
     """What the matching of one group needs, computed once per composition."""
 
-    slots: tuple           # the group's positions in the composition's flattened slot list
-    bits: int              # those positions as bits
+    number: int            # the group's index in _Composition.groups
+    low: int               # its first position in the composition's flattened slot list
+    bits: int              # its slots as bits of that list
     later: int             # bits of the further profiel groups (only for the first group)
     apart: bool
     plaats: tuple          # onderdeel index per slot
@@ -316,27 +318,44 @@ class _Group(NamedTuple):
     deel_bits: tuple       # per reported examendeel (0 none, 1 G, 2 P, 3 V) the bits of its slots
     extra_bits: int        # slots with meer_tellen_mee
     kernvak: tuple
+    vrij: tuple            # the slot's onderdeel is in the vrije deel
     naam: tuple
 
 
+class _Plan:
+    """The groups of one composition in the order they are matched: an apart group first, then the
+    profielen. Hashed once, as it keys the cache of solved patterns."""
+
+    __slots__ = ("groups", "_hash")
+
+    def __init__(self, groups: tuple):
+        self.groups, self._hash = groups, hash(groups)
+
+    def __hash__(self):
+        return self._hash
+
+    def __eq__(self, other):
+        return self is other or (isinstance(other, _Plan) and self.groups == other.groups)
+
+
 @functools.lru_cache(maxsize=256)
-def _groups(comp: _Composition, onderdelen: tuple) -> tuple:
-    """The groups of `comp` in the order they are matched: an apart group first, then the profielen."""
+def _plan(comp: _Composition, onderdelen: tuple) -> _Plan:
+    """The _Plan of `comp` (the same object for equal arguments while cached)."""
     plaatsen = [j for group in comp.groups for j in group]
     offsets = np.cumsum([0] + [len(group) for group in comp.groups]).tolist()
     main = len(comp.groups) - comp.apart          # the profiel groups; an apart group comes last
     out = []
     for g in ([main] if comp.apart else []) + list(range(main)):
-        slots = tuple(range(offsets[g], offsets[g] + len(comp.groups[g])))
+        slots = range(offsets[g], offsets[g] + len(comp.groups[g]))
         spec = [onderdelen[plaatsen[s]] for s in slots]
-        out.append((g, _Group(
-            slots, sum(1 << s for s in slots), sum(1 << s for s in range(offsets[g + 1], offsets[main])),
+        out.append(_Group(
+            g, slots[0], sum(1 << s for s in slots), sum(1 << s for s in range(offsets[g + 1], offsets[main])),
             g == main, tuple(plaatsen[s] for s in slots), tuple(o.aantal for o in spec),
             tuple(sum(1 << s for s, o in zip(slots, spec) if _rank(o) + 1 == deel) if deel else 0
                   for deel in range(len(DELEN) + 1)),
             sum(1 << s for s, o in zip(slots, spec) if o.meer_tellen_mee),
-            tuple(o.kernvak for o in spec), tuple(o.naam for o in spec))))
-    return tuple(out)
+            tuple(o.kernvak for o in spec), tuple(o.examendeel == "V" for o in spec), tuple(o.naam for o in spec)))
+    return _Plan(tuple(out))
 
 
 @functools.lru_cache(maxsize=1 << 12)
@@ -346,52 +365,52 @@ def _slots_of(mask: int) -> tuple:
 
 
 @functools.lru_cache(maxsize=1 << 17)
-def _solve(comp: _Composition, onderdelen: tuple, masks: bytes, reported: bytes) -> _Result:
-    """Match the positions (admissibility bitmasks in preference order, int64 bytes) to the onderdelen.
+def _solve(plan: _Plan, masks: tuple, reported: tuple) -> _Result:
+    """Match the positions (admissibility bitmasks in preference order) to the onderdelen.
 
     A vak tries the onderdelen of the examendeel the school reported for it first. Kept per
     pattern for the process (bounded): the leaving-out scenarios, every school of a per-school run
     and every partition of an archive run meet the same patterns again.
     """
-    masks = np.frombuffer(masks, dtype=np.int64).tolist()
-    reported = np.frombuffer(reported, dtype=np.int64).tolist()
     length = len(masks)
     active = [i for i in range(length) if masks[i]]    # a vak that fits no onderdeel is never matched
-    onderdeel, kernvak = [-1] * length, [False] * length
+    onderdeel, kernvak, vrij = [-1] * length, [False] * length, [False] * length
     removable = [True] * length
-    volledig, ontbreekt, first = True, {}, set()
-    for g, group in _groups(comp, onderdelen):
+    volledig, ontbreekt, first = True, {}, [False] * length
+    for group in plan.groups:
         # the apart requirement takes the best vakken; the first matching first takes the vakken that
         # meet it, then vakken no further profiel can use; a further profiel first takes vakken the
-        # first matching left over (each counts somewhere)
+        # first matching left over (each counts somewhere); each a stable partition of `active`
+        g = group.number
         if group.apart:
             order = active
         elif g == 0:
-            order = sorted(active, key=lambda i: (i not in first, bool(masks[i] & group.later)))
+            later = group.later
+            order = [i for key in ((True, False), (True, True), (False, False), (False, True)) for i in active
+                     if first[i] is key[0] and bool(masks[i] & later) is key[1]]
         else:
-            order = sorted(active, key=lambda i: onderdeel[i] >= 0)
-        owners, surplus = _kuhn(masks, reported, order, group)
-        for k, s in enumerate(group.slots):
-            filled = len(owners[s]) + len(surplus[s])
-            if filled < group.capacity[k]:
+            order = [i for i in active if onderdeel[i] < 0] + [i for i in active if onderdeel[i] >= 0]
+        owners, surplus, matched = _kuhn(masks, reported, order, group)
+        for k, capacity in enumerate(group.capacity):
+            taken = owners[k] + surplus[k]
+            if len(taken) < capacity:
                 volledig = False
                 naam = group.naam[k]
-                ontbreekt.setdefault(g, []).append(naam if group.capacity[k] == 1
-                                                   else f"{naam} ({filled} van {group.capacity[k]})")
-            for i in owners[s] + surplus[s]:
+                ontbreekt.setdefault(g, []).append(naam if capacity == 1 else f"{naam} ({len(taken)} van {capacity})")
+            for i in taken:
                 if group.apart:
-                    first.add(i)
+                    first[i] = True
                 # a vak in the vrije deel of the first profiel that also fills a further profieldeel
                 # is reported as profieldeel, as schools register a combined profiel
-                elif onderdeel[i] < 0 or (g > 0 and onderdelen[onderdeel[i]].examendeel == "V"):
-                    onderdeel[i] = group.plaats[k]
+                elif onderdeel[i] < 0 or (g > 0 and vrij[i]):
+                    onderdeel[i], vrij[i] = group.plaats[k], group.vrij[k]
                 kernvak[i] |= group.kernvak[k]
-        refill = _refillable(masks, active, group, owners, surplus)
-        for s in group.slots:
-            if not refill >> s & 1:
-                for i in owners[s]:
+        refill = _refillable(masks, active, group, owners, surplus, matched)
+        for k, vakken in enumerate(owners):
+            if not refill >> k & 1:
+                for i in vakken:
                     removable[i] = False
-    kan = tuple(volledig and removable[i] for i in range(length))
+    kan = tuple(removable) if volledig else (False,) * length
     return _Result(tuple(onderdeel), tuple(kernvak), kan, volledig,
                    ", ".join(naam for g in sorted(ontbreekt) for naam in ontbreekt[g]))
 
@@ -403,21 +422,23 @@ def _kuhn(masks, reported, order, group: _Group):
     phase 2 offers every vak still unmatched to all its onderdelen. A vak once matched stays matched,
     and a vak for which phase 2 finds no augmenting path never gets one later, so the result is a
     maximum matching (completeness is exact) that keeps the school's examendelen where possible.
-    Returns (owners, surplus): per slot the vakken matched to it and the left-over vakken it takes in.
+    Once every slot is full no augmenting path exists, so no vak is offered any more.
+    Returns (owners, surplus, matched): per slot of the group (0 = its first) the vakken matched to
+    it and the left-over vakken it takes in, and per position whether the vak is matched.
     """
-    capacity = dict(zip(group.slots, group.capacity))
-    owners = {s: [] for s in group.slots}
-    surplus = {s: [] for s in group.slots}
-    full = {i: _slots_of(masks[i] & group.bits) for i in order}
-    own = {i: _slots_of(masks[i] & group.deel_bits[reported[i]]) for i in order}
-    adjacency = own
+    low, bits, deel_bits = group.low, group.bits, group.deel_bits
+    room = list(group.capacity)
+    owners = [[] for _ in room]
+    matched = [False] * len(masks)
+    free = sum(room)
 
     def augment(i, seen):
         for s in adjacency[i]:
             if s in seen:
                 continue
             seen.add(s)
-            if len(owners[s]) < capacity[s]:
+            if room[s]:
+                room[s] -= 1
                 owners[s].append(i)
                 return True
             for k, j in enumerate(owners[s]):
@@ -426,44 +447,51 @@ def _kuhn(masks, reported, order, group: _Group):
                     return True
         return False
 
-    matched = set()
-    for phase in (own, full):
-        adjacency = phase
+    own = [_slots_of((masks[i] & deel_bits[reported[i]]) >> low) for i in range(len(masks))]
+    full = [_slots_of((masks[i] & bits) >> low) for i in range(len(masks))]
+    for adjacency in (own, full):
         for i in order:
-            if i in matched or not adjacency[i]:
+            if not free:
+                break
+            if matched[i] or not adjacency[i]:
                 continue
             for s in adjacency[i]:
-                if len(owners[s]) < capacity[s]:
+                if room[s]:
+                    room[s] -= 1
                     owners[s].append(i)
-                    matched.add(i)
                     break
             else:
-                if augment(i, set()):
-                    matched.add(i)
-    for i in order:
-        if i not in matched:
-            extra = masks[i] & group.extra_bits
-            if extra:                                  # the first onderdeel that takes more vakken
-                surplus[(extra & -extra).bit_length() - 1].append(i)
-    return owners, surplus
+                if not augment(i, set()):
+                    continue
+            matched[i] = True
+            free -= 1
+    surplus = [[] for _ in room]
+    extra_bits = group.extra_bits
+    if extra_bits:
+        for i in order:
+            extra = masks[i] & extra_bits
+            if extra and not matched[i]:               # the first onderdeel that takes more vakken
+                surplus[(extra & -extra).bit_length() - 1 - low].append(i)
+    return owners, surplus, matched
 
 
-def _refillable(masks, active, group: _Group, owners, surplus) -> int:
-    """Onderdelen (as bits) whose vak could be left out: a left-over vak (or a chain of moves) takes over."""
-    matched = {i for s in group.slots for i in owners[s]}
+def _refillable(masks, active, group: _Group, owners, surplus, matched) -> int:
+    """Slots of the group (as bits, 0 = its first) whose vak could be left out: a left-over vak (or a
+    chain of moves) takes over."""
+    low, bits = group.low, group.bits
     refill = 0
-    for s in group.slots:
-        if surplus[s]:
-            refill |= 1 << s
+    for k, taken in enumerate(surplus):
+        if taken:
+            refill |= 1 << k
     for i in active:
-        if i not in matched:
-            refill |= masks[i] & group.bits
+        if not matched[i]:
+            refill |= (masks[i] & bits) >> low
     while True:                 # the onderdelen another refillable onderdeel's vak may also fill
         reach = refill
-        for s in group.slots:
-            if refill >> s & 1:
-                for j in owners[s]:
-                    reach |= masks[j] & group.bits
+        for k, vakken in enumerate(owners):
+            if refill >> k & 1:
+                for j in vakken:
+                    reach |= (masks[j] & bits) >> low
         if reach == refill:
             return refill
         refill = reach
