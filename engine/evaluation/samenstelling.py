@@ -158,26 +158,24 @@ def _row_masks(ctx: Context, onderdelen, compositions, comp_of_row, meedoen: np.
     for j, o in enumerate(onderdelen):
         allowed = np.ones(len(categories), dtype=bool) if o.vakken is None else np.isin(categories, list(o.vakken))
         table[:-1, j] = allowed & ~np.isin(categories, list(o.behalve))
-    conditions, holds = {}, {}
-    for j, o in enumerate(onderdelen):
-        if o.waar is not None:
-            if id(o.waar) not in conditions:
-                conditions[id(o.waar)] = np.broadcast_to(evaluate(o.waar, ctx, "vak").true(), m)
-            holds[j] = conditions[id(o.waar)]
-    out = np.zeros(m, dtype=np.int64)
-    order = np.argsort(comp_of_row, kind="stable")
-    bounds = np.searchsorted(comp_of_row[order], np.arange(len(compositions) + 1))
+    # per composition (last row: none, for rows not taking part) the slot bits of each vakcode, and
+    # per `waar` condition the slot bits it restricts
+    bits_of = np.zeros((len(compositions) + 1, len(categories) + 1), dtype=np.int64)
+    conditions, condition_bits = {}, {}
     for c, comp in enumerate(compositions):
-        rows = order[bounds[c]:bounds[c + 1]]
-        if not len(rows):
-            continue
         plaatsen = [j for group in comp.groups for j in group]
         bits = np.left_shift(np.int64(1), np.arange(len(plaatsen), dtype=np.int64))
-        mask = (table[:, plaatsen] * bits).sum(axis=1)[codes[rows]]   # one gather per row
-        for bit, j in zip(bits, plaatsen):
-            if j in holds:
-                mask[~holds[j][rows]] &= ~bit
-        out[rows] = np.where(meedoen[rows], mask, 0)
+        bits_of[c] = (table[:, plaatsen] * bits).sum(axis=1)
+        for bit, j in zip(bits.tolist(), plaatsen):
+            waar = onderdelen[j].waar
+            if waar is not None:
+                conditions[id(waar)] = waar
+                condition_bits.setdefault(id(waar), np.zeros(len(compositions) + 1, dtype=np.int64))[c] |= bit
+    comp_of_row = np.where(meedoen, comp_of_row, -1)
+    out = bits_of[comp_of_row, codes]                   # one gather per row
+    for key, waar in conditions.items():
+        holds = np.broadcast_to(evaluate(waar, ctx, "vak").true(), m)
+        out &= ~np.where(holds, 0, condition_bits[key][comp_of_row])
     return out
 
 
@@ -278,10 +276,14 @@ def _preference_position(ctx: Context, step, meedoen: np.ndarray, evaluate) -> n
     den = np.broadcast_to(np.asarray(value.den, dtype=np.int64), m)
     null = np.broadcast_to(np.asarray(value.null, dtype=bool), m)
     scaled = np.where(null, np.iinfo(np.int64).min, val * (1000 // np.maximum(den, 1)))
-    order = np.lexsort((np.arange(m), -scaled.clip(-(2 ** 62), 2 ** 62), ~meedoen, ctx.k))
+    codes, distinct = pd.factorize(-scaled.clip(-(2 ** 62), 2 ** 62))     # few distinct voorkeuren
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[np.argsort(distinct)] = np.arange(len(distinct))
+    # one key (candidate, taking part, voorkeur); a stable sort keeps file order among equals
+    order = np.argsort((ctx.k.astype(np.int64, copy=False) * 2 + ~meedoen) * len(distinct) + rank[codes], kind="stable")
     position = np.empty(m, dtype=np.int64)
-    position[order] = np.arange(m) - ctx.starts[ctx.k[order]]
-    return position
+    position[order] = np.arange(m)
+    return position - ctx.starts[ctx.k]
 
 
 @dataclass(frozen=True)
