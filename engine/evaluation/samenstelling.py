@@ -51,6 +51,7 @@ from examenbron.engine.language.values import Value, categories_values, text_cod
 from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS
 
 MAX_PLAATSEN = 62          # onderdelen of one composition, as bits of an int64
+PLAATS_BITS = (1 << MAX_PLAATSEN) - 1   # a pattern position holds these bits << 2 | the reported examendeel
 
 
 class _Composition(NamedTuple):
@@ -81,12 +82,11 @@ def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
     reported[ctx.k, position] = _reported_deel(ctx, step, evaluate)
     masks, reported, moved = _canonical(masks, reported, comp_of_cand, compositions, onderdelen)
     position = moved[ctx.k, position]
-    rows = np.column_stack([comp_of_cand, masks, reported])[known]
-    inverse, patterns = _distinct_rows(rows)
-    w = masks.shape[1]
+    rows = np.column_stack([comp_of_cand, masks << 2 | reported])       # a position as _solve reads it
+    inverse, patterns = _distinct_rows(rows if known.all() else rows[known])
     plaatsen = tuple(_Plaats(o.naam, o.examendeel, o.aantal, o.meer_tellen_mee, o.kernvak) for o in onderdelen)
     plans = [_plan(comp, plaatsen) for comp in compositions]
-    solved = [_solve(plans[p[0]], tuple(p[1:1 + w]), tuple(p[1 + w:])) for p in patterns.tolist()]
+    solved = [_solve(plans[p[0]], tuple(p[1:])) for p in patterns.tolist()]
 
     cand_rows = np.flatnonzero(known)
     pattern_of_cand = np.full(n, -1, dtype=np.int64)
@@ -242,15 +242,15 @@ def _canonical(masks, reported, comp_of_cand, compositions, onderdelen):
     loose = (fixed & (further == 0)) | (masks == 0)
     # one sort key per position: competing vakken first in preference order, then the loose ones by
     # mask (highest first), ties in preference order
-    distinct = np.sort(pd.unique(masks[loose]))
-    rank = len(distinct) - 1 - np.searchsorted(distinct, masks)
+    codes, distinct = pd.factorize(masks.ravel())
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[np.argsort(distinct)] = np.arange(len(distinct))[::-1]
     pos = np.arange(width)
-    order = np.argsort(np.where(loose, width * (1 + rank) + pos, pos), axis=1, kind="stable")
+    order = np.argsort(np.where(loose, width * (1 + rank[codes].reshape(n, width)) + pos, pos), axis=1, kind="stable")
     moved = np.empty_like(order)
     np.put_along_axis(moved, order, np.broadcast_to(pos, order.shape), axis=1)
-    out_masks = np.take_along_axis(masks, order, axis=1)
-    out_reported = np.take_along_axis(reported, order, axis=1)
-    return out_masks, out_reported, moved
+    flat = order + (np.arange(n) * width)[:, None]
+    return masks.ravel().take(flat), reported.ravel().take(flat), moved
 
 
 def _reported_deel(ctx: Context, step, evaluate) -> np.ndarray:
@@ -317,6 +317,8 @@ class _Group(NamedTuple):
     apart: bool
     plaats: tuple          # onderdeel index per slot
     capacity: tuple        # aantal per slot
+    places: int            # their sum
+    open_bits: int         # the slots (0 = the group's first) with an aantal above 0
     deel_bits: tuple       # per reported examendeel (0 none, 1 G, 2 P, 3 V) the bits of its slots
     extra_bits: int        # slots with meer_tellen_mee
     kernvak: tuple
@@ -352,7 +354,8 @@ def _plan(comp: _Composition, onderdelen: tuple) -> _Plan:
         spec = [onderdelen[plaatsen[s]] for s in slots]
         out.append(_Group(
             g, slots[0], sum(1 << s for s in slots), sum(1 << s for s in range(offsets[g + 1], offsets[main])),
-            g == main, tuple(plaatsen[s] for s in slots), tuple(o.aantal for o in spec),
+            g == main, tuple(plaatsen[s] for s in slots), tuple(o.aantal for o in spec), sum(o.aantal for o in spec),
+            sum(1 << k for k, o in enumerate(spec) if o.aantal > 0),
             tuple(sum(1 << s for s, o in zip(slots, spec) if _rank(o) + 1 == deel) if deel else 0
                   for deel in range(len(DELEN) + 1)),
             sum(1 << s for s, o in zip(slots, spec) if o.meer_tellen_mee),
@@ -367,13 +370,16 @@ def _slots_of(mask: int) -> tuple:
 
 
 @functools.lru_cache(maxsize=1 << 17)
-def _solve(plan: _Plan, masks: tuple, reported: tuple) -> _Result:
-    """Match the positions (admissibility bitmasks in preference order) to the onderdelen.
+def _solve(plan: _Plan, positions: tuple) -> _Result:
+    """Match the positions (admissibility bitmasks in preference order, shifted by 2 bits, with the
+    reported examendeel in the lowest two) to the onderdelen.
 
     A vak tries the onderdelen of the examendeel the school reported for it first. Kept per
     pattern for the process (bounded): the leaving-out scenarios, every school of a per-school run
     and every partition of an archive run meet the same patterns again.
     """
+    masks = [p >> 2 & PLAATS_BITS for p in positions]
+    reported = [p & 3 for p in positions]
     length = len(masks)
     active = [i for i in range(length) if masks[i]]    # a vak that fits no onderdeel is never matched
     onderdeel, kernvak, vrij = [-1] * length, [False] * length, [False] * length
@@ -384,16 +390,17 @@ def _solve(plan: _Plan, masks: tuple, reported: tuple) -> _Result:
         # meet it, then vakken no further profiel can use; a further profiel first takes vakken the
         # first matching left over (each counts somewhere); each a stable partition of `active`
         g = group.number
-        if group.apart:
+        if group.apart or (g == 0 and not group.later and not any(first)):
             order = active
         elif g == 0:
-            later = group.later
-            order = [i for key in ((True, False), (True, True), (False, False), (False, True)) for i in active
-                     if first[i] is key[0] and bool(masks[i] & later) is key[1]]
+            later, order = group.later, []
+            for part in ([i for i in active if first[i]], [i for i in active if not first[i]]):
+                order += [i for i in part if not masks[i] & later] + [i for i in part if masks[i] & later]
         else:
             order = [i for i in active if onderdeel[i] < 0] + [i for i in active if onderdeel[i] >= 0]
         owners, surplus, matched = _kuhn(masks, reported, order, group)
-        for k, capacity in enumerate(group.capacity):
+        for k, (capacity, plaats, in_vrij, kern) in enumerate(zip(group.capacity, group.plaats, group.vrij,
+                                                                  group.kernvak)):
             taken = owners[k] + surplus[k]
             if len(taken) < capacity:
                 volledig = False
@@ -405,8 +412,8 @@ def _solve(plan: _Plan, masks: tuple, reported: tuple) -> _Result:
                 # a vak in the vrije deel of the first profiel that also fills a further profieldeel
                 # is reported as profieldeel, as schools register a combined profiel
                 elif onderdeel[i] < 0 or (g > 0 and vrij[i]):
-                    onderdeel[i], vrij[i] = group.plaats[k], group.vrij[k]
-                kernvak[i] |= group.kernvak[k]
+                    onderdeel[i], vrij[i] = plaats, in_vrij
+                kernvak[i] |= kern
         refill = _refillable(masks, active, group, owners, surplus, matched)
         for k, vakken in enumerate(owners):
             if not refill >> k & 1:
@@ -424,7 +431,8 @@ def _kuhn(masks, reported, order, group: _Group):
     phase 2 offers every vak still unmatched to all its onderdelen. A vak once matched stays matched,
     and a vak for which phase 2 finds no augmenting path never gets one later, so the result is a
     maximum matching (completeness is exact) that keeps the school's examendelen where possible.
-    Once every slot is full no augmenting path exists, so no vak is offered any more.
+    A vak takes the first slot with room it may fill, else an augmenting path is searched; once
+    every slot is full no such path exists, so no vak is offered any more.
     Returns (owners, surplus, matched): per slot of the group (0 = its first) the vakken matched to
     it and the left-over vakken it takes in, and per position whether the vak is matched.
     """
@@ -432,39 +440,46 @@ def _kuhn(masks, reported, order, group: _Group):
     room = list(group.capacity)
     owners = [[] for _ in room]
     matched = [False] * len(masks)
-    free = sum(room)
+    free, open_slots = group.places, group.open_bits      # places left; slots with room, as bits
+
+    def adjacency(i):
+        return (masks[i] & (bits if phase is None else phase[reported[i]])) >> low
 
     def augment(i, seen):
-        for s in adjacency[i]:
+        for s in _slots_of(adjacency(i)):
             if s in seen:
                 continue
             seen.add(s)
             if room[s]:
-                room[s] -= 1
                 owners[s].append(i)
-                return True
+                return s
             for k, j in enumerate(owners[s]):
-                if augment(j, seen):
+                found = augment(j, seen)
+                if found >= 0:
                     owners[s][k] = i
-                    return True
-        return False
+                    return found
+        return -1
 
-    own = [_slots_of((masks[i] & deel_bits[reported[i]]) >> low) for i in range(len(masks))]
-    full = [_slots_of((masks[i] & bits) >> low) for i in range(len(masks))]
-    for adjacency in (own, full):
+    for phase in (deel_bits, None):
         for i in order:
             if not free:
                 break
-            if matched[i] or not adjacency[i]:
+            if matched[i]:
                 continue
-            for s in adjacency[i]:
-                if room[s]:
-                    room[s] -= 1
-                    owners[s].append(i)
-                    break
+            fits = (masks[i] & (bits if phase is None else phase[reported[i]])) >> low    # adjacency(i)
+            if not fits:
+                continue
+            fits &= open_slots
+            if fits:
+                s = (fits & -fits).bit_length() - 1
+                owners[s].append(i)
             else:
-                if not augment(i, set()):
+                s = augment(i, set())            # the slot that gained a vak at the path's end
+                if s < 0:
                     continue
+            room[s] -= 1
+            if not room[s]:
+                open_slots &= ~(1 << s)
             matched[i] = True
             free -= 1
     surplus = [[] for _ in room]
