@@ -77,6 +77,25 @@ def _streams(file, per_school, fmt) -> bool:
     return streams
 
 
+def _werkers(file, requested, per_school, fmt) -> int:
+    """How many processes `validate` uses: as asked (refused where it cannot apply), else automatic:
+    several only for a large CSV read in one go, never for html (its charts need every vak row);
+    per school one, unless asked (memory grows with the processes)."""
+    from examenbron.engine.scale.parallel import werkers_for
+    from examenbron.engine.scale.streaming import streamable
+    if requested is None:
+        if per_school or fmt == "html" or not Path(file).is_file() or not streamable(file):
+            return 1
+        return 1 if _streams(file, per_school, fmt) else werkers_for(file)
+    if requested > 1:
+        if fmt == "html":
+            raise UserError("--format html heeft alle vakrijen in één proces nodig (grafieken); "
+                            "laat --werkers weg of kies een ander formaat")
+        if not Path(file).is_file() or not streamable(file):
+            raise UserError(f"{file}: --werkers werkt alleen voor een CSV-bestand")
+    return requested
+
+
 @click.group(cls=cli_dutch.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="examenbron")
 @click.option("--debug", is_flag=True, help="Toon bij een onverwachte fout de volledige traceback")
@@ -110,9 +129,13 @@ def _selectors(values) -> tuple[str, ...]:
 @click.option("--per-school/--in-een-keer", "per_school", default=None,
               help="Per school: het bestand in delen van hele scholen controleren, met begrensd geheugen "
                    "(vanzelf bij een CSV groter dan 256 MB); in één keer: het hele bestand tegelijk")
+@click.option("--werkers", type=click.IntRange(min=1), metavar="N",
+              help="Aantal processen voor een groot CSV-bestand, elk met een deel van de scholen (standaard: "
+                   "één per processorkern, hoogstens één per 8 MB van het bestand; per school standaard één, "
+                   "want het geheugen groeit met de processen; niet met html)")
 @handle_errors
 def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, output, select, ignore, fail_on,
-             per_school, regels, codetabellen):
+             per_school, werkers, regels, codetabellen):
     """Controleer een resultatenbestand en rapporteer de bevindingen per kandidaat.
 
     \b
@@ -130,12 +153,19 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
     from examenbron.engine.outputs.texts import aantal
     if fmt == "xlsx" and not output:
         raise UserError("--format xlsx schrijft een bestand; geef het op met --output, bijvoorbeeld -o rapport.xlsx")
-    if _streams(file, per_school, fmt) and not (regels or codetabellen):  # streaming reads the installed rules
+    werkers = _werkers(file, werkers, per_school, fmt)
+    streams = _streams(file, per_school, fmt) and not (regels or codetabellen)  # streaming: installed rules
+    day, standaard = (peildatum.date() if peildatum else datetime.date.today()), peildatum is None
+    if streams:
         from examenbron.engine.scale.streaming import validate_per_school
-        day, standaard = (peildatum.date() if peildatum else datetime.date.today()), peildatum is None
         with Voortgang(stil).stap("per school controleren..."):
             outcome = validate_per_school(file, schooljaar=schooljaar, mapping=mapping, peildatum=day,
-                                          backend=backend)
+                                          backend=backend, werkers=werkers)
+    elif werkers > 1:
+        from examenbron.engine.scale.parallel import validate_parallel
+        with Voortgang(stil).stap(f"{file} in {werkers} processen controleren..."):
+            outcome = validate_parallel(file, werkers, schooljaar=schooljaar, mapping=mapping, peildatum=day,
+                                        backend=backend, regels=regels, codetabellen=codetabellen)
     else:
         outcome, day, standaard = _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, regels,
                                             codetabellen)

@@ -7,16 +7,19 @@ Generates (once, cached under bench/.cache/) a file with the project's own gener
 each figure the median of --herhalingen runs:
 
   (a) pandas reading the CSV alone (the floor);
-  (b) `examenbron validate FILE --format json` end to end, as a subprocess (start-up included);
+  (b) `examenbron validate FILE --format json` end to end, as a subprocess (start-up included): as
+      users run it (one process per core, parts of whole schools) and with --werkers 1; its peak RSS
+      is the sum over its processes, sampled every 20 ms;
   (c) the phases in-process: load_results, loading rules + code tables (from the user's cache,
       engine/cache.py, as on every run after the first), the pipeline phases from Outcome.timings,
       and rendering the json report;
-  (d) peak RSS of every child process, from os.wait4() on that child alone;
+  (d) peak RSS of every other child process, from os.wait4() on that child alone;
   (e) one school (--school-kandidaten, generated separately): CLI wall time from process start, with
       the rule set from the cache and with the cache off, next to the floor `python -c 'import pandas'`;
   (f) the durable backend against the pandas backend on the school file, when it exists;
   (g) pyarrow's multi-threaded CSV reader on the big file (the real floor);
-  (h) growth: the in-process run on 1/8, 1/4, 1/2, 1 and 2 times the big file (one run each);
+  (h) growth: the in-process run on 1/8, 1/4, 1/2, 1 and 2 times the big file (the sizes in turn,
+      --herhalingen rounds; the median per size, with the fastest and slowest run);
   (i) `validate --per-school` on the big file and on the 2x file: time and peak RSS;
   (j) `export` of the big file into an empty directory (the export step alone, in-process);
   (k) `validate-archief` on --archief-jaren files of --archief-kandidaten, with 1 and with 2 workers.
@@ -55,6 +58,7 @@ TARGET_SCHOOL = 0.4           # seconds, one school from process start
 TARGET_SPEEDUP = 1.6          # archive, 1 -> 2 workers
 TARGET_EXPORT = 30.0          # seconds, export of the national file, first run
 GROWTH = (8, 4, 2, 1, 0.5)    # the big file divided by these
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
 def w_archief_jaren() -> None:
@@ -82,32 +86,56 @@ def child_env(**extra: str) -> dict:
     return env
 
 
-def spawn(cmd: list[str], *, timeout: float | None = None, capture: bool = True, env: dict | None = None) -> dict:
+def spawn(cmd: list[str], *, timeout: float | None = None, capture: bool = True, env: dict | None = None,
+          tree: bool = False) -> dict:
     """Run `cmd`; return wall seconds, exit code, its own peak RSS (bytes) and its stdout/stderr.
 
-    The peak RSS comes from os.wait4() on this one child, so children never mix.
+    The peak RSS comes from os.wait4() on this one child, so children never mix. With `tree`, the
+    resident sets of the child and all its descendants are also summed every 20 ms and the largest
+    sum is returned as "tree_maxrss" (for a command that runs several processes at once: wait4's
+    figure is the largest single process, not their sum; shared pages count once per process).
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out if capture else subprocess.DEVNULL,
                                 stderr=err, env=env or child_env())
         deadline = None if timeout is None else start + timeout
+        tree_peak = 0
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG if deadline else 0)
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG if deadline or tree else 0)
             if pid:
                 break
-            if time.perf_counter() > deadline:
+            if deadline and time.perf_counter() > deadline:
                 proc.kill()
                 os.wait4(proc.pid, 0)
                 proc.returncode = -9
                 raise ChildFailed(f"timeout after {timeout:.0f} s: {' '.join(cmd)}")
+            if tree:
+                tree_peak = max(tree_peak, tree_rss(proc.pid))
             time.sleep(0.02)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return {"seconds": seconds, "returncode": proc.returncode, "maxrss": usage.ru_maxrss * 1024,
+                "tree_maxrss": max(tree_peak, usage.ru_maxrss * 1024) if tree else None,
                 "stdout": out.read().decode("utf-8", "replace"), "stderr": err.read().decode("utf-8", "replace")}
+
+
+def tree_rss(pid: int) -> int:
+    """The summed resident set (bytes) of `pid` and its descendants now (0 once it is gone)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/statm") as fh:
+                total += int(fh.read().split()[1]) * PAGE_BYTES
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as fh:
+                    todo.extend(int(child) for child in fh.read().split())
+        except (OSError, ValueError):
+            continue  # ended between two reads
+    return total
 
 
 def worker(kind: str, *args: str, timeout: float | None = None) -> dict:
@@ -132,10 +160,10 @@ def examenbron_command() -> list[str]:
     return [sys.executable, "-c", "import sys, cli; sys.argv[0] = 'examenbron'; cli.main()"]
 
 
-def cli(*args: str, env: dict | None = None) -> dict:
+def cli(*args: str, env: dict | None = None, tree: bool = False) -> dict:
     """`examenbron ARGS` with stdout to /dev/null (never `-o /dev/null`: the report is written
     atomically by rename, which would replace /dev/null itself when run as root)."""
-    done = spawn([*examenbron_command(), *args], capture=False, env=env)
+    done = spawn([*examenbron_command(), *args], capture=False, env=env, tree=tree)
     if done["returncode"] not in (0, 1):
         raise ChildFailed(f"examenbron {' '.join(args)} failed (exit {done['returncode']}):\n{done['stderr'][-3000:]}")
     return done
@@ -327,6 +355,15 @@ def fmt_mem(nbytes) -> str:
     return "-" if nbytes is None else f"{nbytes / 1e9:6.2f} GB" if nbytes >= 1e8 else f"{nbytes / 1e6:6.0f} MB"
 
 
+def growth_entry(runs: list, path: Path) -> dict:
+    """One size of the growth table: the median total over its runs, the fastest and slowest run, each run's
+    total (in run order) and the median of every phase."""
+    totals = [r["total"] for r in runs]
+    return {"seconds": median(totals), "kandidaten": runs[0]["kandidaten"], "path": path,
+            "runs": totals, "fastest": min(totals), "slowest": max(totals),
+            "phases": {name: median(r["phases"][name] for r in runs) for name in runs[0]["phases"]}}
+
+
 def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -382,7 +419,10 @@ def main(argv=None) -> int:
     arrow_reads = measure("(g) pyarrow read_csv", reps, lambda: worker("read_arrow", str(big)))
     validates = measure("(b) examenbron validate --format json", reps,
                         lambda: cli("validate", str(big), "--format", "json", "--peildatum", peildatum,
-                                    "--in-een-keer"))
+                                    "--in-een-keer", tree=True))
+    validates_one = measure("(b) the same in one process (--werkers 1)", reps,
+                            lambda: cli("validate", str(big), "--format", "json", "--peildatum", peildatum,
+                                        "--in-een-keer", "--werkers", "1", tree=True))
     phases = measure("(c) phases in-process", reps, lambda: worker("phases", str(big), args.schooljaar, peildatum))
     cli("--help")  # warm the page cache for the interpreter and packages
     starts = measure("(e) start-up, examenbron --help", args.school_herhalingen, lambda: cli("--help"))
@@ -403,17 +443,23 @@ def main(argv=None) -> int:
         except ChildFailed as exc:
             durable = {"available": False, "reason": str(exc).splitlines()[0]}
 
-    # (h) growth: whole-exam prefixes of the big file, and the big file followed by a second one
+    # (h) growth: whole-exam prefixes of the big file, and the big file followed by a second one.
+    # The sizes take turns (round after round) so that a change in the machine's load hits every size.
     extra, _, _ = ensure_file(args.cache_dir, args.kandidaten, args.schooljaar, ARCHIEF_SEED + 8, args.opnieuw)
-    growth = {}
+    growth_files = {}
     for divisor in GROWTH:
         n = int(args.kandidaten / divisor)
-        path = big if n == args.kandidaten else candidates_file(
+        growth_files[n] = big if n == args.kandidaten else candidates_file(
             big, extra, n, args.cache_dir / f"groei-{big.stem}-n{n}.csv")
-        runs = measure(f"(h) growth, {n} candidates in-process", 1,
-                       lambda: worker("phases", str(path), args.schooljaar, peildatum))
-        if runs:
-            growth[n] = {"seconds": runs[0]["total"], "kandidaten": runs[0]["kandidaten"], "path": path}
+    growth_runs = {n: [] for n in growth_files}
+    for round_ in range(1, reps + 1):
+        for n, path in growth_files.items():
+            if round_ > 1 and not growth_runs[n]:
+                continue  # failed before: recorded once in failures
+            runs = measure(f"(h) growth, {n} candidates in-process, run {round_}/{reps}", 1,
+                           lambda: worker("phases", str(path), args.schooljaar, peildatum))
+            growth_runs[n].extend(runs or [])
+    growth = {n: growth_entry(runs, growth_files[n]) for n, runs in growth_runs.items() if runs}
     double = growth.get(int(args.kandidaten * 2), {}).get("path")
 
     # (i) streaming per school
@@ -465,7 +511,9 @@ def main(argv=None) -> int:
         return None if not runs else max(r["maxrss"] for r in runs)
 
     read_s, arrow_s, validate_s, school_s, start_s = med(reads), med(arrow_reads), med(validates), med(schools), med(starts)
-    validate_rss = peak(validates)
+    validate_rss = None if not validates else max(r["tree_maxrss"] for r in validates)
+    validate_one_s = med(validates_one)
+    validate_one_rss = None if not validates_one else max(r["tree_maxrss"] for r in validates_one)
     ratio = validate_s / read_s if read_s and validate_s else None
     ratio_arrow = validate_s / arrow_s if arrow_s and validate_s else None
 
@@ -484,6 +532,8 @@ def main(argv=None) -> int:
                       fmt_mem(peak(arrow_reads))))
     print(line.format("(b) examenbron validate --format json (CLI)", fmt_s(validate_s), fmt_rate(rows, validate_s),
                       fmt_mem(validate_rss)))
+    print(line.format("    the same in one process (--werkers 1)", fmt_s(validate_one_s),
+                      fmt_rate(rows, validate_one_s), fmt_mem(validate_one_rss)))
     print(line.format("(c) in-process, per phase:", "", "", fmt_mem(peak(phases))))
     for name in (phases[0]["phases"] if phases else []):
         phase_s = median(p["phases"][name] for p in phases)
@@ -524,10 +574,23 @@ def main(argv=None) -> int:
         per = {n: g["seconds"] / g["kandidaten"] for n, g in growth.items()}
         middle = median(per.values())
         spread = max(abs(v / middle - 1) for v in per.values())
-        print("growth (in-process, one run each):")
-        print(f"  {'candidates':>10} {'seconds':>9} {'µs/candidate':>13} {'vs median':>10}")
+        print(f"growth (in-process, median of {reps} run{'s' if reps > 1 else ''} per size; "
+              f"runs = fastest..slowest run):")
+        print(f"  {'candidates':>10} {'seconds':>9} {'µs/candidate':>13} {'runs µs/candidate':>19} {'vs median':>10}")
         for n in sorted(per):
-            print(f"  {thousands(n):>10} {growth[n]['seconds']:9.2f} {per[n] * 1e6:13.1f} {per[n] / middle - 1:+10.0%}")
+            g = growth[n]
+            runs = f"{g['fastest'] / g['kandidaten'] * 1e6:.1f}..{g['slowest'] / g['kandidaten'] * 1e6:.1f}"
+            print(f"  {thousands(n):>10} {g['seconds']:9.2f} {per[n] * 1e6:13.1f} {runs:>19} {per[n] / middle - 1:+10.0%}")
+        print()
+        names = [name for name in growth[min(growth)]["phases"] if not name.startswith("regels")]  # not per candidate
+        short = [name.split()[0].split("+")[0] for name in names]
+        print("growth per phase (µs/candidate, medians):")
+        print(f"  {'candidates':>10} " + " ".join(f"{label:>12}" for label in short))
+        for n in sorted(growth):
+            g = growth[n]
+            print(f"  {thousands(n):>10} " + " ".join(
+                f"{g['phases'][name] / g['kandidaten'] * 1e6:12.1f}" if name in g["phases"] else f"{'-':>12}"
+                for name in names))
         print()
     if school_s and floor_s:
         print(textwrap.fill(
@@ -545,6 +608,10 @@ def main(argv=None) -> int:
     for label, reason in failures.items():
         print(f"FAILED {label}: {reason}")
     print()
+    print(f"(b) runs one process per core ({os.cpu_count()} here, parts of whole schools); its peak RSS is the "
+          "sum over its processes, sampled every 20 ms")
+    if validate_s and validate_one_s:
+        print(f"ratio validate one process ÷ per core: {validate_one_s / validate_s:.2f}x")
     print("ratio validate ÷ read: " + (f"{ratio:.1f}x  ({validate_s:.2f} s / {read_s:.2f} s)" if ratio else "-"))
     print("ratio validate ÷ pyarrow read: " + (f"{ratio_arrow:.1f}x  ({validate_s:.2f} s / {arrow_s:.2f} s)"
                                                if ratio_arrow else "-"))
@@ -588,7 +655,10 @@ def main(argv=None) -> int:
     if args.json:
         raw.update(reads=reads, arrow_reads=arrow_reads, phases=phases,
                    startup=starts and [s["seconds"] for s in starts], durable=durable,
-                   validates=validates and [{k: v[k] for k in ("seconds", "maxrss", "returncode")} for v in validates],
+                   validates=validates and [{k: v[k] for k in ("seconds", "maxrss", "tree_maxrss", "returncode")}
+                                            for v in validates],
+                   validates_one_process=validates_one and [{k: v[k] for k in ("seconds", "tree_maxrss")}
+                                                            for v in validates_one],
                    school=schools and [{k: s[k] for k in ("seconds", "maxrss")} for s in schools],
                    school_cache_off=schools_cold and [{k: s[k] for k in ("seconds", "maxrss")} for s in schools_cold],
                    pandas_floor=pandas_floor and [s["seconds"] for s in pandas_floor],

@@ -25,12 +25,20 @@ from examenbron.engine.evaluation import samenstelling
 from examenbron.engine.evaluation.frames import Context
 from examenbron.engine.language.expr import Node
 from examenbron.engine.language.functions import FUNCTIONS
-from examenbron.engine.language.values import Value, constant, cross, fixed, per_category, text_codes
+from examenbron.engine.language.values import Value, constant, cross, either_null, fixed, known, per_category, text_codes
 from examenbron.engine.rulesets.load import Samenstelling
 
 
 def evaluate(node: Node, ctx: Context, level: str) -> Value:
-    """Evaluate a checked tree for every row of `level`."""
+    """Evaluate a checked tree for every row of `level`.
+
+    A condition over candidate values only (`leerweg == "HAVO" and profiel == "CM"`) met in a vak
+    expression is decided once per candidate and then spread over the candidate's vak rows: the
+    same values, from ~10x fewer rows.
+    """
+    if level == "vak" and node.level == "kandidaat" and node.kind == "bool" and node.op != "name" \
+            and not node.names() & ctx.vak.values.keys():
+        return _EVALUATORS[node.op](node, ctx, "kandidaat").take(ctx.k)
     return _EVALUATORS[node.op](node, ctx, level)
 
 
@@ -49,6 +57,9 @@ def _not(node, ctx, level):
 
 def _and(node, ctx, level):
     a, b = (evaluate(x, ctx, level) for x in node.args)
+    if known(a) and known(b):
+        true = np.logical_and(a.val, b.val)
+        return Value("bool", true, np.zeros(true.shape, dtype=bool))
     false = np.logical_or(a.false(), b.false())
     true = np.logical_and(a.true(), b.true())
     return Value("bool", true, np.logical_not(np.logical_or(true, false)))
@@ -56,6 +67,9 @@ def _and(node, ctx, level):
 
 def _or(node, ctx, level):
     a, b = (evaluate(x, ctx, level) for x in node.args)
+    if known(a) and known(b):
+        true = np.logical_or(a.val, b.val)
+        return Value("bool", true, np.zeros(true.shape, dtype=bool))
     true = np.logical_or(a.true(), b.true())
     false = np.logical_and(a.false(), b.false())
     return Value("bool", true, np.logical_not(np.logical_or(true, false)))
@@ -81,7 +95,7 @@ def _cmp(node, ctx, level):
         result = result if node.value == "==" else np.logical_not(result)
     else:
         result = op(a.val, b.val)
-    return Value("bool", result, np.logical_or(a.null, b.null))
+    return Value("bool", result, either_null(a.null, b.null))
 
 
 def _text_equal(a: Value, b: Value):
@@ -121,7 +135,7 @@ def _neg(node, ctx, level):
 
 def _arith(node, ctx, level):
     a, b = (evaluate(x, ctx, level) for x in node.args)
-    null = np.logical_or(a.null, b.null)
+    null = either_null(a.null, b.null)
     op = node.value
     if op in ("+", "-"):
         if np.ndim(a.den) == 0 and np.ndim(b.den) == 0:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from examenbron.engine.language.functions import Groups
 from examenbron.engine.inputs.columns import PERSONAL_COLUMNS
-from examenbron.engine.language.values import Value, constant
+from examenbron.engine.language.values import Value, constant, per_category, text_codes
 
 
 class Level:
@@ -79,8 +79,8 @@ class Context:
         """True for rows whose candidate follows one of `leerwegen`."""
         key = (tuple(leerwegen), level)
         if key not in self._masks:
-            leerweg = self.kandidaat.values["leerweg"].val
-            mask = pd.Series(leerweg, dtype=object).isin(list(leerwegen)).to_numpy(dtype=bool)
+            leerweg = self.kandidaat.values["leerweg"]  # a handful of distinct leerwegen: test each once
+            mask = per_category(leerweg, pd.Index(text_codes(leerweg)[1], dtype=object).isin(list(leerwegen)))
             self._masks[key] = mask[self.k] if level == "vak" else mask
         return self._masks[key]
 

@@ -78,6 +78,11 @@ def run_part(part, source, ruleset, tables, *, mapping, peildatum, backend) -> P
     results = normalise(read_part(part, source), mapping)
     read_s = time.perf_counter() - started
     outcome = pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=backend)
+    return part_result(results, outcome, ruleset, read_s)
+
+
+def part_result(results, outcome, ruleset, read_s: float) -> PartResult:
+    """What `combine` needs of one part's Results and Outcome (``read_s``: its reading time)."""
     timings = {"inlezen+normaliseren": read_s, **outcome.timings}
     n = len(outcome.kandidaten)
     values = outcome.context.kandidaat.values
@@ -145,11 +150,12 @@ def streamable(path) -> bool:
 
 
 def validate_per_school(path, *, schooljaar=None, mapping=None, peildatum: datetime.date | None = None,
-                        backend: str = "pandas", part_bytes: int | None = None):
+                        backend: str = "pandas", part_bytes: int | None = None, werkers: int = 1):
     """Validate the CSV ``path`` part by part; return the one-shot run's tables (a Combined).
 
     ``mapping`` as for load_results (YAML path or dict). A file without data rows is validated in one
-    go (there is nothing to stream).
+    go (there is nothing to stream). With ``werkers`` > 1 the parts are validated on that many worker
+    processes at once (engine.scale.parallel.run_parts): faster, and memory grows with ``werkers``.
     """
     from examenbron.engine import pipeline
     from examenbron.engine.inputs import codetables
@@ -171,8 +177,13 @@ def validate_per_school(path, *, schooljaar=None, mapping=None, peildatum: datet
             from examenbron.engine.inputs.normalise import load_results
             return pipeline.run(load_results(path, mapping=mapping), ruleset, tables, peildatum=peildatum,
                                 backend=backend)
-        parts = [run_part(part, plan.source, ruleset, tables, mapping=mapping, peildatum=peildatum,
-                          backend=backend) for part in plan.parts]
+        if werkers > 1 and len(plan.parts) > 1:
+            from examenbron.engine.scale.parallel import run_parts
+            parts = run_parts(plan.parts, plan.source, schooljaar, werkers, mapping=mapping, peildatum=peildatum,
+                              backend=backend)
+        else:
+            parts = [run_part(part, plan.source, ruleset, tables, mapping=mapping, peildatum=peildatum,
+                              backend=backend) for part in plan.parts]
     combined = combine(parts, source=plan.source, schooljaar=schooljaar, ruleset=ruleset)
     combined.timings = {"opdelen": split_s, **combined.timings}
     return combined

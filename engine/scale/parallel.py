@@ -1,0 +1,291 @@
+"""Validate one results file on several processes, whole schools per process.
+
+`validate` on a large CSV reads the file once (pyarrow's reader already uses every core), divides its
+rows by BRIN into one part per process, of about equal size, and has each part normalised and run
+through the pipeline in its own process: the first part in this one, the others in worker processes
+started before the file is read, so that their start-up overlaps the reading.
+``streaming.combine`` then gives the exact tables of the one-shot run, by the argument of per-school
+streaming: the rows of one BRIN stay together (grouped by the identity normalise gives a BRIN), so an
+exam never spans parts, and no rule compares different exams.
+
+The school year, when not given, is decided from every part's exams before any part runs its rules,
+as ``pipeline.schooljaar_from`` decides it on the whole file (the most frequent examenjaar, the
+earliest on a tie). Only the candidate-level tables come back (a ``streaming.Combined``), so the HTML
+report, which charts every vak row, is made from a one-shot run.
+
+The same worker processes validate the parts on disk of per-school streaming (``run_parts``) when
+more than one is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+from examenbron.engine.errors import ExamenbronError
+
+# A part below this many input bytes (~6 000 candidates) gains less from its own process than the
+# process, the transfer of its rows and the merge cost.
+MIN_PART_BYTES = 8 * 1024 * 1024
+
+
+def usable_cores() -> int:
+    """The processor cores this process may run on: its CPU affinity, capped by a cgroup v2 CPU quota
+    (a container limited to 2 CPUs on a 64-core host can use 2)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as fh:
+            quota, period = fh.read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 quota: the affinity is the limit
+    return cores
+
+
+def werkers_for(path) -> int:
+    """How many processes `validate` uses for ``path`` by itself: one per usable core, but no more
+    than one per MIN_PART_BYTES of the file (a school's file runs in one)."""
+    try:
+        size = Path(path).stat().st_size if Path(path).is_file() else 0
+    except OSError:
+        size = 0  # the reader says why it cannot read the file
+    return max(1, min(usable_cores(), size // MIN_PART_BYTES))
+
+
+def validate_parallel(path, werkers: int, *, schooljaar=None, mapping=None, peildatum, backend: str = "pandas",
+                      regels=None, codetabellen=None):
+    """Validate the file ``path`` on ``werkers`` processes; return the one-shot run's tables (a Combined).
+
+    ``mapping`` as for load_results (YAML path or dict); ``regels`` and ``codetabellen`` as for the
+    loaders (None: the installed ones).
+    """
+    from examenbron.engine.inputs import codetables
+    from examenbron.engine.inputs.normalise import _resolve_columns, normalise
+    from examenbron.engine.inputs.read import check_mapping, load_mapping, read_table
+    from examenbron.engine.rulesets import load as rulesets
+    from examenbron.engine.scale.streaming import combine, part_result, school_year
+    if isinstance(mapping, dict):
+        mapping = check_mapping(mapping, "kolomkoppeling")
+    elif mapping is not None:
+        mapping = load_mapping(mapping)
+    workers = []
+    try:
+        for _ in range(werkers - 1):
+            workers.append(_Worker())
+        started = time.perf_counter()
+        raw = read_table(path)
+        source = raw.source
+        positions = _resolve_columns(raw, mapping or {})  # a missing column: the one-shot message, once
+        parts = split_by_brin(raw, positions["brin"], werkers)
+        del raw
+        busy = workers[:len(parts) - 1]
+        for worker, part in zip(busy, parts[1:]):
+            worker.ask("normalise", part, mapping)
+        results = normalise(parts[0], mapping)
+        del parts
+        read_s = time.perf_counter() - started
+        years = _exams_per_year(results)
+        for worker in busy:
+            years.update(worker.answer())
+        schooljaar = schooljaar or school_year(years, source)
+        ruleset, tables = rulesets.load(schooljaar, regels), codetables.load(schooljaar, codetabellen)
+        for worker in busy:
+            worker.ask("run", schooljaar, regels, codetabellen, peildatum, backend)
+        from examenbron.engine import pipeline
+        outcome = pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=backend)
+        done = [part_result(results, outcome, ruleset, read_s)]
+        del results, outcome
+        done += [worker.answer() for worker in busy]
+    finally:
+        for worker in workers:
+            worker.stop()
+    return combine(done, source=source, schooljaar=schooljaar, ruleset=ruleset)
+
+
+def run_parts(parts: list, source: str, schooljaar: str, werkers: int, *, mapping, peildatum, backend) -> list:
+    """`streaming.run_part` for every part on disk, on ``werkers`` worker processes; results in the
+    order of ``parts``. Each worker holds one part at a time, so memory grows with ``werkers``."""
+    from multiprocessing.connection import wait
+    workers, results, todo = [], [None] * len(parts), list(enumerate(parts))
+    try:
+        for _ in range(min(werkers, len(parts))):
+            workers.append(_Worker())
+        waiting = {}
+        for worker in workers:
+            number, part = todo.pop(0)
+            worker.ask("deel", part, source, schooljaar, mapping, peildatum, backend)
+            waiting[worker.process.stdout] = (worker, number)
+        while waiting:
+            for stream in wait(list(waiting)):
+                worker, number = waiting.pop(stream)
+                results[number] = worker.answer()
+                if todo:
+                    number, part = todo.pop(0)
+                    worker.ask("deel", part, source, schooljaar, mapping, peildatum, backend)
+                    waiting[stream] = (worker, number)
+    finally:
+        for worker in workers:
+            worker.stop()
+    return results
+
+
+def split_by_brin(raw, brin_position: int, parts: int) -> list:
+    """``raw`` as at most ``parts`` RawTables of whole BRINs with about equal numbers of rows, each in
+    file order with its original row numbers; BRINs go to parts in order of first appearance.
+
+    BRINs are grouped by the identity normalise gives them (stripped, upper case), so two spellings
+    of one BRIN, which normalise takes as one school, never end up in different parts.
+    """
+    import numpy as np
+    import pandas as pd
+    from examenbron.engine.inputs.normalise import _identity, _parse
+    cells = raw.columns[brin_position]
+    parsed = _parse("brin", cells.categories)
+    school = pd.factorize(_identity(parsed, np.arange(len(cells.categories))))[0][np.asarray(cells.codes)]
+    school = pd.factorize(school)[0]  # numbered in order of first appearance
+    rows = np.bincount(school)
+    middle = np.cumsum(rows) - rows / 2  # a school goes to the part its middle row falls in
+    part_of_row = np.minimum(middle * parts // len(school), parts - 1).astype(np.int64)[school]
+    tables = []
+    for number in np.unique(part_of_row):
+        index = np.flatnonzero(part_of_row == number)
+        tables.append(replace(raw, bron_rij=raw.bron_rij[index],
+                              columns=[pd.Categorical.from_codes(np.asarray(c.codes)[index], c.categories,
+                                                                 validate=False) for c in raw.columns]))
+    return tables or [raw]
+
+
+def _exams_per_year(results) -> Counter:
+    """Valid examenjaar -> number of exams with it, as schooljaar_from counts them."""
+    counts = results.examens["examenjaar"].dropna().value_counts()
+    return Counter({int(year): int(n) for year, n in counts.items()})
+
+
+class _Worker:
+    """One worker process, asked one thing at a time: to normalise its part and then run the pipeline
+    on it (validate_parallel), or to validate a part on disk (run_parts). Requests and answers are
+    pickles over its standard input and output; an error comes back as the exception raised there.
+
+    A plain ``python -c`` child with this process's ``sys.path``, not multiprocessing: spawn would
+    re-run the caller's main script in the child (an embedding script without a ``__main__`` guard
+    would fail), and fork is unsafe while the CSV reader's threads exist.
+    """
+
+    def __init__(self):
+        import json
+        import subprocess
+        import tempfile
+        self.errors = tempfile.TemporaryFile()
+        bootstrap = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
+                     "from examenbron.engine.scale.parallel import _serve; _serve()")
+        try:
+            self.process = subprocess.Popen([sys.executable, "-c", bootstrap, json.dumps(sys.path)],
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors)
+        except OSError as exc:
+            self.errors.close()
+            raise ExamenbronError(f"kan geen werkproces starten ({exc.strerror or exc}); "
+                                  "probeer het opnieuw met --werkers 1") from None
+
+    def ask(self, kind: str, *args) -> None:
+        try:
+            pickle.dump((kind, args), self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            raise self._gone() from None
+
+    def answer(self):
+        try:
+            status, value = pickle.load(self.process.stdout)
+        except (EOFError, pickle.UnpicklingError):
+            raise self._gone() from None
+        if status == "fout":
+            raise value
+        return value
+
+    def stop(self) -> None:
+        """End the process (also when it is still working after a failure elsewhere)."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.errors):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def _gone(self) -> ExamenbronError:
+        try:
+            code = self.process.wait(timeout=5)
+        except Exception:  # noqa: BLE001 - still running: it stopped listening, which is as bad
+            code = None
+        self.errors.seek(0)
+        last = (self.errors.read().decode("utf-8", "replace").strip().splitlines() or [""])[-1]
+        return ExamenbronError("een werkproces is onverwacht gestopt"
+                               + (f" (afsluitcode {code})" if code is not None else "")
+                               + (f": {last}" if last else ", bijvoorbeeld door geheugengebrek")
+                               + "; probeer het opnieuw met --werkers 1")
+
+
+def _serve() -> None:
+    """The worker's loop on its standard input and output (see _Worker). Anything else that writes to
+    standard output goes to standard error; Ctrl-C is left to the caller, which stops its workers."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    channel_in = os.fdopen(os.dup(0), "rb")
+    channel_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    from examenbron.engine import pipeline
+    from examenbron.engine.inputs import codetables
+    from examenbron.engine.inputs.normalise import normalise
+    from examenbron.engine.rulesets import load as rulesets
+    from examenbron.engine.scale.streaming import part_result, run_part
+    results, read_s, loaded = None, 0.0, {}
+    try:
+        while True:
+            try:
+                kind, args = pickle.load(channel_in)
+            except EOFError:
+                return
+            try:
+                if kind == "normalise":
+                    started = time.perf_counter()
+                    results = normalise(*args)
+                    read_s = time.perf_counter() - started
+                    reply = _exams_per_year(results)
+                elif kind == "deel":
+                    part, source, schooljaar, mapping, peildatum, backend = args
+                    if schooljaar not in loaded:
+                        loaded[schooljaar] = rulesets.load(schooljaar), codetables.load(schooljaar)
+                    reply = run_part(part, source, *loaded[schooljaar], mapping=mapping, peildatum=peildatum,
+                                     backend=backend)
+                else:
+                    schooljaar, regels, codetabellen, peildatum, backend = args
+                    ruleset = rulesets.load(schooljaar, regels)
+                    outcome = pipeline.run(results, ruleset, codetables.load(schooljaar, codetabellen),
+                                           peildatum=peildatum, backend=backend)
+                    reply = part_result(results, outcome, ruleset, read_s)
+                answer = ("ok", reply)
+            except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller, which raises it
+                answer = ("fout", _sendable(exc))
+            pickle.dump(answer, channel_out, protocol=pickle.HIGHEST_PROTOCOL)
+            channel_out.flush()
+    except BrokenPipeError:
+        return
+
+
+def _sendable(exc: Exception) -> Exception:
+    """``exc`` when it survives pickling, else a RuntimeError naming it (the caller reports it as internal)."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 - any pickling failure
+        return RuntimeError(f"{type(exc).__name__}: {exc}")

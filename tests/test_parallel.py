@@ -1,0 +1,201 @@
+"""`validate` on several processes (whole schools per process) gives exactly the one-shot results."""
+
+import datetime
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import examenbron
+from examenbron.cli import main
+from examenbron.engine.errors import ExamenbronError
+from examenbron.engine.inputs.read import read_table
+from examenbron.engine.outputs import report
+from examenbron.engine.samples.generate import generate, write_csv
+from examenbron.engine.scale import parallel
+from examenbron.engine.scale.parallel import split_by_brin, validate_parallel
+from examenbron.engine.scale.streaming import validate_per_school
+
+PEILDATUM = datetime.date(2025, 6, 20)
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def shuffled(tmp_path_factory):
+    """A generated file (planted errors) whose rows are in random order: schools are not together."""
+    path = tmp_path_factory.mktemp("parallel") / "door-elkaar.csv"
+    write_csv(generate(1400, "2024-2025", seed=31, fouten=True).frame.sample(frac=1, random_state=7), path)
+    return path
+
+
+def assert_same(one, par):
+    pd.testing.assert_frame_equal(one.bevindingen, par.bevindingen)
+    pd.testing.assert_frame_equal(one.kandidaten, par.kandidaten)
+    assert one.overgeslagen_regels == par.overgeslagen_regels
+    assert one.schooljaar == par.schooljaar
+    assert report.to_json(one, peildatum=PEILDATUM) == report.to_json(par, peildatum=PEILDATUM)
+
+
+def test_three_processes_give_the_one_shot_bevindingen_and_candidates(shuffled):
+    one = examenbron.validate(shuffled, peildatum=PEILDATUM)
+    par = validate_parallel(shuffled, 3, peildatum=PEILDATUM)
+    assert len(one.bevindingen) > 10 and (one.bevindingen["ernst"] == "afkeur").any()
+    assert_same(one, par)
+
+
+def test_parts_hold_whole_schools_of_about_equal_size(shuffled):
+    raw = read_table(shuffled)
+    brin = raw.headers.index("brin")
+    parts = split_by_brin(raw, brin, 3)
+    assert len(parts) == 3
+    sizes = [len(p.bron_rij) for p in parts]
+    assert sum(sizes) == len(raw.bron_rij) and max(sizes) < 0.6 * len(raw.bron_rij)
+    schools = [set(np.asarray(p.columns[brin])) for p in parts]
+    assert not (schools[0] & schools[1]) and not (schools[1] & schools[2]) and not (schools[0] & schools[2])
+    for part in parts:  # each part keeps file order and the file's row numbers
+        assert (np.diff(part.bron_rij) > 0).all()
+
+
+def test_two_spellings_of_one_brin_stay_in_one_part_and_one_exam(tmp_path):
+    """normalise takes ' 12ab' and '12AB' as one school, so they must not be split across processes."""
+    frame = generate(120, "2024-2025", seed=32).frame
+    first = frame["brin"].iloc[0]
+    rows = frame.index[frame["brin"] == first]
+    frame.loc[rows[::2], "brin"] = " " + first.lower()
+    path = tmp_path / "spelling.csv"
+    write_csv(frame, path)
+    raw = read_table(path)
+    brin = raw.headers.index("brin")
+    parts = split_by_brin(raw, brin, 4)
+    holding = [i for i, p in enumerate(parts) if {first, " " + first.lower()} & set(np.asarray(p.columns[brin]))]
+    assert len(holding) == 1
+    assert_same(examenbron.validate(path, peildatum=PEILDATUM), validate_parallel(path, 4, peildatum=PEILDATUM))
+
+
+def test_the_school_year_is_decided_over_all_parts(tmp_path):
+    """The second part alone holds mostly 2023-2024 exams; over the whole file 2024-2025 is the most frequent."""
+    early = generate(150, "2024-2025", seed=33).frame
+    late = generate(100, "2023-2024", seed=34).frame
+    late["brin"] = "99" + late["brin"].str[2:]  # other schools than in the first file
+    extra = generate(40, "2024-2025", seed=35).frame
+    extra["brin"] = "98" + extra["brin"].str[2:]
+    path = tmp_path / "twee-jaren.csv"
+    write_csv(pd.concat([early, late, extra], ignore_index=True), path)
+    raw = read_table(path)
+    second = split_by_brin(raw, raw.headers.index("brin"), 2)[1]
+    assert pd.Series(np.asarray(second.columns[raw.headers.index("examenjaar")])).mode()[0] == "2024"
+    one = examenbron.validate(path, peildatum=PEILDATUM)
+    assert one.schooljaar == "2024-2025"
+    assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM))
+
+
+def test_cli_with_two_processes_prints_the_same_json_report(shuffled):
+    runner = CliRunner()
+    args = ["validate", str(shuffled), "--format", "json", "--peildatum", "2025-06-20"]
+    one = runner.invoke(main, [*args, "--werkers", "1"])
+    par = runner.invoke(main, [*args, "--werkers", "2"])
+    assert one.exit_code == par.exit_code == 1, par.output
+    assert json.loads(one.output) == json.loads(par.output)
+
+
+def test_a_missing_column_gives_the_one_shot_message(tmp_path):
+    frame = generate(50, "2024-2025", seed=36).frame.drop(columns=["vakcode"])
+    path = tmp_path / "zonder-vakcode.csv"
+    write_csv(frame, path)
+    runner = CliRunner()
+    one = runner.invoke(main, ["validate", str(path), "--werkers", "1"])
+    par = runner.invoke(main, ["validate", str(path), "--werkers", "2"])
+    assert par.exit_code == one.exit_code == 2
+    assert "vakcode" in par.output and "Traceback" not in par.output
+    assert par.output == one.output
+
+
+def test_cli_refuses_two_processes_for_the_html_report(shuffled, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["validate", str(shuffled), "--werkers", "2", "--format", "html",
+                                       "-o", "r.html"])
+    assert result.exit_code == 2
+    assert "--format html heeft alle vakrijen" in result.output
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_per_school_parts_on_two_processes_give_the_one_shot_tables(shuffled, tmp_path):
+    from examenbron.engine.scale.partition import partition
+    assert len(partition(shuffled, tmp_path, part_bytes=60_000).parts) == 3  # one per school: 3 parts, 2 workers
+    one = examenbron.validate(shuffled, peildatum=PEILDATUM)
+    assert_same(one, validate_per_school(shuffled, peildatum=PEILDATUM, part_bytes=60_000, werkers=2))
+
+
+def test_cli_per_school_with_two_processes_prints_the_same_json_report(shuffled):
+    runner = CliRunner()
+    args = ["validate", str(shuffled), "--format", "json", "--peildatum", "2025-06-20"]
+    one = runner.invoke(main, [*args, "--werkers", "1"])
+    per = runner.invoke(main, [*args, "--per-school", "--werkers", "2"])
+    assert one.exit_code == per.exit_code == 1, per.output
+    assert json.loads(one.output) == json.loads(per.output)
+
+
+def test_a_worker_that_dies_gives_a_dutch_message_not_a_hang():
+    worker = parallel._Worker()
+    try:
+        worker.process.kill()
+        with pytest.raises(ExamenbronError, match="werkproces is onverwacht gestopt"):
+            worker.answer()
+    finally:
+        worker.stop()
+
+
+def test_an_error_in_a_worker_is_raised_in_the_caller():
+    worker = parallel._Worker()
+    try:
+        worker.ask("normalise", "geen tabel", None)
+        with pytest.raises(AttributeError):
+            worker.answer()
+    finally:
+        worker.stop()
+
+
+def test_automatic_choice_uses_one_process_for_a_school_file(shuffled, tmp_path):
+    assert parallel.werkers_for(shuffled) == 1  # ~1 MB: one school's file runs in one process
+    big = tmp_path / "groot.csv"
+    with open(big, "wb") as fh:
+        fh.truncate(3 * parallel.MIN_PART_BYTES)
+    assert parallel.werkers_for(big) == min(3, parallel.usable_cores())
+
+
+def test_quoted_cp1252_file_with_blank_lines_keeps_its_row_numbers(tmp_path):
+    """The general reader's path (quotes, Windows-1252, CRLF, a blank line): same rows, same numbers."""
+    frame = generate(1000, "2024-2025", seed=37, fouten=True).frame.sample(frac=1, random_state=8)
+    frame["werkstuk_titel"] = "Zeeën; dijken en \"water\""
+    lines = frame.to_csv(sep=";", index=False, lineterminator="\r\n").split("\r\n")
+    path = tmp_path / "school.csv"
+    path.write_bytes("\r\n".join(lines[:40] + [""] + lines[40:]).encode("cp1252"))
+    one = examenbron.validate(path, peildatum=PEILDATUM)
+    assert (one.bevindingen["bron_rij"] > 41).any()
+    assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM))
+
+
+def test_a_ragged_row_gives_the_one_shot_message(tmp_path):
+    lines = generate(100, "2024-2025", seed=38).frame.to_csv(sep=";", index=False, lineterminator="\n").splitlines()
+    lines[500] += ";te veel"
+    path = tmp_path / "rafelig.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    one = runner.invoke(main, ["validate", str(path), "--werkers", "1"])
+    par = runner.invoke(main, ["validate", str(path), "--werkers", "2"])
+    assert par.exit_code == one.exit_code == 2
+    assert "rij 501 " in par.output and par.output == one.output
+
+
+@pytest.mark.parametrize("cpu_max, expected", [("200000 100000\n", 2), ("150000 100000\n", 2), ("max 100000\n", 64)])
+def test_a_container_cpu_quota_limits_the_automatic_processes(monkeypatch, cpu_max, expected):
+    """A container limited to 2 CPUs on a 64-core host must not start 64 processes."""
+    import builtins
+    import io
+    real_open = builtins.open
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    monkeypatch.setattr(builtins, "open", lambda path, *a, **k: io.StringIO(cpu_max)
+                        if str(path) == "/sys/fs/cgroup/cpu.max" else real_open(path, *a, **k))
+    assert parallel.usable_cores() == expected
