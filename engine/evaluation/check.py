@@ -10,7 +10,6 @@ import numpy as np
 from examenbron.engine.evaluation.frames import Context
 from examenbron.engine.outputs.bevindingen import concat_bevindingen, make_bevindingen
 from examenbron.engine.language.symbols import INPUT_COLUMNS
-from examenbron.engine.language.values import Value
 from examenbron.engine.outputs.texts import fill, name_values
 
 
@@ -62,11 +61,6 @@ def _lookup_at(ctx: Context, level: str, rows: np.ndarray):
         if name in ctx.constants:
             return ctx.lookup(name, level)
         if level == "vak" and name not in ctx.vak.values and name in ctx.kandidaat.values:
-            return _at(ctx.kandidaat.values[name], ctx.k[rows])
-        return _at(ctx.lookup(name, level), rows)
+            return ctx.kandidaat.values[name].take(ctx.k[rows])
+        return ctx.lookup(name, level).take(rows)
     return lookup
-
-
-def _at(value: Value, rows: np.ndarray) -> Value:
-    pick = (lambda a: a[rows] if isinstance(a, np.ndarray) and a.ndim else a)  # noqa: E731
-    return Value(value.kind, pick(value.val), pick(value.null), pick(value.den))

@@ -217,21 +217,12 @@ def _scenario_context(ctx: Context, owners: np.ndarray, dropped, regel_id: str, 
     source = first_row + offset
     width = max(ctx.vak.n, 1)
     left_out = np.isin(scenario_of_row * width + source, dropped[0] * width + dropped[1])
-    vak = {name: _rows_of(v, source) for name, v in ctx.vak.values.items() if name not in derived}
+    vak = {name: v.take(source) for name, v in ctx.vak.values.items() if name not in derived}
     vak["weggelaten"] = Value("bool", left_out, False)
-    kand = {name: _rows_of(v, owners) for name, v in ctx.kandidaat.values.items() if name not in derived}
+    kand = {name: v.take(owners) for name, v in ctx.kandidaat.values.items() if name not in derived}
     kand["weglaatregel"] = Value("str", np.full(len(owners), regel_id, dtype=object), False)
     return Context(Level("kandidaat", len(owners), kand), Level("vak", len(source), vak),
                    scenario_of_row, ctx.constants)
-
-
-def _rows_of(value: Value, rows: np.ndarray) -> Value:
-    """`value` at `rows`. Text not yet factorized stays so: it is factorized on the scenario's few rows
-    when a rule compares it, not over the whole file here (Value.take factorizes first)."""
-    if value.kind == "str" and value.codes is None and isinstance(value.val, np.ndarray) and value.val.ndim:
-        null = value.null[rows] if isinstance(value.null, np.ndarray) and value.null.ndim else value.null
-        return Value("str", value.val[rows], null)
-    return value.take(rows)
 
 
 def uitslag_values(ctx: Context, decision: Decision) -> dict:
