@@ -18,7 +18,8 @@ each figure the median of --herhalingen runs:
       the rule set from the cache and with the cache off, next to the floor `python -c 'import pandas'`;
   (f) the durable backend against the pandas backend on the school file, when it exists;
   (g) pyarrow's multi-threaded CSV reader on the big file (the real floor);
-  (h) growth: the in-process run on 1/8, 1/4, 1/2, 1 and 2 times the big file (one run each);
+  (h) growth: the in-process run on 1/8, 1/4, 1/2, 1 and 2 times the big file (the sizes in turn,
+      --herhalingen rounds; the median per size, with the fastest and slowest run);
   (i) `validate --per-school` on the big file and on the 2x file: time and peak RSS; and on the big
       file with --werkers 2 (the RSS summed over its processes);
   (j) `export` of the big file into an empty directory (the export step alone, in-process);
@@ -355,6 +356,15 @@ def fmt_mem(nbytes) -> str:
     return "-" if nbytes is None else f"{nbytes / 1e9:6.2f} GB" if nbytes >= 1e8 else f"{nbytes / 1e6:6.0f} MB"
 
 
+def growth_entry(runs: list, path: Path) -> dict:
+    """One size of the growth table: the median total over its runs, the fastest and slowest run, each run's
+    total (in run order) and the median of every phase."""
+    totals = [r["total"] for r in runs]
+    return {"seconds": median(totals), "kandidaten": runs[0]["kandidaten"], "path": path,
+            "runs": totals, "fastest": min(totals), "slowest": max(totals),
+            "phases": {name: median(r["phases"][name] for r in runs) for name in runs[0]["phases"]}}
+
+
 def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -434,17 +444,23 @@ def main(argv=None) -> int:
         except ChildFailed as exc:
             durable = {"available": False, "reason": str(exc).splitlines()[0]}
 
-    # (h) growth: whole-exam prefixes of the big file, and the big file followed by a second one
+    # (h) growth: whole-exam prefixes of the big file, and the big file followed by a second one.
+    # The sizes take turns (round after round) so that a change in the machine's load hits every size.
     extra, _, _ = ensure_file(args.cache_dir, args.kandidaten, args.schooljaar, ARCHIEF_SEED + 8, args.opnieuw)
-    growth = {}
+    growth_files = {}
     for divisor in GROWTH:
         n = int(args.kandidaten / divisor)
-        path = big if n == args.kandidaten else candidates_file(
+        growth_files[n] = big if n == args.kandidaten else candidates_file(
             big, extra, n, args.cache_dir / f"groei-{big.stem}-n{n}.csv")
-        runs = measure(f"(h) growth, {n} candidates in-process", 1,
-                       lambda: worker("phases", str(path), args.schooljaar, peildatum))
-        if runs:
-            growth[n] = {"seconds": runs[0]["total"], "kandidaten": runs[0]["kandidaten"], "path": path}
+    growth_runs = {n: [] for n in growth_files}
+    for round_ in range(1, reps + 1):
+        for n, path in growth_files.items():
+            if round_ > 1 and not growth_runs[n]:
+                continue  # failed before: recorded once in failures
+            runs = measure(f"(h) growth, {n} candidates in-process, run {round_}/{reps}", 1,
+                           lambda: worker("phases", str(path), args.schooljaar, peildatum))
+            growth_runs[n].extend(runs or [])
+    growth = {n: growth_entry(runs, growth_files[n]) for n, runs in growth_runs.items() if runs}
     double = growth.get(int(args.kandidaten * 2), {}).get("path")
 
     # (i) streaming per school
@@ -565,10 +581,23 @@ def main(argv=None) -> int:
         per = {n: g["seconds"] / g["kandidaten"] for n, g in growth.items()}
         middle = median(per.values())
         spread = max(abs(v / middle - 1) for v in per.values())
-        print("growth (in-process, one run each):")
-        print(f"  {'candidates':>10} {'seconds':>9} {'µs/candidate':>13} {'vs median':>10}")
+        print(f"growth (in-process, median of {reps} run{'s' if reps > 1 else ''} per size; "
+              f"runs = fastest..slowest run):")
+        print(f"  {'candidates':>10} {'seconds':>9} {'µs/candidate':>13} {'runs µs/candidate':>19} {'vs median':>10}")
         for n in sorted(per):
-            print(f"  {thousands(n):>10} {growth[n]['seconds']:9.2f} {per[n] * 1e6:13.1f} {per[n] / middle - 1:+10.0%}")
+            g = growth[n]
+            runs = f"{g['fastest'] / g['kandidaten'] * 1e6:.1f}..{g['slowest'] / g['kandidaten'] * 1e6:.1f}"
+            print(f"  {thousands(n):>10} {g['seconds']:9.2f} {per[n] * 1e6:13.1f} {runs:>19} {per[n] / middle - 1:+10.0%}")
+        print()
+        names = [name for name in growth[min(growth)]["phases"] if not name.startswith("regels")]  # not per candidate
+        short = [name.split()[0].split("+")[0] for name in names]
+        print("growth per phase (µs/candidate, medians):")
+        print(f"  {'candidates':>10} " + " ".join(f"{label:>12}" for label in short))
+        for n in sorted(growth):
+            g = growth[n]
+            print(f"  {thousands(n):>10} " + " ".join(
+                f"{g['phases'][name] / g['kandidaten'] * 1e6:12.1f}" if name in g["phases"] else f"{'-':>12}"
+                for name in names))
         print()
     if school_s and floor_s:
         print(textwrap.fill(

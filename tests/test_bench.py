@@ -3,6 +3,7 @@
 No timing assertions: this only checks that every measurement runs and the summary is printed.
 """
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -27,8 +28,12 @@ def test_bench_runs_on_a_tiny_file(tmp_path):
     assert "ratio validate ÷ pyarrow read:" in out and "ratio archive 1 worker ÷ 2 workers:" in out
     assert "(i) validate --per-school, 1x file" in out and "(j) export, first run" in out
     assert "the same, 1x file, --werkers 2 (summed RSS)" in out
-    assert "growth (in-process, one run each):" in out
+    assert "growth (in-process, median of 1 run per size;" in out and "growth per phase (µs/candidate" in out
     assert out.count(" met") >= 8  # the eight targets, each "met" or "NOT met"
     assert "FAILED" not in out
     assert list((tmp_path / "cache").glob("resultaten-*.csv"))
-    assert (tmp_path / "bench.json").exists()
+    growth = json.loads((tmp_path / "bench.json").read_text())["growth"]
+    assert sorted(map(int, growth)) == [37, 75, 150, 300, 600]  # 1/8 .. 2 times the file
+    for entry in growth.values():  # the fields of before, plus every run and the phases
+        assert entry["seconds"] == entry["fastest"] == entry["slowest"] == entry["runs"][0] > 0
+        assert entry["kandidaten"] > 0 and "controleren" in entry["phases"]

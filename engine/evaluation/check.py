@@ -33,7 +33,7 @@ def rule_bevindingen(ctx: Context, rule, rows: np.ndarray, schooljaar: str, exam
     """The bevindingen of `rule` for the failing `rows` of its level."""
     level = rule.niveau
     exam_ids = ctx.k[rows] if level == "vak" else rows
-    lookup = lambda name: ctx.lookup(name, level)  # noqa: E731 - a tiny adapter
+    lookup, at = _lookup_at(ctx, level, rows), np.arange(len(rows))
     names = [n for n in read_names(rule) if n not in ctx.constants]
     columns = [n for n in names if n in INPUT_COLUMNS]
     vakken = ctx.vakken_frame
@@ -44,8 +44,23 @@ def rule_bevindingen(ctx: Context, rule, rows: np.ndarray, schooljaar: str, exam
         leerlingnummer=keys["leerlingnummer"], opleidingscode=keys["opleidingscode"],
         vakcode=vakken["vakcode"].to_numpy(dtype=object)[rows] if level == "vak" else None,
         kolom=", ".join(columns) or None,
-        waarde=name_values(names, lookup, rows, ctx.personal),
-        melding=fill(rule.melding, lookup, rows, ctx.personal),
+        waarde=name_values(names, lookup, at, ctx.personal),
+        melding=fill(rule.melding, lookup, at, ctx.personal),
         grondslag=rule.grondslag,
         bron_rij=(vakken["bron_rij"].to_numpy()[rows] if level == "vak" else keys["bron_rij"].to_numpy()),
     )
+
+
+def _lookup_at(ctx: Context, level: str, rows: np.ndarray):
+    """`lookup(name)`: the Value of `name` at `rows` of `level` only (row i of the result is rows[i]).
+
+    A candidate value in a vak rule is picked at the failing rows' candidates, never spread over every
+    vak row of the file first.
+    """
+    def lookup(name):
+        if name in ctx.constants:
+            return ctx.lookup(name, level)
+        if level == "vak" and name not in ctx.vak.values and name in ctx.kandidaat.values:
+            return ctx.kandidaat.values[name].take(ctx.k[rows])
+        return ctx.lookup(name, level).take(rows)
+    return lookup

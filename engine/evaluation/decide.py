@@ -73,11 +73,13 @@ def decide(evaluator, ctx: Context, ruleset, onbepaalbaar=frozenset()) -> Decisi
     scenario_status = {}
     rescue_rows, rescue_rule, maybe = _try_leaving_out(evaluator, ctx, ruleset, decided & failed,
                                                        scenario_status, status, onbepaalbaar)
-    rescued = np.array([len(rows) > 0 for rows in rescue_rows], dtype=bool)
+    rescued = rescue_rule != ""
     uitslag = np.select(
         [~decided, passed | rescued, failed & ~maybe], [NIET_BEPAALD, GESLAAGD, AFGEWEZEN], ONVOLLEDIG
     ).astype(object)
-    first = np.array([rows[0] if rows else -1 for rows in rescue_rows], dtype="int64")
+    first = np.full(n, -1, dtype="int64")
+    for exam in np.flatnonzero(rescued).tolist():
+        first[exam] = rescue_rows[exam][0]
     return Decision(uitslag, status, first, rescue_rule,
                     _ids_per_candidate(status, NIET_GEHAALD, n), _ids_per_candidate(status, ONBEPAALD, n),
                     scenario_status, rescue_rows)
@@ -87,7 +89,7 @@ def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, s
                      onbepaalbaar):
     """For failing candidates: vak rows whose leaving out makes every voorwaarde hold.
 
-    Returns per candidate the rows (a tuple, empty if none), the weglaatregel used, and whether a
+    Returns per candidate the rows (a tuple, empty if none), the weglaatregel used ('' if none), and whether a
     scenario could only not be decided: no voorwaarde failed and the onbepaalde ones apply only
     when vakken are left out (HV/VM-VOLLEDIG for an unknown composition), not ones that lost their
     vak. Then the uitslag is onvolledig rather than afgewezen. Statuses seen go into `seen`.
@@ -96,8 +98,10 @@ def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, s
     best_rows, best_rule = [()] * n, np.full(n, "", dtype=object)
     maybe = np.zeros(n, dtype=bool)
     grade = ctx.vak.values[ruleset.rollen["uitslagcijfer"]]
+    affected = _affected(ruleset.afleidingen)
+    recompute = _recomputed(ruleset.afleidingen, affected, ruleset.voorwaarden)
     for regel in ruleset.weglaten:
-        todo = candidates & np.array([not rows for rows in best_rows], dtype=bool)
+        todo = candidates & (best_rule == "")
         if regel.leerwegen is not None:
             todo &= ctx.leerweg_mask(regel.leerwegen, "kandidaat")
         may = evaluator.selects(ctx, regel.vak_mag_vervallen, "vak")
@@ -106,9 +110,8 @@ def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, s
             continue
         owners, dropped = _subsets(ctx, allowed, grade) if regel.meerdere else \
             (ctx.k[allowed], (np.arange(len(allowed)), allowed))
-        affected = _affected(ruleset.afleidingen)
         scenario = _scenario_context(ctx, owners, dropped, regel.id, affected)
-        kandidaat, vak = evaluator.derive(scenario, [d for d in ruleset.afleidingen if d.naam in affected])
+        kandidaat, vak = evaluator.derive(scenario, recompute)
         failed, unknown, status = _statuses(evaluator, scenario.with_values(kandidaat, vak), ruleset.voorwaarden,
                                             onbepaalbaar)
         for rule_id, values in status.items():
@@ -135,7 +138,7 @@ def _try_leaving_out(evaluator, ctx: Context, ruleset, candidates: np.ndarray, s
         for s, start, end in zip(chosen.tolist(), starts.tolist(), ends.tolist()):
             best_rows[owners[s]] = tuple(sorted(dropped[1][start:end].tolist()))
             best_rule[owners[s]] = regel.id
-    return best_rows, best_rule, maybe & np.array([not rows for rows in best_rows], dtype=bool)
+    return best_rows, best_rule, maybe & (best_rule == "")
 
 
 def _subsets(ctx: Context, allowed: np.ndarray, grade: Value):
@@ -183,6 +186,22 @@ def _affected(afleidingen) -> set:
             affected.add(afleiding.naam)
             affected |= getattr(afleiding, "outputs", set())
     return affected
+
+
+def _recomputed(afleidingen, affected: set, voorwaarden) -> list:
+    """The `affected` afleidingen a voorwaarde reads (through others): the ones a scenario recomputes.
+
+    The others (cum laude) do not decide the uitslag; a scenario leaves them out rather than copying
+    values that leaving out a vak would change.
+    """
+    read = set()
+    for rule in voorwaarden:
+        read |= rule.voorwaarde.names() | (rule.wanneer.names() if rule.wanneer is not None else set())
+    for afleiding in reversed(afleidingen):  # in reverse dependency order
+        if {afleiding.naam, *getattr(afleiding, "outputs", ())} & read:
+            for _, node, _ in afleiding.variants:
+                read |= node.names()
+    return [a for a in afleidingen if a.naam in affected and {a.naam, *getattr(a, "outputs", ())} & read]
 
 
 def _scenario_context(ctx: Context, owners: np.ndarray, dropped, regel_id: str, derived: set) -> Context:

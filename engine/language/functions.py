@@ -165,12 +165,12 @@ def _present(arg, included, groups):
 
 def _sum(arg, included, groups):
     val, present, _, empty = _present(arg, included, groups)
-    return Value("num", _reduce(np.add, np.where(present, val, 0).astype("int64"), groups), empty, arg.den)
+    return Value("num", _reduce(np.add, np.where(present, val, 0).astype("int64", copy=False), groups), empty, arg.den)
 
 
 def _mean(arg, included, groups):
     val, present, count, empty = _present(arg, included, groups)
-    total = _reduce(np.add, np.where(present, val, 0).astype("int64"), groups)
+    total = _reduce(np.add, np.where(present, val, 0).astype("int64", copy=False), groups)
     return Value("num", total, empty, fixed(np.where(empty, 1, count) * arg.den))
 
 
@@ -178,7 +178,7 @@ def _extreme_of(name):
     def function(arg, included, groups):
         val, present, _, empty = _present(arg, included, groups)
         sentinel = np.iinfo("int64").max if name == "min" else np.iinfo("int64").min
-        masked = np.where(present, val, sentinel).astype("int64")
+        masked = np.where(present, val, sentinel).astype("int64", copy=False)
         extreme = _reduce(np.minimum if name == "min" else np.maximum, masked, groups)
         return Value("num", np.where(empty, 0, extreme), empty, arg.den)
     return function

@@ -34,19 +34,51 @@ class Value:
     categories: object = None
 
     def take(self, index: np.ndarray) -> "Value":
-        """Broadcast candidate-level values to vak rows (index = candidate position per row)."""
+        """The values at rows `index`: candidate values spread over vak rows, or a subset of rows.
+
+        Text keeps its factorization; one is made first only when the result has more rows than
+        the source (spreading), not to pick a subset of unfactorized text (such as BSNs).
+        """
         pick = (lambda a: a[index] if isinstance(a, np.ndarray) and a.ndim else a)
-        if self.kind == "str" and isinstance(self.val, np.ndarray):
+        if self.kind == "str" and isinstance(self.val, np.ndarray) \
+                and (self.codes is not None or len(index) > len(self.val)):
             codes, categories = text_codes(self)
             row_codes = codes[index]
             return Value("str", categories_values(categories)[row_codes], pick(self.null), 1, row_codes, categories)
         return Value(self.kind, pick(self.val), pick(self.null), pick(self.den))
 
     def true(self):
+        if known(self):
+            return self.val  # shared: Values are never changed
         return np.logical_and(self.val, np.logical_not(self.null))
 
     def false(self):
+        if known(self):
+            return np.logical_not(self.val)
         return np.logical_and(np.logical_not(self.val), np.logical_not(self.null))
+
+
+def either_null(x, y):
+    """Row-wise or of two null masks; a scalar mask that marks nothing passes the other through."""
+    if not isinstance(y, np.ndarray) and not y:
+        return x
+    if not isinstance(x, np.ndarray) and not x:
+        return y
+    return np.logical_or(x, y)
+
+
+def known(value: Value) -> bool:
+    """The Value is a boolean array without an empty row (then true() is just its values)."""
+    return _boolean_array(value.val) and not _any(value.null)
+
+
+def _boolean_array(val) -> bool:
+    return isinstance(val, np.ndarray) and val.dtype == bool and val.ndim == 1
+
+
+def _any(mask) -> bool:
+    """Whether a null mask (array or scalar) marks any row."""
+    return bool(mask.any()) if isinstance(mask, np.ndarray) else bool(mask)
 
 
 def text_codes(value: Value):
@@ -64,7 +96,13 @@ def categories_values(categories) -> np.ndarray:
 def per_category(value: Value, verdicts: np.ndarray) -> np.ndarray:
     """Spread a boolean per category over the rows (empty rows get False)."""
     codes, _ = text_codes(value)
-    return np.append(np.asarray(verdicts, dtype=bool), False)[codes]
+    verdicts = np.asarray(verdicts, dtype=bool)
+    hits = np.flatnonzero(verdicts)
+    if len(hits) == 0:
+        return np.zeros(len(codes), dtype=bool)
+    if len(hits) == 1:  # one matching value (`vak == "NE"`): a comparison is cheaper than a gather
+        return codes == hits[0]
+    return np.append(verdicts, False)[codes]
 
 
 def from_series(series: pd.Series, kind: str, den: int = 1, *, factorize: bool = False) -> Value:
@@ -143,12 +181,21 @@ def half_up(num, den, scale):
 
 def pick(choose_first, a: Value, b: Value) -> Value:
     """Row-wise choice between two Values of the same kind (numbers on a common denominator)."""
+    if b.val is a.val and isinstance(a.val, np.ndarray) and np.ndim(choose_first) \
+            and (a.kind != "num" or (np.ndim(a.den) == 0 and np.ndim(b.den) == 0 and a.den == b.den)):
+        return Value(a.kind, a.val, np.where(choose_first, a.null, b.null), a.den, a.codes, a.categories)  # `if(c, x)`
     if np.ndim(choose_first) and len(choose_first) and (np.ndim(a.den) == 0 and np.ndim(b.den) == 0
                                                         and a.den == b.den or a.kind != "num"):
         if choose_first.all():
             return a
         if not choose_first.any():
             return b
+    if a.kind == "str" and np.ndim(choose_first):
+        merged = _merged_codes(a, b)
+        if merged is not None:  # keep the factorization: later text tests stay per distinct value
+            codes, categories = np.where(choose_first, merged[0], merged[1]), merged[2]
+            return Value("str", categories_values(categories)[codes], np.where(choose_first, a.null, b.null), 1,
+                         codes, categories)
     if a.kind == "num" and np.ndim(a.den) == 0 and np.ndim(b.den) == 0 and a.den != b.den:
         common = int(np.lcm(a.den, b.den))
         a = Value("num", np.multiply(a.val, common // a.den), a.null, common)
@@ -157,3 +204,21 @@ def pick(choose_first, a: Value, b: Value) -> Value:
         else np.where(choose_first, a.den, b.den)
     return Value(a.kind, np.where(choose_first, a.val, b.val), np.where(choose_first, a.null, b.null),
                  fixed(den) if np.ndim(den) else den)
+
+
+def _merged_codes(a: Value, b: Value):
+    """Codes of two factorized texts (or one and a text constant) over one list of categories."""
+    if a.codes is None or not (b.codes is not None or (isinstance(b.val, str) and not _any(b.null))):
+        return None
+    if b.codes is None:
+        extra = [b.val]
+        b_codes = None
+    else:
+        extra, b_codes = list(b.categories), b.codes
+    index = pd.Index(a.categories, dtype=object)
+    position = index.get_indexer(pd.Index(extra, dtype=object))
+    new = [x for x, p in zip(extra, position) if p < 0]
+    position[position < 0] = len(index) + np.arange(len(new))
+    categories = np.append(np.asarray(a.categories, dtype=object), np.array(new, dtype=object))
+    b_codes = position[0] if b_codes is None else np.append(position, -1)[b_codes]
+    return a.codes, b_codes, categories
