@@ -20,7 +20,8 @@ each figure the median of --herhalingen runs:
   (g) pyarrow's multi-threaded CSV reader on the big file (the real floor);
   (h) growth: the in-process run on 1/8, 1/4, 1/2, 1 and 2 times the big file (the sizes in turn,
       --herhalingen rounds; the median per size, with the fastest and slowest run);
-  (i) `validate --per-school` on the big file and on the 2x file: time and peak RSS;
+  (i) `validate --per-school` on the big file and on the 2x file: time and peak RSS; and on the big
+      file with --werkers 2 (the RSS summed over its processes);
   (j) `export` of the big file into an empty directory (the export step alone, in-process);
   (k) `validate-archief` on --archief-jaren files of --archief-kandidaten, with 1 and with 2 workers.
 
@@ -471,6 +472,11 @@ def main(argv=None) -> int:
                        lambda: cli("validate", str(path), "--format", "json", "--peildatum", peildatum, "--per-school"))
         if runs:
             streams[label] = runs[0]
+    runs = measure("(i) validate --per-school --werkers 2 (1x)", 1,
+                   lambda: cli("validate", str(big), "--format", "json", "--peildatum", peildatum, "--per-school",
+                               "--werkers", "2", tree=True))
+    if runs:
+        streams["1x, 2 werkers"] = dict(runs[0], maxrss=runs[0]["tree_maxrss"])
 
     # (j) export
     exports = None
@@ -542,8 +548,9 @@ def main(argv=None) -> int:
     if phases:
         print(line.format("      total in-process", fmt_s(med(phases, "total")), "", ""))
     for label, run in streams.items():
-        print(line.format(f"(i) validate --per-school, {label} file (CLI)", fmt_s(run["seconds"]), "",
-                          fmt_mem(run["maxrss"])))
+        text = (f"(i) validate --per-school, {label} file (CLI)" if "werkers" not in label else
+                "    the same, 1x file, --werkers 2 (summed RSS)")
+        print(line.format(text, fmt_s(run["seconds"]), "", fmt_mem(run["maxrss"])))
     print(line.format(f"(e) one school ({args.school_kandidaten} cand., {school_rows} rows), CLI",
                       fmt_s(school_s), "", fmt_mem(peak(schools))))
     print(line.format("    the same, rule cache off (EXAMENBRON_CACHE=uit)", fmt_s(med(schools_cold)), "",

@@ -27,6 +27,7 @@ def test_bench_runs_on_a_tiny_file(tmp_path):
     assert ("durable: not available" in out) or ("pandas-engine ÷ durable-engine" in out)
     assert "ratio validate ÷ pyarrow read:" in out and "ratio archive 1 worker ÷ 2 workers:" in out
     assert "(i) validate --per-school, 1x file" in out and "(j) export, first run" in out
+    assert "the same, 1x file, --werkers 2 (summed RSS)" in out
     assert "growth (in-process, median of 1 run per size;" in out and "growth per phase (µs/candidate" in out
     assert out.count(" met") >= 8  # the eight targets, each "met" or "NOT met"
     assert "FAILED" not in out

@@ -3,12 +3,13 @@
 from fractions import Fraction
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from examenbron.engine.language import expr
 from examenbron.engine.evaluation.evaluate import evaluate
 from examenbron.engine.evaluation.frames import Context, Level
-from examenbron.engine.language.values import Value
+from examenbron.engine.language.values import Value, from_series
 from examenbron.engine.language.symbols import base_symbols
 
 SYMBOLS = base_symbols()
@@ -161,3 +162,42 @@ def test_if_without_else_is_empty_unless_the_condition_holds():
     value = evaluate(check("if(se_cijfer > 5, se_cijfer)", condition=False), ctx, "vak")
     assert np.asarray(value.null).tolist() == [False, True, True]
     assert value.val[0] == 70
+
+
+def text(values):
+    """A vak text column, factorized as the input columns are."""
+    return from_series(pd.Series(values, dtype=object), "str", factorize=True)
+
+
+def two_candidates():
+    """Candidate 0 (HAVO) with two vak rows, candidate 1 (VMBO-TL, no leerweg known for 2) with one."""
+    kand = {"leerweg": Value("str", np.array(["HAVO", None], dtype=object), np.array([False, True]))}
+    vak = {"se_cijfer": Value("num", np.array([70, 50, 60]), np.array([False, False, False]), 10),
+           "examendeel": text(["G", None, "P"]), "beoordelingswijze": text([None, "VGO", "cijfer"])}
+    return Context(Level("kandidaat", 2, kand), Level("vak", 3, vak), np.array([0, 0, 1]), {})
+
+
+def test_candidate_condition_in_a_vak_expression_holds_per_vak_row():
+    ctx = two_candidates()
+    value = evaluate(check('leerweg == "HAVO" and se_cijfer >= 6'), ctx, "vak")
+    assert value.true().tolist() == [True, False, False]
+    assert value.false().tolist() == [False, True, False]  # the unknown leerweg leaves row 3 unknown
+
+
+def test_text_choices_and_text_columns_compare_by_value():
+    ctx = two_candidates()
+    chosen = evaluate(check('coalesce(beoordelingswijze, "cijfer") == "cijfer"', condition=False), ctx, "vak")
+    assert chosen.true().tolist() == [True, False, True]
+    symbols = dict(SYMBOLS, deel=expr.Symbol("deel", "str", "vak", None))
+    ctx.vak.values["deel"] = text(["G", None, "V"])
+    node = expr.check(expr.parse("examendeel == deel"), symbols, level="vak", condition=True)
+    value = evaluate(node, ctx, "vak")
+    assert value.true().tolist() == [True, False, False] and value.false().tolist() == [False, False, True]
+
+
+def test_a_shared_condition_is_evaluated_again_when_a_value_it_reads_changes():
+    ctx = grades(70, 40, 60).with_memo()
+    node = check("count(where=se_cijfer >= 5.5)", level="kandidaat", condition=False)
+    assert evaluate(node, ctx, "kandidaat").val.tolist() == [2]
+    lower = Value("num", np.array([70, 40, 50]), np.array([False, False, False]), 10)
+    assert evaluate(node, ctx.with_values(vak={"se_cijfer": lower}), "kandidaat").val.tolist() == [1]

@@ -199,3 +199,32 @@ def test_a_container_cpu_quota_limits_the_automatic_processes(monkeypatch, cpu_m
     monkeypatch.setattr(builtins, "open", lambda path, *a, **k: io.StringIO(cpu_max)
                         if str(path) == "/sys/fs/cgroup/cpu.max" else real_open(path, *a, **k))
     assert parallel.usable_cores() == expected
+
+
+@pytest.mark.parametrize("fmt", ["text", "csv", "xlsx"])
+def test_every_other_report_format_is_the_same_on_two_processes(shuffled, fmt, tmp_path):
+    import openpyxl
+    runner = CliRunner()
+    outputs = []
+    for werkers in ("1", "2"):
+        out = tmp_path / f"rapport-{werkers}.{fmt}"
+        result = runner.invoke(main, ["validate", str(shuffled), "--format", fmt, "-o", str(out),
+                                      "--peildatum", "2025-06-20", "--werkers", werkers])
+        assert result.exit_code == 1, result.output
+        if fmt == "xlsx":
+            book = openpyxl.load_workbook(out)
+            outputs.append({name: [[c.value for c in row] for row in book[name].iter_rows()] for name in book.sheetnames})
+        else:
+            outputs.append(out.read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1]
+
+
+def test_a_column_mapping_applies_in_every_process(tmp_path):
+    frame = generate(1000, "2024-2025", seed=39, fouten=True).frame.rename(columns={"vakcode": "Vak", "brin": "School"})
+    path = tmp_path / "eigen-koppen.csv"
+    write_csv(frame, path)
+    mapping = tmp_path / "kolommen.yaml"
+    mapping.write_text("Vak: vakcode\nSchool: brin\n", encoding="utf-8")
+    one = examenbron.validate(path, peildatum=PEILDATUM, mapping=mapping)
+    assert len(one.kandidaten) == 1000
+    assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM, mapping=mapping))

@@ -105,6 +105,10 @@ def _text_equal(a: Value, b: Value):
     if isinstance(a.val, np.ndarray) and not isinstance(b.val, np.ndarray):
         _, categories = text_codes(a)
         return per_category(a, np.asarray(categories, dtype=object) == b.val)
+    if a.codes is not None and b.codes is not None:  # two factorized columns: compare codes, not texts
+        position = pd.Index(b.categories, dtype=object).get_indexer(pd.Index(a.categories, dtype=object))
+        position[position < 0] = -2   # a text b does not have; -1 (empty) stays equal to empty
+        return np.append(position, -1)[a.codes] == b.codes
     return np.asarray(a.val == b.val, dtype=bool)
 
 
@@ -140,26 +144,32 @@ def _arith(node, ctx, level):
     if op in ("+", "-"):
         if np.ndim(a.den) == 0 and np.ndim(b.den) == 0:
             den = np.lcm(a.den, b.den)
-            x, y = np.multiply(a.val, den // a.den), np.multiply(b.val, den // b.den)
+            x, y = _scaled(a.val, den // a.den), _scaled(b.val, den // b.den)
         else:
             den = np.multiply(a.den, b.den)
-            x, y = np.multiply(a.val, b.den), np.multiply(b.val, a.den)
+            x, y = _scaled(a.val, b.den), _scaled(b.val, a.den)
         return Value("num", np.add(x, y) if op == "+" else np.subtract(x, y), null, den)
     if op == "*":
         return Value("num", np.multiply(a.val, b.val), null, np.multiply(a.den, b.den))
     zero = np.equal(b.val, 0)
     sign = np.where(np.less(b.val, 0), -1, 1)
-    num = np.multiply(np.multiply(a.val, b.den), sign)
+    num = _scaled(_scaled(a.val, b.den), sign)
     den = np.multiply(np.where(zero, 1, np.abs(b.val)), a.den)
     return Value("num", num, np.logical_or(null, zero), fixed(den))
+
+
+def _scaled(val, factor):
+    """val * factor; an int64 column times a scalar 1 is the column itself (Values are never changed)."""
+    if isinstance(val, np.ndarray) and val.dtype == np.int64 and np.ndim(factor) == 0 and factor == 1:
+        return val
+    return np.multiply(val, factor)
 
 
 def _call(node, ctx, level):
     function = FUNCTIONS[node.value]
     if function.aggregate:
         where = node.kwargs.get("where")
-        included = np.ones(ctx.vak.n, dtype=bool) if where is None else \
-            np.broadcast_to(evaluate(where, ctx, "vak").true(), ctx.vak.n)
+        included = np.ones(ctx.vak.n, dtype=bool) if where is None else _included(where, ctx)
         arg = evaluate(node.args[0], ctx, "vak") if node.args else None
         result = function.vectorised(arg, included, ctx.groups)
         strict = node.kwargs.get("strict")
@@ -168,6 +178,27 @@ def _call(node, ctx, level):
             result = Value(result.kind, result.val, np.logical_or(result.null, unknown), result.den)
         return result
     return function.vectorised(*(evaluate(a, ctx, level) for a in node.args))
+
+
+def _included(where: Node, ctx: Context) -> np.ndarray:
+    """The vak rows an aggregate's `where` selects; afleidingen with the same condition over the same
+    values (`in_uitslag and is_combi` in a count, a sum and a min) share one evaluation."""
+    if ctx._memo is None:
+        return np.broadcast_to(evaluate(where, ctx, "vak").true(), ctx.vak.n)
+    key, names = _shape(where), sorted(where.names())
+    read = [ctx.source(name, "vak") for name in names]
+    seen = ctx._memo.get(key)
+    if seen is not None and all(a is b for a, b in zip(seen[0], read)):
+        return seen[1]
+    included = np.broadcast_to(evaluate(where, ctx, "vak").true(), ctx.vak.n)
+    ctx._memo[key] = (read, included)
+    return included
+
+
+def _shape(node: Node) -> tuple:
+    """A key equal for two trees that compute the same thing (positions in the rule text aside)."""
+    return (node.op, repr(node.value), tuple(_shape(a) for a in node.args),
+            tuple((k, _shape(v)) for k, v in sorted(node.kwargs.items())))
 
 
 _EVALUATORS = {
@@ -190,6 +221,7 @@ class PandasEvaluator:
 
     def derive(self, ctx: Context, afleidingen) -> tuple[dict, dict]:
         made = {"kandidaat": {}, "vak": {}}
+        ctx = ctx.with_memo()
         for afleiding in afleidingen:
             if isinstance(afleiding, Samenstelling):
                 kandidaat, vak = samenstelling.match(ctx, afleiding, evaluate)
@@ -218,9 +250,11 @@ class PandasEvaluator:
         for rule in voorwaarden:
             scope = applicable(ctx, rule, "kandidaat")
             value = evaluate(rule.voorwaarde, ctx, "kandidaat")
-            true, false = np.broadcast_to(value.true(), n), np.broadcast_to(value.false(), n)
-            status[rule.id] = np.select([scope & false, scope & ~true & ~false, scope],
-                                        [NIET_GEHAALD, ONBEPAALD, GEHAALD], NVT).astype(np.int8)
+            code = np.full(n, ONBEPAALD, dtype=np.int8)  # true and false never overlap
+            code[np.broadcast_to(value.true(), n)] = GEHAALD
+            code[np.broadcast_to(value.false(), n)] = NIET_GEHAALD
+            code[~scope] = NVT
+            status[rule.id] = code
         return status
 
     def selects(self, ctx: Context, condition, level: str) -> np.ndarray:

@@ -29,7 +29,7 @@ class Context:
     """
 
     def __init__(self, kandidaat: Level, vak: Level, k: np.ndarray, constants: dict, vakken_frame=None,
-                 *, personal: frozenset = PERSONAL_COLUMNS, _masks=None, _rows=None):
+                 *, personal: frozenset = PERSONAL_COLUMNS, _masks=None, _rows=None, _memo=None):
         self.kandidaat, self.vak, self.k, self.constants = kandidaat, vak, k, constants
         self.vakken_frame = vakken_frame
         self.personal = personal  # names whose values are personal numbers (masked in every text)
@@ -41,6 +41,8 @@ class Context:
         self.counts, self.starts = _rows
         # Memo of leerweg masks: local to these rows, shared by `with_values` copies (same rows, same leerweg).
         self._masks = {} if _masks is None else _masks
+        # Memo of evaluated conditions while afleidingen are made (`with_memo`); None: no memo.
+        self._memo = _memo
 
     @property
     def groups(self) -> Groups:
@@ -54,7 +56,13 @@ class Context:
         return Context(Level("kandidaat", self.kandidaat.n, {**self.kandidaat.values, **(kandidaat or {})}),
                        Level("vak", self.vak.n, {**self.vak.values, **(vak or {})}),
                        self.k, self.constants, self.vakken_frame, personal=self.personal, _masks=self._masks,
-                       _rows=(self.counts, self.starts))
+                       _rows=(self.counts, self.starts), _memo=self._memo)
+
+    def with_memo(self) -> "Context":
+        """The same context with an empty memo of evaluated conditions, shared by its `with_values`
+        copies (an entry records the values it read, so a replaced value is never served stale)."""
+        return Context(self.kandidaat, self.vak, self.k, self.constants, self.vakken_frame,
+                       personal=self.personal, _masks=self._masks, _rows=(self.counts, self.starts), _memo={})
 
     def with_personal(self, afleidingen) -> "Context":
         """The same context, with every afleiding that reads a personal number (directly or through
@@ -65,6 +73,12 @@ class Context:
                 personal.add(afleiding.naam)
         return Context(self.kandidaat, self.vak, self.k, self.constants, self.vakken_frame,
                        personal=frozenset(personal), _masks=self._masks, _rows=(self.counts, self.starts))
+
+    def source(self, name: str, level: str):
+        """What `lookup` reads for `name` at `level` (a parameter, or the Value before spreading)."""
+        if name in self.constants:
+            return self.constants[name]
+        return self.level(level).values.get(name, self.kandidaat.values.get(name))
 
     def lookup(self, name: str, level: str) -> Value:
         if name in self.constants:

@@ -51,6 +51,7 @@ from examenbron.engine.language.values import Value, categories_values, text_cod
 from examenbron.engine.language.symbols import SAMENSTELLING_COLUMNS
 
 MAX_PLAATSEN = 62          # onderdelen of one composition, as bits of an int64
+PLAATS_BITS = (1 << MAX_PLAATSEN) - 1   # a pattern position holds these bits << 2 | the reported examendeel
 
 
 class _Composition(NamedTuple):
@@ -81,11 +82,11 @@ def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
     reported[ctx.k, position] = _reported_deel(ctx, step, evaluate)
     masks, reported, moved = _canonical(masks, reported, comp_of_cand, compositions, onderdelen)
     position = moved[ctx.k, position]
-    rows = np.column_stack([comp_of_cand, masks, reported])[known]
-    inverse, patterns = _distinct_rows(rows)
-    w = masks.shape[1]
+    rows = np.column_stack([comp_of_cand, masks << 2 | reported])       # a position as _solve reads it
+    inverse, patterns = _distinct_rows(rows if known.all() else rows[known])
     plaatsen = tuple(_Plaats(o.naam, o.examendeel, o.aantal, o.meer_tellen_mee, o.kernvak) for o in onderdelen)
-    solved = [_solve(compositions[int(p[0])], plaatsen, p[1:1 + w].tobytes(), p[1 + w:].tobytes()) for p in patterns]
+    plans = [_plan(comp, plaatsen) for comp in compositions]
+    solved = [_solve(plans[p[0]], tuple(p[1:])) for p in patterns.tolist()]
 
     cand_rows = np.flatnonzero(known)
     pattern_of_cand = np.full(n, -1, dtype=np.int64)
@@ -157,26 +158,24 @@ def _row_masks(ctx: Context, onderdelen, compositions, comp_of_row, meedoen: np.
     for j, o in enumerate(onderdelen):
         allowed = np.ones(len(categories), dtype=bool) if o.vakken is None else np.isin(categories, list(o.vakken))
         table[:-1, j] = allowed & ~np.isin(categories, list(o.behalve))
-    conditions, holds = {}, {}
-    for j, o in enumerate(onderdelen):
-        if o.waar is not None:
-            if id(o.waar) not in conditions:
-                conditions[id(o.waar)] = np.broadcast_to(evaluate(o.waar, ctx, "vak").true(), m)
-            holds[j] = conditions[id(o.waar)]
-    out = np.zeros(m, dtype=np.int64)
-    order = np.argsort(comp_of_row, kind="stable")
-    bounds = np.searchsorted(comp_of_row[order], np.arange(len(compositions) + 1))
+    # per composition (last row: none, for rows not taking part) the slot bits of each vakcode, and
+    # per `waar` condition the slot bits it restricts
+    bits_of = np.zeros((len(compositions) + 1, len(categories) + 1), dtype=np.int64)
+    conditions, condition_bits = {}, {}
     for c, comp in enumerate(compositions):
-        rows = order[bounds[c]:bounds[c + 1]]
-        if not len(rows):
-            continue
         plaatsen = [j for group in comp.groups for j in group]
         bits = np.left_shift(np.int64(1), np.arange(len(plaatsen), dtype=np.int64))
-        mask = (table[:, plaatsen] * bits).sum(axis=1)[codes[rows]]   # one gather per row
-        for bit, j in zip(bits, plaatsen):
-            if j in holds:
-                mask[~holds[j][rows]] &= ~bit
-        out[rows] = np.where(meedoen[rows], mask, 0)
+        bits_of[c] = (table[:, plaatsen] * bits).sum(axis=1)
+        for bit, j in zip(bits.tolist(), plaatsen):
+            waar = onderdelen[j].waar
+            if waar is not None:
+                conditions[id(waar)] = waar
+                condition_bits.setdefault(id(waar), np.zeros(len(compositions) + 1, dtype=np.int64))[c] |= bit
+    comp_of_row = np.where(meedoen, comp_of_row, -1)
+    out = bits_of[comp_of_row, codes]                   # one gather per row
+    for key, waar in conditions.items():
+        holds = np.broadcast_to(evaluate(waar, ctx, "vak").true(), m)
+        out &= ~np.where(holds, 0, condition_bits[key][comp_of_row])
     return out
 
 
@@ -243,15 +242,15 @@ def _canonical(masks, reported, comp_of_cand, compositions, onderdelen):
     loose = (fixed & (further == 0)) | (masks == 0)
     # one sort key per position: competing vakken first in preference order, then the loose ones by
     # mask (highest first), ties in preference order
-    distinct = np.sort(pd.unique(masks[loose]))
-    rank = len(distinct) - 1 - np.searchsorted(distinct, masks)
+    codes, distinct = pd.factorize(masks.ravel())
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[np.argsort(distinct)] = np.arange(len(distinct))[::-1]
     pos = np.arange(width)
-    order = np.argsort(np.where(loose, width * (1 + rank) + pos, pos), axis=1, kind="stable")
+    order = np.argsort(np.where(loose, width * (1 + rank[codes].reshape(n, width)) + pos, pos), axis=1, kind="stable")
     moved = np.empty_like(order)
     np.put_along_axis(moved, order, np.broadcast_to(pos, order.shape), axis=1)
-    out_masks = np.take_along_axis(masks, order, axis=1)
-    out_reported = np.take_along_axis(reported, order, axis=1)
-    return out_masks, out_reported, moved
+    flat = order + (np.arange(n) * width)[:, None]
+    return masks.ravel().take(flat), reported.ravel().take(flat), moved
 
 
 def _reported_deel(ctx: Context, step, evaluate) -> np.ndarray:
@@ -277,10 +276,14 @@ def _preference_position(ctx: Context, step, meedoen: np.ndarray, evaluate) -> n
     den = np.broadcast_to(np.asarray(value.den, dtype=np.int64), m)
     null = np.broadcast_to(np.asarray(value.null, dtype=bool), m)
     scaled = np.where(null, np.iinfo(np.int64).min, val * (1000 // np.maximum(den, 1)))
-    order = np.lexsort((np.arange(m), -scaled.clip(-(2 ** 62), 2 ** 62), ~meedoen, ctx.k))
+    codes, distinct = pd.factorize(-scaled.clip(-(2 ** 62), 2 ** 62))     # few distinct voorkeuren
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[np.argsort(distinct)] = np.arange(len(distinct))
+    # one key (candidate, taking part, voorkeur); a stable sort keeps file order among equals
+    order = np.argsort((ctx.k.astype(np.int64, copy=False) * 2 + ~meedoen) * len(distinct) + rank[codes], kind="stable")
     position = np.empty(m, dtype=np.int64)
-    position[order] = np.arange(m) - ctx.starts[ctx.k[order]]
-    return position
+    position[order] = np.arange(m)
+    return position - ctx.starts[ctx.k]
 
 
 @dataclass(frozen=True)
@@ -307,36 +310,57 @@ class _Plaats(NamedTuple):
 class _Group(NamedTuple):
     """What the matching of one group needs, computed once per composition."""
 
-    slots: tuple           # the group's positions in the composition's flattened slot list
-    bits: int              # those positions as bits
+    number: int            # the group's index in _Composition.groups
+    low: int               # its first position in the composition's flattened slot list
+    bits: int              # its slots as bits of that list
     later: int             # bits of the further profiel groups (only for the first group)
     apart: bool
     plaats: tuple          # onderdeel index per slot
     capacity: tuple        # aantal per slot
+    places: int            # their sum
+    open_bits: int         # the slots (0 = the group's first) with an aantal above 0
     deel_bits: tuple       # per reported examendeel (0 none, 1 G, 2 P, 3 V) the bits of its slots
     extra_bits: int        # slots with meer_tellen_mee
     kernvak: tuple
+    vrij: tuple            # the slot's onderdeel is in the vrije deel
     naam: tuple
 
 
+class _Plan:
+    """The groups of one composition in the order they are matched: an apart group first, then the
+    profielen. Hashed once, as it keys the cache of solved patterns."""
+
+    __slots__ = ("groups", "_hash")
+
+    def __init__(self, groups: tuple):
+        self.groups, self._hash = groups, hash(groups)
+
+    def __hash__(self):
+        return self._hash
+
+    def __eq__(self, other):
+        return self is other or (isinstance(other, _Plan) and self.groups == other.groups)
+
+
 @functools.lru_cache(maxsize=256)
-def _groups(comp: _Composition, onderdelen: tuple) -> tuple:
-    """The groups of `comp` in the order they are matched: an apart group first, then the profielen."""
+def _plan(comp: _Composition, onderdelen: tuple) -> _Plan:
+    """The _Plan of `comp` (the same object for equal arguments while cached)."""
     plaatsen = [j for group in comp.groups for j in group]
     offsets = np.cumsum([0] + [len(group) for group in comp.groups]).tolist()
     main = len(comp.groups) - comp.apart          # the profiel groups; an apart group comes last
     out = []
     for g in ([main] if comp.apart else []) + list(range(main)):
-        slots = tuple(range(offsets[g], offsets[g] + len(comp.groups[g])))
+        slots = range(offsets[g], offsets[g] + len(comp.groups[g]))
         spec = [onderdelen[plaatsen[s]] for s in slots]
-        out.append((g, _Group(
-            slots, sum(1 << s for s in slots), sum(1 << s for s in range(offsets[g + 1], offsets[main])),
-            g == main, tuple(plaatsen[s] for s in slots), tuple(o.aantal for o in spec),
+        out.append(_Group(
+            g, slots[0], sum(1 << s for s in slots), sum(1 << s for s in range(offsets[g + 1], offsets[main])),
+            g == main, tuple(plaatsen[s] for s in slots), tuple(o.aantal for o in spec), sum(o.aantal for o in spec),
+            sum(1 << k for k, o in enumerate(spec) if o.aantal > 0),
             tuple(sum(1 << s for s, o in zip(slots, spec) if _rank(o) + 1 == deel) if deel else 0
                   for deel in range(len(DELEN) + 1)),
             sum(1 << s for s, o in zip(slots, spec) if o.meer_tellen_mee),
-            tuple(o.kernvak for o in spec), tuple(o.naam for o in spec))))
-    return tuple(out)
+            tuple(o.kernvak for o in spec), tuple(o.examendeel == "V" for o in spec), tuple(o.naam for o in spec)))
+    return _Plan(tuple(out))
 
 
 @functools.lru_cache(maxsize=1 << 12)
@@ -346,52 +370,56 @@ def _slots_of(mask: int) -> tuple:
 
 
 @functools.lru_cache(maxsize=1 << 17)
-def _solve(comp: _Composition, onderdelen: tuple, masks: bytes, reported: bytes) -> _Result:
-    """Match the positions (admissibility bitmasks in preference order, int64 bytes) to the onderdelen.
+def _solve(plan: _Plan, positions: tuple) -> _Result:
+    """Match the positions (admissibility bitmasks in preference order, shifted by 2 bits, with the
+    reported examendeel in the lowest two) to the onderdelen.
 
     A vak tries the onderdelen of the examendeel the school reported for it first. Kept per
     pattern for the process (bounded): the leaving-out scenarios, every school of a per-school run
     and every partition of an archive run meet the same patterns again.
     """
-    masks = np.frombuffer(masks, dtype=np.int64).tolist()
-    reported = np.frombuffer(reported, dtype=np.int64).tolist()
+    masks = [p >> 2 & PLAATS_BITS for p in positions]
+    reported = [p & 3 for p in positions]
     length = len(masks)
     active = [i for i in range(length) if masks[i]]    # a vak that fits no onderdeel is never matched
-    onderdeel, kernvak = [-1] * length, [False] * length
+    onderdeel, kernvak, vrij = [-1] * length, [False] * length, [False] * length
     removable = [True] * length
-    volledig, ontbreekt, first = True, {}, set()
-    for g, group in _groups(comp, onderdelen):
+    volledig, ontbreekt, first = True, {}, [False] * length
+    for group in plan.groups:
         # the apart requirement takes the best vakken; the first matching first takes the vakken that
         # meet it, then vakken no further profiel can use; a further profiel first takes vakken the
-        # first matching left over (each counts somewhere)
-        if group.apart:
+        # first matching left over (each counts somewhere); each a stable partition of `active`
+        g = group.number
+        if group.apart or (g == 0 and not group.later and not any(first)):
             order = active
         elif g == 0:
-            order = sorted(active, key=lambda i: (i not in first, bool(masks[i] & group.later)))
+            later, order = group.later, []
+            for part in ([i for i in active if first[i]], [i for i in active if not first[i]]):
+                order += [i for i in part if not masks[i] & later] + [i for i in part if masks[i] & later]
         else:
-            order = sorted(active, key=lambda i: onderdeel[i] >= 0)
-        owners, surplus = _kuhn(masks, reported, order, group)
-        for k, s in enumerate(group.slots):
-            filled = len(owners[s]) + len(surplus[s])
-            if filled < group.capacity[k]:
+            order = [i for i in active if onderdeel[i] < 0] + [i for i in active if onderdeel[i] >= 0]
+        owners, surplus, matched = _kuhn(masks, reported, order, group)
+        for k, (capacity, plaats, in_vrij, kern) in enumerate(zip(group.capacity, group.plaats, group.vrij,
+                                                                  group.kernvak)):
+            taken = owners[k] + surplus[k]
+            if len(taken) < capacity:
                 volledig = False
                 naam = group.naam[k]
-                ontbreekt.setdefault(g, []).append(naam if group.capacity[k] == 1
-                                                   else f"{naam} ({filled} van {group.capacity[k]})")
-            for i in owners[s] + surplus[s]:
+                ontbreekt.setdefault(g, []).append(naam if capacity == 1 else f"{naam} ({len(taken)} van {capacity})")
+            for i in taken:
                 if group.apart:
-                    first.add(i)
+                    first[i] = True
                 # a vak in the vrije deel of the first profiel that also fills a further profieldeel
                 # is reported as profieldeel, as schools register a combined profiel
-                elif onderdeel[i] < 0 or (g > 0 and onderdelen[onderdeel[i]].examendeel == "V"):
-                    onderdeel[i] = group.plaats[k]
-                kernvak[i] |= group.kernvak[k]
-        refill = _refillable(masks, active, group, owners, surplus)
-        for s in group.slots:
-            if not refill >> s & 1:
-                for i in owners[s]:
+                elif onderdeel[i] < 0 or (g > 0 and vrij[i]):
+                    onderdeel[i], vrij[i] = plaats, in_vrij
+                kernvak[i] |= kern
+        refill = _refillable(masks, active, group, owners, surplus, matched)
+        for k, vakken in enumerate(owners):
+            if not refill >> k & 1:
+                for i in vakken:
                     removable[i] = False
-    kan = tuple(volledig and removable[i] for i in range(length))
+    kan = tuple(removable) if volledig else (False,) * length
     return _Result(tuple(onderdeel), tuple(kernvak), kan, volledig,
                    ", ".join(naam for g in sorted(ontbreekt) for naam in ontbreekt[g]))
 
@@ -403,67 +431,84 @@ def _kuhn(masks, reported, order, group: _Group):
     phase 2 offers every vak still unmatched to all its onderdelen. A vak once matched stays matched,
     and a vak for which phase 2 finds no augmenting path never gets one later, so the result is a
     maximum matching (completeness is exact) that keeps the school's examendelen where possible.
-    Returns (owners, surplus): per slot the vakken matched to it and the left-over vakken it takes in.
+    A vak takes the first slot with room it may fill, else an augmenting path is searched; once
+    every slot is full no such path exists, so no vak is offered any more.
+    Returns (owners, surplus, matched): per slot of the group (0 = its first) the vakken matched to
+    it and the left-over vakken it takes in, and per position whether the vak is matched.
     """
-    capacity = dict(zip(group.slots, group.capacity))
-    owners = {s: [] for s in group.slots}
-    surplus = {s: [] for s in group.slots}
-    full = {i: _slots_of(masks[i] & group.bits) for i in order}
-    own = {i: _slots_of(masks[i] & group.deel_bits[reported[i]]) for i in order}
-    adjacency = own
+    low, bits, deel_bits = group.low, group.bits, group.deel_bits
+    room = list(group.capacity)
+    owners = [[] for _ in room]
+    matched = [False] * len(masks)
+    free, open_slots = group.places, group.open_bits      # places left; slots with room, as bits
+
+    def adjacency(i):
+        return (masks[i] & (bits if phase is None else phase[reported[i]])) >> low
 
     def augment(i, seen):
-        for s in adjacency[i]:
+        for s in _slots_of(adjacency(i)):
             if s in seen:
                 continue
             seen.add(s)
-            if len(owners[s]) < capacity[s]:
+            if room[s]:
                 owners[s].append(i)
-                return True
+                return s
             for k, j in enumerate(owners[s]):
-                if augment(j, seen):
+                found = augment(j, seen)
+                if found >= 0:
                     owners[s][k] = i
-                    return True
-        return False
+                    return found
+        return -1
 
-    matched = set()
-    for phase in (own, full):
-        adjacency = phase
+    for phase in (deel_bits, None):
         for i in order:
-            if i in matched or not adjacency[i]:
+            if not free:
+                break
+            if matched[i]:
                 continue
-            for s in adjacency[i]:
-                if len(owners[s]) < capacity[s]:
-                    owners[s].append(i)
-                    matched.add(i)
-                    break
+            fits = (masks[i] & (bits if phase is None else phase[reported[i]])) >> low    # adjacency(i)
+            if not fits:
+                continue
+            fits &= open_slots
+            if fits:
+                s = (fits & -fits).bit_length() - 1
+                owners[s].append(i)
             else:
-                if augment(i, set()):
-                    matched.add(i)
-    for i in order:
-        if i not in matched:
-            extra = masks[i] & group.extra_bits
-            if extra:                                  # the first onderdeel that takes more vakken
-                surplus[(extra & -extra).bit_length() - 1].append(i)
-    return owners, surplus
+                s = augment(i, set())            # the slot that gained a vak at the path's end
+                if s < 0:
+                    continue
+            room[s] -= 1
+            if not room[s]:
+                open_slots &= ~(1 << s)
+            matched[i] = True
+            free -= 1
+    surplus = [[] for _ in room]
+    extra_bits = group.extra_bits
+    if extra_bits:
+        for i in order:
+            extra = masks[i] & extra_bits
+            if extra and not matched[i]:               # the first onderdeel that takes more vakken
+                surplus[(extra & -extra).bit_length() - 1 - low].append(i)
+    return owners, surplus, matched
 
 
-def _refillable(masks, active, group: _Group, owners, surplus) -> int:
-    """Onderdelen (as bits) whose vak could be left out: a left-over vak (or a chain of moves) takes over."""
-    matched = {i for s in group.slots for i in owners[s]}
+def _refillable(masks, active, group: _Group, owners, surplus, matched) -> int:
+    """Slots of the group (as bits, 0 = its first) whose vak could be left out: a left-over vak (or a
+    chain of moves) takes over."""
+    low, bits = group.low, group.bits
     refill = 0
-    for s in group.slots:
-        if surplus[s]:
-            refill |= 1 << s
+    for k, taken in enumerate(surplus):
+        if taken:
+            refill |= 1 << k
     for i in active:
-        if i not in matched:
-            refill |= masks[i] & group.bits
+        if not matched[i]:
+            refill |= (masks[i] & bits) >> low
     while True:                 # the onderdelen another refillable onderdeel's vak may also fill
         reach = refill
-        for s in group.slots:
-            if refill >> s & 1:
-                for j in owners[s]:
-                    reach |= masks[j] & group.bits
+        for k, vakken in enumerate(owners):
+            if refill >> k & 1:
+                for j in vakken:
+                    reach |= (masks[j] & bits) >> low
         if reach == refill:
             return refill
         refill = reach
