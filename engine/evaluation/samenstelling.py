@@ -78,10 +78,11 @@ def match(ctx: Context, step, evaluate) -> tuple[dict, dict]:
     width = int(ctx.counts.max(initial=0))
     masks = np.zeros((n, max(width, 1)), dtype=np.int64)
     reported = np.zeros((n, max(width, 1)), dtype=np.int64)
-    masks[ctx.k, position] = row_masks
-    reported[ctx.k, position] = _reported_deel(ctx, step, evaluate)
+    cell = ctx.k.astype(np.int64, copy=False) * masks.shape[1] + position   # each row's (candidate, position)
+    masks.reshape(-1)[cell] = row_masks
+    reported.reshape(-1)[cell] = _reported_deel(ctx, step, evaluate)
     masks, reported, moved = _canonical(masks, reported, comp_of_cand, compositions, onderdelen)
-    position = moved[ctx.k, position]
+    position = moved.reshape(-1).take(cell)
     rows = np.column_stack([comp_of_cand, masks << 2 | reported])       # a position as _solve reads it
     inverse, patterns = _distinct_rows(rows if known.all() else rows[known])
     plaatsen = tuple(_Plaats(o.naam, o.examendeel, o.aantal, o.meer_tellen_mee, o.kernvak) for o in onderdelen)
@@ -517,24 +518,19 @@ def _refillable(masks, active, group: _Group, owners, surplus, matched) -> int:
 def _store(ctx: Context, onderdelen, solved, pattern_of_cand, position, meedoen, known) -> tuple[dict, dict]:
     """Scatter the per-pattern results to the vak rows and candidates of `ctx`: (kandidaat, vak) values."""
     n = ctx.kandidaat.n
-    width = max((len(r.onderdeel) for r in solved), default=0)
-    table = np.full((len(solved) + 1, max(width, 1)), -1, dtype=np.int64)
-    kern = np.zeros_like(table, dtype=bool)
-    kan = np.zeros_like(table, dtype=bool)
-    for p, r in enumerate(solved):
-        table[p, :len(r.onderdeel)] = r.onderdeel
-        kern[p, :len(r.kernvak)] = r.kernvak
-        kan[p, :len(r.kan_vervallen)] = r.kan_vervallen
-    row_pattern = pattern_of_cand[ctx.k]
-    pos = np.minimum(position, table.shape[1] - 1)
-    which = table[row_pattern, pos]
+    width = max((len(r.onderdeel) for r in solved), default=1)      # every pattern of a call has one width
+    table = np.array([r.onderdeel for r in solved] + [(-1,) * width], dtype=np.int64)   # last: unknown
+    kern = np.array([r.kernvak for r in solved] + [(False,) * width], dtype=bool)
+    kan = np.array([r.kan_vervallen for r in solved] + [(False,) * width], dtype=bool)
+    cell = pattern_of_cand[ctx.k] * width + np.minimum(position, width - 1)     # each row's cell in the tables
+    which = table.reshape(-1).take(cell)
     unknown_row = ~known[ctx.k]
     vak = {}
     vak["samenstelling_onderdeel"] = _text(which, [o.naam for o in onderdelen])
     vak["examendeel_afgeleid"] = _text(which, [o.examendeel for o in onderdelen])
     vak["is_extra"] = Value("bool", meedoen & (which < 0), unknown_row | ~meedoen)
-    vak["kan_vervallen"] = Value("bool", kan[row_pattern, pos] & meedoen, unknown_row | ~meedoen)
-    vak["kernvakplaats"] = Value("bool", kern[row_pattern, pos] & (which >= 0), unknown_row)
+    vak["kan_vervallen"] = Value("bool", kan.reshape(-1).take(cell) & meedoen, unknown_row | ~meedoen)
+    vak["kernvakplaats"] = Value("bool", kern.reshape(-1).take(cell) & (which >= 0), unknown_row)
     volledig = np.array([r.volledig for r in solved] + [False], dtype=bool)[pattern_of_cand]
     ontbreekt = np.array([r.ontbreekt for r in solved] + [""], dtype=object)[pattern_of_cand]
     kand = {}
