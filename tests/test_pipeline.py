@@ -1,10 +1,14 @@
 """The evaluator seam (engine.evaluation.backends): a third evaluator is one module plus one registry line."""
 
 import datetime
+import gc
 import sys
 import types
 
+import pytest
+
 from examenbron.engine import pipeline
+from examenbron.engine.errors import BackendUnavailable
 from examenbron.engine.evaluation import backends
 from examenbron.engine.evaluation.evaluate import EVALUATOR as VECTORISED
 from examenbron.engine.inputs import codetables
@@ -67,3 +71,25 @@ def test_the_steps_do_not_change_the_context_they_are_given():
         made |= set(getattr(afleiding, "outputs", None) or {afleiding.naam})
     assert made == set(kandidaat) | set(vak)
     assert "uitslag_berekend" in outcome.context.kandidaat.values
+
+
+def test_a_run_leaves_the_garbage_collector_of_the_host_process_as_it_was():
+    """The run freezes the older objects for its own full collections only: afterwards a process
+    that froze nothing has nothing frozen, also when the run fails, and one that froze its objects
+    (before forking workers) still has them frozen."""
+    results = load_results(EXAMPLE)
+    ruleset, tables = rules.load("2024-2025"), codetables.load("2024-2025")
+    day = datetime.date(2025, 6, 20)
+    assert gc.get_freeze_count() == 0
+    plain = pipeline.run(results, ruleset, tables, peildatum=day)
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(BackendUnavailable):
+        pipeline.run(results, ruleset, tables, peildatum=day, backend="bestaat-niet")
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        again = pipeline.run(results, ruleset, tables, peildatum=day)
+        assert gc.get_freeze_count() > 0  # not unfrozen (objects freed meanwhile leave the count)
+    finally:
+        gc.unfreeze()
+    assert again.kandidaten.equals(plain.kandidaten) and again.bevindingen.equals(plain.bevindingen)
