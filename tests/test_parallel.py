@@ -147,6 +147,20 @@ def test_a_worker_that_dies_gives_a_dutch_message_not_a_hang():
         worker.stop()
 
 
+def test_a_worker_crash_is_explained_in_dutch_with_its_output_behind_debug():
+    worker = parallel._Worker()
+    try:
+        worker.process.stdin.write(b"geen pickle\n")  # the worker cannot read its request and stops
+        worker.process.stdin.close()
+        with pytest.raises(ExamenbronError) as failure:
+            worker.answer()
+    finally:
+        worker.stop()
+    assert "werkproces is onverwacht gestopt (afsluitcode 1)" in str(failure.value)
+    assert "--debug" in str(failure.value) and "Error" not in str(failure.value)
+    assert "Traceback" in str(failure.value.__cause__)  # what the worker wrote, for --debug
+
+
 def test_an_error_in_a_worker_is_raised_in_the_caller():
     worker = parallel._Worker()
     try:

@@ -199,14 +199,18 @@ class _Worker:
         try:
             pickle.dump((kind, args), self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             self.process.stdin.flush()
+            return
         except (BrokenPipeError, ConnectionResetError):
-            raise self._gone() from None
+            pass
+        raise self._gone()
 
     def answer(self):
         try:
             status, value = pickle.load(self.process.stdout)
         except (EOFError, pickle.UnpicklingError):
-            raise self._gone() from None
+            status, value = "weg", None
+        if status == "weg":
+            raise self._gone()
         if status == "fout":
             raise value
         return value
@@ -223,16 +227,22 @@ class _Worker:
                 pass
 
     def _gone(self) -> ExamenbronError:
+        """The error for a worker that stopped: Dutch, with what the worker wrote to standard error
+        as its cause (shown with --debug)."""
         try:
             code = self.process.wait(timeout=5)
         except Exception:  # noqa: BLE001 - still running: it stopped listening, which is as bad
             code = None
         self.errors.seek(0)
-        last = (self.errors.read().decode("utf-8", "replace").strip().splitlines() or [""])[-1]
-        return ExamenbronError("een werkproces is onverwacht gestopt"
-                               + (f" (afsluitcode {code})" if code is not None else "")
-                               + (f": {last}" if last else ", bijvoorbeeld door geheugengebrek")
-                               + "; probeer het opnieuw met --werkers 1")
+        written = self.errors.read().decode("utf-8", "replace").strip()
+        error = ExamenbronError("een werkproces is onverwacht gestopt"
+                                + (f" (afsluitcode {code})" if code is not None else "")
+                                + (", bijvoorbeeld door geheugengebrek" if not written else
+                                   "; de oorzaak staat in de uitvoer met --debug")
+                                + "; probeer het opnieuw met --werkers 1")
+        if written:
+            error.__cause__ = RuntimeError(f"uitvoer van het werkproces:\n{written[-4000:]}")
+        return error
 
 
 def _serve() -> None:
