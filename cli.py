@@ -77,16 +77,16 @@ def _streams(file, per_school, fmt) -> bool:
     return streams
 
 
-def _werkers(file, requested, per_school, fmt) -> int:
+def _werkers(file, requested, streams: bool, fmt) -> int:
     """How many processes `validate` uses: as asked (refused where it cannot apply), else automatic:
     several only for a large CSV read in one go, never for html (its charts need every vak row);
     per school one, unless asked (memory grows with the processes)."""
     from examenbron.engine.scale.parallel import werkers_for
     from examenbron.engine.scale.streaming import streamable
     if requested is None:
-        if per_school or fmt == "html" or not Path(file).is_file() or not streamable(file):
+        if streams or fmt == "html" or not Path(file).is_file() or not streamable(file):
             return 1
-        return 1 if _streams(file, per_school, fmt) else werkers_for(file)
+        return werkers_for(file)
     if requested > 1:
         if fmt == "html":
             raise UserError("--format html heeft alle vakrijen in één proces nodig (grafieken); "
@@ -153,8 +153,9 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
     from examenbron.engine.outputs.texts import aantal
     if fmt == "xlsx" and not output:
         raise UserError("--format xlsx schrijft een bestand; geef het op met --output, bijvoorbeeld -o rapport.xlsx")
-    werkers = _werkers(file, werkers, per_school, fmt)
-    streams = _streams(file, per_school, fmt) and not (regels or codetabellen)  # streaming: installed rules
+    streams = _streams(file, per_school, fmt)
+    werkers = _werkers(file, werkers, streams, fmt)
+    streams = streams and not (regels or codetabellen)  # streaming reads the installed rules
     day, standaard = (peildatum.date() if peildatum else datetime.date.today()), peildatum is None
     if streams:
         from examenbron.engine.scale.streaming import validate_per_school

@@ -24,7 +24,7 @@ from examenbron.engine.inputs.columns import (
 from examenbron.engine.errors import InputError
 from examenbron.engine.outputs.bevindingen import empty_bevindingen, make_bevindingen
 from examenbron.engine.inputs.read import (
-    UNREADABLE, RawTable, check_mapping, did_you_mean, load_mapping, normalise_header,
+    UNREADABLE, RawTable, did_you_mean, mapping_of, normalise_header,
     read_table, table_from_frame,
 )
 from examenbron.engine.vocabulary import AFKEUR, schooljaar_of
@@ -76,10 +76,7 @@ def load_results(path, *, sheet=None, mapping=None) -> Results:
 
     Raises InputError for an unreadable file, a bad mapping or missing required columns.
     """
-    if isinstance(mapping, dict):
-        mapping = check_mapping(mapping, "kolomkoppeling")
-    elif mapping is not None:
-        mapping = load_mapping(mapping)
+    mapping = mapping_of(mapping)
     raw = table_from_frame(path) if isinstance(path, pd.DataFrame) else read_table(path, sheet=sheet)
     return normalise(raw, mapping)
 

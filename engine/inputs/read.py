@@ -442,6 +442,13 @@ def load_mapping(path) -> dict:
     return check_mapping(data, source)
 
 
+def mapping_of(mapping) -> dict | None:
+    """A column mapping given as a YAML path or a dict ``{their header: canonical}``, checked (None stays None)."""
+    if isinstance(mapping, dict):
+        return check_mapping(mapping, "kolomkoppeling")
+    return None if mapping is None else load_mapping(mapping)
+
+
 def check_mapping(data, source: str) -> dict:
     """Validate a mapping ``{their header: canonical name}``; return it with normalised keys."""
     if not isinstance(data, dict) or not data:

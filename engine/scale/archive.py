@@ -59,12 +59,9 @@ def validate_archive(paths, *, werkers: int = 2, scheduler: str | None = None, p
                      mapping=None, backend: str = "pandas", werkmap=None) -> Archive:
     """Validate every file of ``paths`` on Dask; see the module docstring."""
     from dask.distributed import Client, LocalCluster, as_completed
-    from examenbron.engine.inputs.read import check_mapping, load_mapping
+    from examenbron.engine.inputs.read import mapping_of
     from examenbron.engine.scale.streaming import combine
-    if isinstance(mapping, dict):
-        mapping = check_mapping(mapping, "kolomkoppeling")
-    elif mapping is not None:
-        mapping = load_mapping(mapping)
+    mapping = mapping_of(mapping)
     files = input_files(paths)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="examenbron-archief-", dir=werkmap) as tmp:

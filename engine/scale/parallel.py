@@ -70,13 +70,10 @@ def validate_parallel(path, werkers: int, *, schooljaar=None, mapping=None, peil
     """
     from examenbron.engine.inputs import codetables
     from examenbron.engine.inputs.normalise import _resolve_columns, normalise
-    from examenbron.engine.inputs.read import check_mapping, load_mapping, read_table
+    from examenbron.engine.inputs.read import mapping_of, read_table
     from examenbron.engine.rulesets import load as rulesets
     from examenbron.engine.scale.streaming import combine, part_result, school_year
-    if isinstance(mapping, dict):
-        mapping = check_mapping(mapping, "kolomkoppeling")
-    elif mapping is not None:
-        mapping = load_mapping(mapping)
+    mapping = mapping_of(mapping)
     workers = []
     try:
         for _ in range(werkers - 1):

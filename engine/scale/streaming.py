@@ -159,13 +159,10 @@ def validate_per_school(path, *, schooljaar=None, mapping=None, peildatum: datet
     """
     from examenbron.engine import pipeline
     from examenbron.engine.inputs import codetables
-    from examenbron.engine.inputs.read import check_mapping, load_mapping
+    from examenbron.engine.inputs.read import mapping_of
     from examenbron.engine.rulesets import load as rulesets
     from examenbron.engine.scale.partition import PART_BYTES, partition
-    if isinstance(mapping, dict):
-        mapping = check_mapping(mapping, "kolomkoppeling")
-    elif mapping is not None:
-        mapping = load_mapping(mapping)
+    mapping = mapping_of(mapping)
     peildatum = peildatum or datetime.date.today()
     with tempfile.TemporaryDirectory(prefix="examenbron-delen-") as tmp:
         started = time.perf_counter()
