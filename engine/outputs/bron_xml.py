@@ -4,6 +4,7 @@ The element names are examenbron's mapping of the legal field list (bron.md §3.
 webservice XSD is not public. See docs/export.md for the mapping.
 """
 
+import copy
 import re
 import threading
 from pathlib import Path
@@ -183,6 +184,14 @@ def element_lines(field: str, values) -> tuple[np.ndarray, np.ndarray | None]:
     """The line build_message writes for each value of `field` (an array, NA for absent; '' when
     absent) and a mask of the values XML cannot hold (None when there are none; their line is '').
     Each distinct value is formatted once (pandas.factorize)."""
+    codes, table, bad = _distinct_lines(field, values)
+    return table[codes], None if bad is None else bad[codes]
+
+
+def _distinct_lines(field: str, values) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(codes, table, bad): the line of each distinct value of `field` (table; its last entry is ''
+    for absent), the index of each value's line (NA: -1) and the mask of the table's values XML
+    cannot hold (None when there are none; their line is '')."""
     codes, uniques = pd.factorize(values)   # NA -> -1, the last entry of the table
     table = np.empty(len(uniques) + 1, dtype=object)
     distinct = uniques.tolist() if isinstance(uniques, np.ndarray) else uniques.to_numpy(dtype=object).tolist()
@@ -190,9 +199,9 @@ def element_lines(field: str, values) -> tuple[np.ndarray, np.ndarray | None]:
     table[-1] = ""
     bad = table == None  # noqa: E711 (element-wise)
     if not bad.any():
-        return table[codes], None
+        return codes, table, None
     table[bad] = ""
-    return table[codes], bad[codes]
+    return codes, table, bad
 
 
 def build_messages(exams: dict, vakken: dict, starts, ends) -> list:
@@ -203,20 +212,36 @@ def build_messages(exams: dict, vakken: dict, starts, ends) -> list:
     message order. Returns each exam's message bytes (the same bytes as build_message), or None
     for an exam with a value XML cannot hold (build_message raises InvalidMessage naming it).
     """
+    return _built(exams, vakken, starts, ends)[0]
+
+
+def checked_messages(exams: dict, vakken: dict, starts, ends) -> tuple[list, list]:
+    """build_messages, and for each message whether it is known to be valid against the XSD without
+    validating it as a whole (see docs/export.md, "Validation"): every element line in it is valid
+    on its own (_valid_lines) and a message of the same structure (_structure) was valid as a
+    whole. A message not known valid must go through invalid_messages."""
+    messages, exam_columns, vak_columns = _built(exams, vakken, starts, ends)
+    return messages, _known_valid(messages, exam_columns, vak_columns, starts, ends)
+
+
+def _built(exams, vakken, starts, ends):
+    """(messages, {field: (codes, table)} of the exams, the same of the vak rows)."""
     bad = np.zeros(len(starts), dtype=bool)
-    lines = {}
+    lines, exam_columns, vak_columns = {}, {}, {}
     for field in EXAM_FIELDS:
-        lines[field], refused = element_lines(field, exams[field])
+        codes, table, refused = exam_columns[field] = _distinct_lines(field, exams[field])
+        lines[field] = table[codes]
         if refused is not None:
-            bad |= refused & (lines["bsn"] == "") if field == "onderwijsnummer" else refused
+            bad |= refused[codes] & (lines["bsn"] == "") if field == "onderwijsnummer" else refused[codes]
     rows = len(vakken[VAK_FIELDS[0]])
     grid = np.empty((rows, len(VAK_FIELDS) + 2), dtype=object)
     grid[:, 0], grid[:, -1] = "  <vak>\n", "  </vak>\n"
     bad_rows = np.zeros(rows, dtype=bool)
     for k, field in enumerate(VAK_FIELDS, 1):
-        grid[:, k], refused = element_lines(field, vakken[field])
+        codes, table, refused = vak_columns[field] = _distinct_lines(field, vakken[field])
+        grid[:, k] = table[codes]
         if refused is not None:
-            bad_rows |= refused
+            bad_rows |= refused[codes]
     if bad_rows.any():
         before = np.concatenate(([0], np.cumsum(bad_rows)))
         bad |= before[ends] > before[starts]
@@ -234,7 +259,151 @@ def build_messages(exams: dict, vakken: dict, starts, ends) -> list:
             (ends * width).tolist(), bad.tolist()):
         messages.append(None if refused else
                         "".join((_HEAD, nummer, exam, werkstuk, combinatie, *flat[start:end], _TAIL)).encode("utf-8"))
-    return messages
+    return messages, exam_columns, vak_columns
+
+
+# --- validation per distinct line and structure ------------------------------------------------
+
+def _known_valid(messages, exam_columns, vak_columns, starts, ends) -> list:
+    """Per message: True when all its element lines are valid on their own and its structure is known
+    valid (a message of that structure passed the XSD as a whole, now or earlier in the process)."""
+    verdicts = _line_verdicts({**{("exam", f): c[1] for f, c in exam_columns.items()},
+                               **{("vak", f): c[1] for f, c in vak_columns.items()}})
+
+    def valid_and_present(columns, kind):
+        """Per row, whether each field's line is valid, and whether it is present (written)."""
+        return ({f: verdicts[kind, f][codes] for f, (codes, _, _) in columns.items()},
+                {f: (table != "")[codes] for f, (codes, table, _) in columns.items()})
+
+    exam_valid, exam_present = valid_and_present(exam_columns, "exam")
+    vak_valid, vak_present = valid_and_present(vak_columns, "vak")
+    ok = np.logical_and.reduce([exam_valid[f] | (exam_present["bsn"] if f == "onderwijsnummer" else False)
+                                for f in EXAM_FIELDS])   # an onderwijsnummer beside a BSN is not written
+    row_ok = np.logical_and.reduce([vak_valid[f] for f in VAK_FIELDS])
+    before = np.concatenate(([0], np.cumsum(~row_ok)))
+    ok &= before[ends] == before[starts]
+    structures = _structure(exam_present, vak_present, starts, ends)
+    known, tried = [], set()
+    for data, fine, structure in zip(messages, ok.tolist(), structures):
+        if data is None or not fine:
+            known.append(False)
+        elif structure in _VALID_STRUCTURES:
+            known.append(True)
+        elif structure in tried:
+            known.append(False)
+        else:   # the first message of this structure: validated as a whole
+            tried.add(structure)
+            valid = schema().validate(etree.fromstring(data))
+            if valid and len(_VALID_STRUCTURES) < _MAX_KNOWN:
+                _VALID_STRUCTURES.add(structure)
+            known.append(valid)
+    return known
+
+
+def _structure(exam_present: dict, vak_present: dict, starts, ends) -> list:
+    """Per message, a key that is equal for two messages exactly when they have the same elements in
+    the same places (they differ only in element text): which exam fields are present, and per
+    vak which vak fields are."""
+    exam_bits = sum(exam_present[f].astype(np.uint32) << k for k, f in enumerate(EXAM_FIELDS))
+    vak_bits = sum(vak_present[f].astype(np.uint32) << k for k, f in enumerate(VAK_FIELDS))
+    exam_bytes, vak_bytes = np.asarray(exam_bits, dtype="<u4").tobytes(), np.asarray(vak_bits, dtype="<u4").tobytes()
+    return [exam_bytes[4 * j:4 * j + 4] + vak_bytes[start:end]
+            for j, (start, end) in enumerate(zip((starts * 4).tolist(), (ends * 4).tolist()))]
+
+
+def _line_verdicts(tables: dict) -> dict:
+    """{key: bool array}: whether each line of each table is valid on its own; '' (absent) is.
+
+    Lines already found valid are remembered (unique values, such as a BSN, are not); all others
+    are validated together in one probe document (_valid_lines)."""
+    verdicts, unknown = {}, []
+    for key, table in tables.items():
+        verdict = verdicts[key] = np.zeros(len(table), dtype=bool)
+        remember = _LINES[key[1]].keep   # exam and vak fields have distinct names
+        for k, line in enumerate(table.tolist()):
+            if line == "" or line in _VALID_LINES:
+                verdict[k] = True
+            else:
+                unknown.append((verdict, k, line, remember))
+    for (verdict, k, line, remember), valid in zip(unknown, _valid_lines([u[2] for u in unknown])):
+        verdict[k] = valid
+        if valid and remember and len(_VALID_LINES) < _MAX_KNOWN:
+            _VALID_LINES.add(line)
+    return verdicts
+
+
+def _valid_lines(lines: list) -> list:
+    """Whether each element line (as build_messages writes it) is valid against its declaration in
+    the XSD. All lines are validated together in one probe document; when that fails, each half is
+    tried again, down to single lines. All False when the XSD allows no probe (_make_probe_schema)."""
+    verdicts = [False] * len(lines)
+    probe = _probe_schema()
+    pending = [(0, len(lines))] if probe is not None and lines else []
+    while pending:
+        low, high = pending.pop()
+        document = _PROBE_HEAD + "".join(lines[low:high]) + _PROBE_TAIL
+        try:
+            valid = probe.validate(etree.fromstring(document.encode("utf-8")))
+        except etree.XMLSyntaxError:
+            valid = False
+        if valid:
+            verdicts[low:high] = [True] * (high - low)
+        elif high - low > 1:
+            middle = (low + high) // 2
+            pending += [(low, middle), (middle, high)]
+    return verdicts
+
+
+_XS = "http://www.w3.org/2001/XMLSchema"
+_PROBE = "examenbronProbe"
+_PROBE_HEAD = f'<{_PROBE} xmlns="{NAMESPACE}">\n'
+_PROBE_TAIL = f"</{_PROBE}>\n"
+_MAX_KNOWN = 100_000                # lines and structures remembered as valid, at most
+_VALID_LINES: set = set()           # lines of repeated values found valid (see _line_verdicts)
+_VALID_STRUCTURES: set = set()      # _structure keys of messages found valid as a whole
+
+
+def _probe_schema() -> etree.XMLSchema | None:
+    """The probe schema (one per thread; see _make_probe_schema)."""
+    if not hasattr(_PER_THREAD, "probe"):
+        with _BUILDING:
+            _PER_THREAD.probe = _make_probe_schema()
+    return _PER_THREAD.probe
+
+
+def _make_probe_schema() -> etree.XMLSchema | None:
+    """The bundled XSD plus one element, examenbronProbe, that holds any number of copies of its text
+    elements (those declared without child elements), in any order. A line is valid there exactly
+    when it is valid in a message: the copy is the same declaration in the same schema document.
+
+    None (every message is then validated as a whole) when the XSD has something that makes an
+    element's validity depend on more than its own name and text: identity constraints, a text
+    element declared twice under one name, a declaration by reference or other schema documents.
+    """
+    tree = etree.parse(str(SCHEMA_FILE))
+    root = tree.getroot()
+    refused = ("key", "keyref", "unique", "include", "import", "redefine")
+    if any(True for _ in root.iter(*(f"{{{_XS}}}{name}" for name in refused))) or any(
+            e.get("name") == _PROBE for e in root.iter(f"{{{_XS}}}element")):
+        return None
+    copies = {}
+    for declaration in root.iter(f"{{{_XS}}}element"):
+        if declaration.find(f"{{{_XS}}}complexType") is not None:
+            continue
+        name = declaration.get("name")
+        if name is None or name in copies or declaration.getparent() is root:
+            return None
+        duplicate = copies[name] = copy.deepcopy(declaration)
+        for occurs in ("minOccurs", "maxOccurs"):
+            duplicate.attrib.pop(occurs, None)
+    probe = etree.SubElement(root, f"{{{_XS}}}element", name=_PROBE)
+    choice = etree.SubElement(etree.SubElement(probe, f"{{{_XS}}}complexType"), f"{{{_XS}}}choice",
+                              minOccurs="0", maxOccurs="unbounded")
+    choice.extend(copies.values())
+    try:
+        return etree.XMLSchema(tree)
+    except etree.XMLSchemaParseError:
+        return None
 
 
 def _batch_schema() -> etree.XMLSchema:

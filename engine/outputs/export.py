@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from examenbron.engine.outputs.bron_xml import (EXAM_FIELDS, NAMESPACE, SCHEMA_FILE, SCHEMA_VERSION, VAK_FIELDS, InvalidMessage,
-                             build_message, build_messages, invalid_messages)
+                             build_message, checked_messages, invalid_messages)
 from examenbron.engine.inputs.columns import EXAM_KEY, VAK_COLUMNS, mask_bsn
 from examenbron.engine.errors import ExamenbronError, os_reason
 from examenbron.engine.outputs.files import TMP_SUFFIX, atomic_write, fsync_dir, unlink_quietly, write_temp
@@ -289,27 +289,31 @@ def _vak_rows(vakken, eindcijfers, exam_ids):
 
 
 def _built_chunks(exported, ex, vak, refused):
-    """{position: message bytes} for every _CHUNK exams of `exported` (in exam_id order, so the
-    vakken of _BLOCK exams are one slice, built together); an exam whose message cannot be built
-    goes to `refused` with build_message's reason instead."""
+    """({position: message bytes}, [positions to validate as a whole]) for every _CHUNK exams of
+    `exported` (in exam_id order, so the vakken of _BLOCK exams are one slice, built together); the
+    others are known valid (bron_xml.checked_messages). An exam whose message cannot be built goes
+    to `refused` with build_message's reason instead."""
     arrays, starts, ends = vak
     columns = {c: np.asarray(ex[c], dtype=object) for c in EXAM_FIELDS}
     for first in range(0, len(exported), _BLOCK):
         block = np.asarray(exported[first:first + _BLOCK], dtype=np.int64)
         low, high = starts[block[0]], ends[block[-1]]
-        messages = build_messages({c: values[block] for c, values in columns.items()},
-                                  {c: values[low:high] for c, values in arrays.items()},
-                                  starts[block] - low, ends[block] - low)
+        messages, known = checked_messages({c: values[block] for c, values in columns.items()},
+                                           {c: values[low:high] for c, values in arrays.items()},
+                                           starts[block] - low, ends[block] - low)
         for k in range(0, len(block), _CHUNK):
-            built = {}
-            for i, data in zip(block[k:k + _CHUNK].tolist(), messages[k:k + _CHUNK]):
+            built, unchecked = {}, []
+            for i, data, valid in zip(block[k:k + _CHUNK].tolist(), messages[k:k + _CHUNK], known[k:k + _CHUNK]):
                 try:
                     built[i] = data if data is not None else build_message(
                         tuple(ex[c][i] for c in EXAM_FIELDS),
                         zip(*(_values(pd.Series(arrays[c][starts[i]:ends[i]])) for c in VAK_FIELDS)))
                 except InvalidMessage as exc:
                     refused[i] = str(exc)
-            yield built
+                    continue
+                if not valid:
+                    unchecked.append(i)
+            yield built, unchecked
 
 
 def _leerwegen(kandidaten, exam_ids):
@@ -453,9 +457,10 @@ def _stage(out, exported, names, ex, vak, existing, voortgang, blocked):
 
     try:
         with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-            for first, built in zip(range(0, len(exported), _CHUNK), _built_chunks(exported, ex, vak, refused)):
+            for first, (built, unchecked) in zip(range(0, len(exported), _CHUNK),
+                                                 _built_chunks(exported, ex, vak, refused)):
                 voortgang(blocked + first)
-                pending.append(pool.submit(_stage_chunk, out, built, names, existing))
+                pending.append(pool.submit(_stage_chunk, out, built, unchecked, names, existing))
                 while len(pending) > _WRITERS:
                     collect(pending.popleft())
             while pending:
@@ -472,15 +477,16 @@ def _stage(out, exported, names, ex, vak, existing, voortgang, blocked):
     return digests, staged, unchanged, refused
 
 
-def _stage_chunk(out, built, names, existing) -> dict:
+def _stage_chunk(out, built, unchecked, names, existing) -> dict:
     """{position: (sha256, temp path or None when unchanged, None)} or (None, None, reason) when the
-    XSD refuses the message. A failure removes the chunk's own temp files before it is raised."""
-    invalid = invalid_messages(list(built.values()))
+    XSD refuses the message; the messages at the `unchecked` positions are validated here (the others
+    are known valid). A failure removes the chunk's own temp files before it is raised."""
+    invalid = {unchecked[k]: reason for k, reason in invalid_messages([built[i] for i in unchecked]).items()}
     result, written = {}, []
     try:
-        for k, (i, data) in enumerate(built.items()):
-            if k in invalid:
-                result[i] = (None, None, invalid[k])
+        for i, data in built.items():
+            if i in invalid:
+                result[i] = (None, None, invalid[i])
                 continue
             digest, name = hashlib.sha256(data).hexdigest(), names[i]
             if name in existing and (out / name).read_bytes() == data:
