@@ -119,18 +119,12 @@ def export_results(results, bevindingen, *, out_dir, schooljaar, regelset_versie
             exported = [i for i in exported if not codes[i]]
             unchanged = sum(1 for i in exported if i in digests and i not in staged)
             leerweg = _leerwegen(kandidaten, exam_ids)
-            with ThreadPoolExecutor(max_workers=1) as syncer:  # the manifest is built while the disk syncs
-                synced = syncer.submit(_sync_once, out, list(staged.values()))
+            with ThreadPoolExecutor(max_workers=1) as disk:  # the manifest is built while files are synced, renamed
+                placed = disk.submit(_place, out, staged, names)
                 manifest = _manifest(order, codes, names, digests, ex, leerweg, refused, schooljaar=schooljaar,
                                      regelset_versie=regelset_versie, input_sha256=input_sha256,
                                      alles_of_niets=alles_of_niets)
-                synced.result()
-            fsync_dir(out)
-            folder = os.path.join(out, "")
-            for i in sorted(staged, key=names.__getitem__):
-                os.replace(staged[i], folder + names[i])
-                staged[i] = None  # renamed: no temp file to remove on an error
-            fsync_dir(out)
+                placed.result()
             keep = {names[i] for i in exported}
             stale = sorted(existing - keep)
             for name in stale:
@@ -324,6 +318,18 @@ def _leerwegen(kandidaten, exam_ids):
 
 
 # --- files ---------------------------------------------------------------------------------
+
+def _place(out, staged, names):
+    """Sync every temp file once, then rename each onto its message name (setting its `staged` entry
+    to None: no temp file left to remove on an error); the folder is synced before and after."""
+    _sync_once(out, list(staged.values()))
+    fsync_dir(out)
+    folder = os.path.join(out, "")
+    for i in sorted(staged, key=names.__getitem__):
+        os.replace(staged[i], folder + names[i])
+        staged[i] = None
+    fsync_dir(out)
+
 
 def _sync_once(out, paths):
     """Make every temp file written so far durable before any of them is renamed into place.
