@@ -4,9 +4,11 @@ import datetime
 import functools
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -371,6 +373,35 @@ def test_manifest_hashes_totals_and_masking(tmp_path):
     assert {k["persoonsgebonden_nummer"] for k in manifest["kandidaten"]} >= {"*****0012", "*****0013"}
 
 
+def test_manifest_comes_after_every_message_is_synced_and_in_place(tmp_path, monkeypatch):
+    """Messages are synced and renamed in a second thread while the manifest is built; the manifest
+    (what a re-run after a crash trusts) must still be written after the one sync, after every
+    message is renamed into place and after every stale file is removed."""
+    from examenbron.engine.outputs import export as export_module
+    export(make_results(30), empty_bevindingen(), tmp_path)          # 10 of these are stale below
+    events, real_replace, real_unlink, real_sync = [], os.replace, os.unlink, export_module._sync_once
+
+    def replace(src, dst):
+        if str(dst).endswith(".xml"):
+            time.sleep(0.005)    # a slow disk: the manifest is ready long before the messages are in place
+        events.append(("replace", Path(dst).name))
+        return real_replace(src, dst)
+
+    def unlink(path, *args, **kwargs):
+        events.append(("unlink", Path(path).name))
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "unlink", unlink)
+    monkeypatch.setattr(export_module, "_sync_once", lambda *a: (events.append(("sync", None)), real_sync(*a))[1])
+    export(make_results(20, variant=1), empty_bevindingen(), tmp_path)
+    messages = [k for k, (what, name) in enumerate(events) if what == "replace" and name.endswith(".xml")]
+    stale = [k for k, (what, name) in enumerate(events) if what == "unlink" and name.endswith(".xml")]
+    manifest = events.index(("replace", MANIFEST))
+    assert (len(messages), len(stale)) == (20, 10)
+    assert events.index(("sync", None)) < min(messages) and max(messages + stale) < manifest
+
+
 def test_log_appends_one_line_per_run(tmp_path):
     res = make_results(5)
     for run in range(3):
@@ -557,6 +588,50 @@ def test_batch_verdict_on_whitespace_text_is_the_messages_own(field, value):
     alone = bron_xml.schema().validate(etree.fromstring(data))
     assert (bron_xml.invalid_messages([data, data]) == {}) == alone
     assert alone == (field == "werkstuk_titel")
+
+
+# Values per field, valid and not: the export knows most messages valid without validating them
+# whole (bron_xml.checked_messages); that verdict must be the XSD's own for every combination.
+EXAM_VALUES = {
+    "bsn": ["123456782", "12", "12345678X", None], "onderwijsnummer": ["101234567", "1234567", None],
+    "leerlingnummer": ["L1", " ", "L 1", "x" * 11, None], "brin": ["12AB", "12ab", None],
+    "vestiging": ["00", "0", None], "onderwijsaanbieder": ["100A490", "100B490", None],
+    "opleidingscode": ["0372", "372", None], "examenjaar": [2025, 20251, 999, None],
+    "datum_uitslag": ["2025-06-11", "2025-02-30", None], "uitslag": ["G", "X", None],
+    "werkstuk_titel": ["Titel", "", " ", "x" * 151, None], "werkstuk_cijfer": [75, 105, 5, None],
+    "werkstuk_beoordeling": ["V", "X", None], "combinatiecijfer": [70, 65, 110, None],
+}
+VAK_VALUES = {
+    "vakcode": ["1001", "10", None], "diplomavak": [True, False, None], "combinatiecijfer_vak": [True, None],
+    "examendeel": ["A", "AB", None], "se_beoordeling": ["G", "Q", None], "se_cijfer": [65, 105, None],
+    "ce1": [60, 5, None], "ce2": [100, None], "ce3": [10, 101, None], "eindcijfer1": [6, 11, 0, None],
+    "eindcijfer2": [10, None], "eindcijfer3": [1, None], "eindcijfer": [60, 65, None], "certificaat": [False, None],
+}
+
+
+def _mostly_valid(values):
+    """The first (valid) value most of the time, so that messages are often valid as a whole."""
+    return st.one_of(st.just(values[0]), st.just(values[0]), st.sampled_from(values))
+
+
+@settings(max_examples=60, deadline=None)
+@given(exams=st.lists(st.fixed_dictionaries({f: _mostly_valid(v) for f, v in EXAM_VALUES.items()}), min_size=1,
+                      max_size=12),
+       vakken=st.lists(st.lists(st.fixed_dictionaries({f: _mostly_valid(v) for f, v in VAK_VALUES.items()}),
+                                max_size=3), min_size=12, max_size=12))
+def test_messages_known_valid_are_exactly_those_the_xsd_accepts(exams, vakken):
+    """A message refused by the XSD must never be written, even though most messages are no longer
+    validated whole: checked_messages' verdict is the XSD's verdict on the whole message."""
+    rows = [vak for j in range(len(exams)) for vak in vakken[j]]
+    ends = np.cumsum([len(vakken[j]) for j in range(len(exams))])
+    starts = ends - [len(vakken[j]) for j in range(len(exams))]
+    columns = {f: np.array([e[f] for e in exams] + [None], dtype=object)[:-1] for f in bron_xml.EXAM_FIELDS}
+    vak_columns = {f: np.array([r[f] for r in rows] + [None], dtype=object)[:-1] for f in bron_xml.VAK_FIELDS}
+    messages, known = bron_xml.checked_messages(columns, vak_columns, starts, ends)
+    schema = etree.XMLSchema(etree.parse(str(bron_xml.SCHEMA_FILE)))
+    for data, valid in zip(messages, known):
+        if data is not None:
+            assert valid == schema.validate(etree.fromstring(data)), data.decode()
 
 
 def test_file_names_of_many_keys_are_file_name_of_each():
