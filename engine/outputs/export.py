@@ -44,7 +44,8 @@ _VAK_COLUMNS = ("exam_id", "bron_rij") + VAK_COLUMNS
 TIJDVAK_ROLES = ("eindcijfer1", "eindcijfer2", "eindcijfer3")  # roles (engine.rulesets.roles) = XML fields
 _UNSAFE = re.compile(r"[^0-9A-Za-z-]")
 _MAX_ERRORS_SHOWN = 20
-_WRITERS = 8
+_WRITERS = 2           # threads that create files in the one folder: more only spin on its lock in the kernel
+_QUEUED = 16            # chunks built ahead of the writer threads, at most
 _CHUNK = 256            # messages validated, hashed and written together by one writer thread
 _BLOCK = 8 * _CHUNK     # messages built together, column by column
 
@@ -441,9 +442,10 @@ def _stage(out, exported, names, ex, vak, existing, voortgang, blocked):
     """Build and validate every message; write the changed ones to temp files (not yet synced).
 
     Returns (sha256 per exam position, {position: temp path}, number unchanged, {position: reason}
-    for the messages refused). This thread builds the messages (Python); the writer threads check
-    each chunk against the XSD, hash it and write it (lxml and hashlib release the GIL, so both
-    cores work). On any error the temp files are removed.
+    for the messages refused). This thread builds the messages and proves most of them valid
+    (bron_xml.checked_messages); the writer threads validate the others whole, hash every message
+    and write it (lxml, hashlib and the file system release the GIL, so both cores work). On any
+    error the temp files are removed.
     `voortgang(done)` hears every chunk how many candidate exams (blocked included) are done.
     """
     digests, staged, refused, unchanged = {}, {}, {}, 0
@@ -467,7 +469,7 @@ def _stage(out, exported, names, ex, vak, existing, voortgang, blocked):
                                                  _built_chunks(exported, ex, vak, refused)):
                 voortgang(blocked + first)
                 pending.append(pool.submit(_stage_chunk, out, built, unchecked, names, existing))
-                while len(pending) > _WRITERS:
+                while len(pending) > _QUEUED:
                     collect(pending.popleft())
             while pending:
                 collect(pending.popleft())
