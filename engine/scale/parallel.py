@@ -201,33 +201,48 @@ def _owners(counts: list) -> dict:
 
 def _exchange(raw, per_row: np.ndarray, identities: list, offset: int, owner: dict, number: int):
     """The rows of range ``number`` (``raw``, numbered from ``offset``): (those whose BRIN it owns,
-    {other range: the rows whose BRIN that range owns})."""
+    {other range: the rows whose BRIN that range owns, with only the texts they use})."""
     raw = replace(raw, bron_rij=raw.bron_rij + offset)
     destination = np.array([owner[school] for school in identities], dtype=np.int64)[per_row]
-    leaving = {other: _rows(raw, np.flatnonzero(destination == other))
+    leaving = {other: _rows(raw, np.flatnonzero(destination == other), compact=True)
                for other in np.unique(destination).tolist() if other != number}
     return (_rows(raw, np.flatnonzero(destination == number)) if leaving else raw), leaving
 
 
-def _rows(raw, index: np.ndarray):
-    """The rows ``index`` of ``raw`` (its categories kept)."""
-    return replace(raw, bron_rij=raw.bron_rij[index],
-                   columns=[pd.Categorical.from_codes(np.asarray(c.codes)[index], c.categories, validate=False)
-                            for c in raw.columns])
+def _rows(raw, index: np.ndarray, compact: bool = False):
+    """The rows ``index`` of ``raw``; ``compact``: each column's categories cut to the texts they use."""
+    columns = []
+    for cells in raw.columns:
+        codes, categories = np.asarray(cells.codes)[index], cells.categories
+        if compact:
+            used = np.zeros(len(categories), dtype=bool)
+            used[codes] = True
+            codes, categories = (np.cumsum(used) - 1)[codes], categories[used]
+        columns.append(pd.Categorical.from_codes(codes, categories, validate=False))
+    return replace(raw, bron_rij=raw.bron_rij[index], columns=columns)
 
 
 def _merged(tables: list):
-    """One RawTable of the rows of ``tables`` (same headers) in file order."""
+    """One RawTable of the rows of ``tables`` (same headers; each from its own range of the file, so
+    the tables in order of their first row are in file order). The first table's categories are kept
+    and the others' texts added to them: the tables that arrive are small next to it (compact)."""
+    tables = sorted((t for t in tables if len(t.bron_rij)), key=lambda t: t.bron_rij[0]) or tables[:1]
     if len(tables) == 1:
         return tables[0]
-    from pandas.api.types import union_categoricals
-    bron_rij = np.concatenate([t.bron_rij for t in tables])
-    order = np.argsort(bron_rij, kind="stable")
+    base = max(range(len(tables)), key=lambda i: len(tables[i].bron_rij))   # the kept table, normally
     columns = []
     for cells in zip(*(t.columns for t in tables)):
-        joined = union_categoricals(list(cells))
-        columns.append(pd.Categorical.from_codes(np.asarray(joined.codes)[order], joined.categories, validate=False))
-    return replace(tables[0], columns=columns, bron_rij=bron_rij[order])
+        categories = cells[base].categories
+        codes = [np.asarray(part.codes) for part in cells]
+        for i, part in enumerate(cells):
+            if i != base:
+                at = categories.get_indexer(part.categories)
+                new = at < 0
+                at[new] = len(categories) + np.arange(new.sum())
+                categories = categories.append(part.categories[new])
+                codes[i] = at[codes[i]]
+        columns.append(pd.Categorical.from_codes(np.concatenate(codes), categories, validate=False))
+    return replace(tables[0], columns=columns, bron_rij=np.concatenate([t.bron_rij for t in tables]))
 
 
 def run_parts(parts: list, source: str, schooljaar: str, werkers: int, *, mapping, peildatum, backend) -> list:
@@ -274,10 +289,7 @@ def split_by_brin(raw, brin_position: int, parts: int) -> list:
     part_of_row = np.minimum(middle * parts // len(school), parts - 1).astype(np.int64)[school]
     tables = []
     for number in np.unique(part_of_row):
-        index = np.flatnonzero(part_of_row == number)
-        tables.append(replace(raw, bron_rij=raw.bron_rij[index],
-                              columns=[pd.Categorical.from_codes(np.asarray(c.codes)[index], c.categories,
-                                                                 validate=False) for c in raw.columns]))
+        tables.append(_rows(raw, np.flatnonzero(part_of_row == number)))
     return tables or [raw]
 
 
