@@ -14,8 +14,9 @@ from examenbron.engine.errors import ExamenbronError
 from examenbron.engine.inputs.read import read_table
 from examenbron.engine.outputs import report
 from examenbron.engine.samples.generate import generate, write_csv
-from examenbron.engine.scale import parallel
-from examenbron.engine.scale.parallel import split_by_brin, validate_parallel
+from examenbron.engine.scale import division, parallel
+from examenbron.engine.scale.division import split_by_brin
+from examenbron.engine.scale.parallel import validate_parallel
 from examenbron.engine.scale.streaming import validate_per_school
 
 PEILDATUM = datetime.date(2025, 6, 20)
@@ -291,7 +292,7 @@ def test_any_school_to_range_assignment_gives_the_one_shot_results(policy, shuff
         if policy == "alternating":
             return {school: i % len(counts) for i, school in enumerate(schools)}
         return {school: len(counts) - 1 if policy == "all to the last range" else 0 for school in schools}
-    monkeypatch.setattr(parallel, "_owners", owners)
+    monkeypatch.setattr(division, "owners", owners)
     assert_same(one, validate_parallel(shuffled, 3, peildatum=PEILDATUM))
 
 
@@ -344,3 +345,15 @@ def test_a_ragged_row_in_the_second_range_gives_the_one_shot_message(tmp_path, i
     par = runner.invoke(main, ["validate", str(path), "--werkers", "2"])
     assert par.exit_code == one.exit_code == 2
     assert f"rij {len(lines) - 4} " in par.output and par.output == one.output
+
+
+def test_workers_start_before_the_engine_is_loaded():
+    """`validate` decides on and starts its worker processes before it imports pandas, so that their
+    start-up overlaps its own: the modules it needs for that stay light."""
+    import subprocess
+    import sys
+    code = (f"import sys; sys.path[:0] = {sys.path!r}; from examenbron.engine.scale import streamable, AUTO_BYTES; "
+            "from examenbron.engine.scale.parallel import start_workers, werkers_for; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
