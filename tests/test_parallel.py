@@ -357,3 +357,16 @@ def test_workers_start_before_the_engine_is_loaded():
             "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_candidates_written_by_every_process_give_the_one_shot_json(shuffled, in_ranges):
+    """For --format json each process writes its candidates' objects; the report is byte for byte the
+    one-shot report, and a changed candidate table is written anew (never the stale rows)."""
+    from dataclasses import replace
+    one = examenbron.validate(shuffled, peildatum=PEILDATUM)
+    par = validate_parallel(shuffled, 3, peildatum=PEILDATUM, json_rows=True)
+    assert par.kandidaat_json is not None and len(par.kandidaat_json[1]) == len(one.kandidaten)
+    assert report.to_json(par, peildatum=PEILDATUM) == report.to_json(one, peildatum=PEILDATUM)
+    fewer = replace(par, kandidaten=par.kandidaten.iloc[[4, 0, 2]])
+    written = json.loads(report.to_json(fewer, peildatum=PEILDATUM))["kandidaten"]
+    assert written == [json.loads(report.to_json(one, peildatum=PEILDATUM))["kandidaten"][i] for i in (4, 0, 2)]
