@@ -234,7 +234,9 @@ def test_every_other_report_format_is_the_same_on_two_processes(shuffled, fmt, t
     assert outputs[0] == outputs[1]
 
 
-def test_a_column_mapping_applies_in_every_process(tmp_path):
+@pytest.mark.parametrize("ranges", [False, True])
+def test_a_column_mapping_applies_in_every_process(tmp_path, ranges, request):
+    forbid_whole_file = request.getfixturevalue("in_ranges") if ranges else (lambda: None)
     frame = generate(1000, "2024-2025", seed=39, fouten=True).frame.rename(columns={"vakcode": "Vak", "brin": "School"})
     path = tmp_path / "eigen-koppen.csv"
     write_csv(frame, path)
@@ -242,6 +244,7 @@ def test_a_column_mapping_applies_in_every_process(tmp_path):
     mapping.write_text("Vak: vakcode\nSchool: brin\n", encoding="utf-8")
     one = examenbron.validate(path, peildatum=PEILDATUM, mapping=mapping)
     assert len(one.kandidaten) == 1000
+    forbid_whole_file()
     assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM, mapping=mapping))
 
 
