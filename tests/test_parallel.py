@@ -329,11 +329,16 @@ def test_crlf_and_a_byte_order_mark_keep_their_row_numbers(tmp_path, in_ranges):
     assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM))
 
 
-def test_a_quote_in_the_last_range_reads_the_whole_file_as_one_shot(tmp_path, in_ranges):
+@pytest.mark.parametrize("odd", ["a quote", "Windows-1252"])
+def test_a_quote_or_another_encoding_in_the_last_range_reads_the_whole_file_as_one_shot(odd, tmp_path, in_ranges):
     frame = generate(1000, "2024-2025", seed=44, fouten=True).frame
-    frame.loc[frame.index[-3:], "werkstuk_titel"] = 'Dijken; "water"'
-    path = tmp_path / "aanhalingstekens.csv"
-    write_csv(frame, path)
+    path = tmp_path / "anders.csv"
+    if odd == "a quote":
+        frame.loc[frame.index[-3:], "werkstuk_titel"] = 'Dijken; "water"'
+        write_csv(frame, path)
+    else:  # pyarrow refuses the range (not UTF-8); the whole file is read as Windows-1252
+        frame.loc[frame.index[-3:], "werkstuk_titel"] = "Zeeën en dijken"
+        path.write_bytes(frame.to_csv(sep=";", index=False).encode("cp1252"))
     one = examenbron.validate(path, peildatum=PEILDATUM)
     assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM))
 
