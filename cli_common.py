@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import sys
 from pathlib import Path
 
@@ -18,6 +19,18 @@ class UserError(click.ClickException):
     """An input or usage problem: printed as 'Fout: …', exit code 2."""
 
     exit_code = 2
+
+
+def keep_loaded() -> None:
+    """Exempt every object made so far (imported modules, pandas, a loaded rule set and file) from
+    Python's garbage collections for the rest of this process.
+
+    Called by a command once its modules and data are loaded: those objects live until the process
+    ends, yet every collection would scan them again, and interpreter shutdown scans them once more.
+    On a one-school file that was ~0.1 s of the run. Garbage made afterwards is collected as usual.
+    Only for the command line: a short process that exits after one command (never the library API).
+    """
+    gc.freeze()
 
 
 def handle_errors(command):
