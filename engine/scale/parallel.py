@@ -1,9 +1,12 @@
 """Validate one results file on several processes, whole schools per process.
 
-`validate` on a large CSV reads the file once (pyarrow's reader already uses every core), divides its
-rows by BRIN into one part per process, of about equal size, and has each part normalised and run
-through the pipeline in its own process: the first part in this one, the others in worker processes
-started before the file is read, so that their start-up overlaps the reading.
+`validate` on a large CSV has each process read a byte range of the file at once (a UTF-8 file without
+quotes: read.csv_layout), then the processes exchange rows so that all rows of a BRIN end up in one
+process (the one whose range held most of them: a file sorted by school moves only the schools a
+boundary cuts through), and each process normalises its rows and runs them through the pipeline:
+this process and worker processes started first, so that their start-up overlaps the reading. Any
+other CSV is read whole in this process (pyarrow's reader already uses every core) and divided by
+BRIN into one part per process of about equal size (``split_by_brin``), sent to the workers.
 ``streaming.combine`` then gives the exact tables of the one-shot run, by the argument of per-school
 streaming: the rows of one BRIN stay together (grouped by the identity normalise gives a BRIN), so an
 exam never spans parts, and no rule compares different exams.
@@ -26,6 +29,9 @@ import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from examenbron.engine.errors import ExamenbronError
 
@@ -79,33 +85,164 @@ def validate_parallel(path, werkers: int, *, schooljaar=None, mapping=None, peil
         for _ in range(werkers - 1):
             workers.append(_Worker())
         started = time.perf_counter()
-        raw = read_table(path)
-        source = raw.source
-        positions = _resolve_columns(raw, mapping or {})  # a missing column: the one-shot message, once
-        parts = split_by_brin(raw, positions["brin"], werkers)
-        del raw
-        busy = workers[:len(parts) - 1]
-        for worker, part in zip(busy, parts[1:]):
-            worker.ask("normalise", part, mapping)
-        results = normalise(parts[0], mapping)
-        del parts
+        spread = _read_spread(path, workers, mapping)
+        if spread is not None:
+            source, own, busy = spread
+        else:  # the whole file in this process, its parts sent to the workers
+            raw = read_table(path)
+            source = raw.source
+            positions = _resolve_columns(raw, mapping or {})  # a missing column: the one-shot message, once
+            parts = split_by_brin(raw, positions["brin"], werkers)
+            del raw
+            busy = workers[:len(parts) - 1]
+            for worker, part in zip(busy, parts[1:]):
+                worker.ask("normalise", part, mapping)
+            own = parts[0]
+            del parts
+        results = None if own is None else normalise(own, mapping)  # None: all its schools went elsewhere
+        del own
         read_s = time.perf_counter() - started
-        years = _exams_per_year(results)
+        years = Counter() if results is None else _exams_per_year(results)
         for worker in busy:
             years.update(worker.answer())
         schooljaar = schooljaar or school_year(years, source)
         ruleset, tables = rulesets.load(schooljaar, regels), codetables.load(schooljaar, codetabellen)
         for worker in busy:
             worker.ask("run", schooljaar, regels, codetabellen, peildatum, backend)
-        from examenbron.engine import pipeline
-        outcome = pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=backend)
-        done = [part_result(results, outcome, ruleset, read_s)]
-        del results, outcome
+        done = []
+        if results is not None:
+            from examenbron.engine import pipeline
+            outcome = pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=backend)
+            done.append(part_result(results, outcome, ruleset, read_s))
+            del results, outcome
         done += [worker.answer() for worker in busy]
     finally:
         for worker in workers:
             worker.stop()
     return combine(done, source=source, schooljaar=schooljaar, ruleset=ruleset)
+
+
+def _read_spread(path, workers: list, mapping):
+    """Read the file in byte ranges, one per process at once, and exchange rows so that every BRIN's
+    rows end up in one process: (source, this process's RawTable, the workers holding the others),
+    each worker asked to normalise its rows. None when the file must be read whole (see
+    read.csv_layout and read.read_csv_range); the workers then hold nothing.
+
+    A file sorted by school exchanges only the rows of the schools a range boundary cuts through.
+    A BRIN (grouped by the identity normalise gives it) goes to the range holding most of its rows.
+    """
+    from examenbron.engine.inputs.normalise import _resolve_columns
+    from examenbron.engine.inputs.read import MAX_ROWS, RawTable, csv_layout, csv_ranges, read_csv_range
+    layout = csv_layout(path)
+    if layout is None:
+        return None
+    header = RawTable(layout.source, layout.headers, [], np.empty(0, dtype=np.int64))
+    brin = _resolve_columns(header, mapping or {})["brin"]  # a missing column: the one-shot message
+    ranges = csv_ranges(path, layout, len(workers) + 1)
+    if len(ranges) < 2:
+        return None
+    busy = workers[:len(ranges) - 1]
+    for worker, (start, end) in zip(busy, ranges[1:]):
+        worker.ask("lees", path, layout, start, end, brin)
+    own = read_csv_range(path, layout, *ranges[0])
+    mine = None if own is None else _schools(own, brin)
+    found = [None if own is None else _counts(*mine)] + [worker.answer() for worker in busy]
+    if any(counts is None for counts in found):
+        return None
+    rows = [sum(counts.values()) for counts in found]
+    if sum(rows) > MAX_ROWS:
+        return None  # read_table says so
+    owner = _owners(found)
+    offsets = np.cumsum([2] + rows[:-1]).tolist()   # the header is row 1
+    for number, (worker, offset) in enumerate(zip(busy, offsets[1:]), start=1):
+        worker.ask("ruil", offset, owner, number)
+    kept, leaving = _exchange(own, *mine, offsets[0], owner, 0)
+    arriving = [[] for _ in ranges]
+    for destination, part in leaving.items():
+        arriving[destination].append(part)
+    for worker in busy:
+        for destination, part in worker.answer().items():
+            arriving[destination].append(part)
+    owned = [0] * len(ranges)
+    for counts in found:
+        for school, count in counts.items():
+            owned[owner[school]] += count
+    for number, worker in enumerate(busy, start=1):
+        if owned[number]:
+            worker.ask("ontvang", arriving[number], mapping)
+    busy = [worker for number, worker in enumerate(busy, start=1) if owned[number]]
+    return layout.source, _merged([kept, *arriving[0]]) if owned[0] else None, busy
+
+
+def _schools(raw, brin_position: int) -> tuple[np.ndarray, list]:
+    """Per row of ``raw`` the index of its BRIN's identity (as normalise identifies a BRIN) and the
+    distinct identities."""
+    from examenbron.engine.inputs.normalise import _identity, _parse
+    cells = raw.columns[brin_position]
+    texts = _identity(_parse("brin", cells.categories), np.arange(len(cells.categories)))
+    codes, identities = pd.factorize(texts)
+    return codes[np.asarray(cells.codes)], identities.tolist()
+
+
+def _counts(per_row: np.ndarray, identities: list) -> dict:
+    """BRIN identity -> its number of rows."""
+    return dict(zip(identities, np.bincount(per_row, minlength=len(identities)).tolist()))
+
+
+def _owners(counts: list) -> dict:
+    """BRIN identity -> the range (0 = this process's) holding most of its rows, the first on a tie."""
+    best = {}
+    for number, per_school in enumerate(counts):
+        for school, rows in per_school.items():
+            if rows > best.get(school, (0, 0))[0]:
+                best[school] = (rows, number)
+    return {school: number for school, (_, number) in best.items()}
+
+
+def _exchange(raw, per_row: np.ndarray, identities: list, offset: int, owner: dict, number: int):
+    """The rows of range ``number`` (``raw``, numbered from ``offset``): (those whose BRIN it owns,
+    {other range: the rows whose BRIN that range owns, with only the texts they use})."""
+    raw = replace(raw, bron_rij=raw.bron_rij + offset)
+    destination = np.array([owner[school] for school in identities], dtype=np.int64)[per_row]
+    leaving = {other: _rows(raw, np.flatnonzero(destination == other), compact=True)
+               for other in np.unique(destination).tolist() if other != number}
+    return (_rows(raw, np.flatnonzero(destination == number)) if leaving else raw), leaving
+
+
+def _rows(raw, index: np.ndarray, compact: bool = False):
+    """The rows ``index`` of ``raw``; ``compact``: each column's categories cut to the texts they use."""
+    columns = []
+    for cells in raw.columns:
+        codes, categories = np.asarray(cells.codes)[index], cells.categories
+        if compact:
+            used = np.zeros(len(categories), dtype=bool)
+            used[codes] = True
+            codes, categories = (np.cumsum(used) - 1)[codes], categories[used]
+        columns.append(pd.Categorical.from_codes(codes, categories, validate=False))
+    return replace(raw, bron_rij=raw.bron_rij[index], columns=columns)
+
+
+def _merged(tables: list):
+    """One RawTable of the rows of ``tables`` (same headers; each from its own range of the file, so
+    the tables in order of their first row are in file order). The first table's categories are kept
+    and the others' texts added to them: the tables that arrive are small next to it (compact)."""
+    tables = sorted((t for t in tables if len(t.bron_rij)), key=lambda t: t.bron_rij[0]) or tables[:1]
+    if len(tables) == 1:
+        return tables[0]
+    base = max(range(len(tables)), key=lambda i: len(tables[i].bron_rij))   # the kept table, normally
+    columns = []
+    for cells in zip(*(t.columns for t in tables)):
+        categories = cells[base].categories
+        codes = [np.asarray(part.codes) for part in cells]
+        for i, part in enumerate(cells):
+            if i != base:
+                at = categories.get_indexer(part.categories)
+                new = at < 0
+                at[new] = len(categories) + np.arange(new.sum())
+                categories = categories.append(part.categories[new])
+                codes[i] = at[codes[i]]
+        columns.append(pd.Categorical.from_codes(np.concatenate(codes), categories, validate=False))
+    return replace(tables[0], columns=columns, bron_rij=np.concatenate([t.bron_rij for t in tables]))
 
 
 def run_parts(parts: list, source: str, schooljaar: str, werkers: int, *, mapping, peildatum, backend) -> list:
@@ -142,8 +279,6 @@ def split_by_brin(raw, brin_position: int, parts: int) -> list:
     BRINs are grouped by the identity normalise gives them (stripped, upper case), so two spellings
     of one BRIN, which normalise takes as one school, never end up in different parts.
     """
-    import numpy as np
-    import pandas as pd
     from examenbron.engine.inputs.normalise import _identity, _parse
     cells = raw.columns[brin_position]
     parsed = _parse("brin", cells.categories)
@@ -154,10 +289,7 @@ def split_by_brin(raw, brin_position: int, parts: int) -> list:
     part_of_row = np.minimum(middle * parts // len(school), parts - 1).astype(np.int64)[school]
     tables = []
     for number in np.unique(part_of_row):
-        index = np.flatnonzero(part_of_row == number)
-        tables.append(replace(raw, bron_rij=raw.bron_rij[index],
-                              columns=[pd.Categorical.from_codes(np.asarray(c.codes)[index], c.categories,
-                                                                 validate=False) for c in raw.columns]))
+        tables.append(_rows(raw, np.flatnonzero(part_of_row == number)))
     return tables or [raw]
 
 
@@ -255,7 +387,8 @@ def _serve() -> None:
     from examenbron.engine.inputs.normalise import normalise
     from examenbron.engine.rulesets import load as rulesets
     from examenbron.engine.scale.streaming import part_result, run_part
-    results, read_s, loaded = None, 0.0, {}
+    from examenbron.engine.inputs.read import read_csv_range
+    results, read_s, loaded, own = None, 0.0, {}, None
     try:
         while True:
             try:
@@ -263,10 +396,20 @@ def _serve() -> None:
             except EOFError:
                 return
             try:
-                if kind == "normalise":
-                    started = time.perf_counter()
-                    results = normalise(*args)
+                started = time.perf_counter()
+                if kind == "lees":
+                    path, layout, start, end, brin = args
+                    own = read_csv_range(path, layout, start, end)
+                    own = None if own is None else (own, *_schools(own, brin))
+                    reply = None if own is None else _counts(*own[1:])
                     read_s = time.perf_counter() - started
+                elif kind == "ruil":
+                    own, reply = _exchange(*own, *args)
+                    read_s += time.perf_counter() - started
+                elif kind in ("normalise", "ontvang"):
+                    raw = args[0] if kind == "normalise" else _merged([own, *args[0]])
+                    own, results = None, normalise(raw, args[-1])
+                    read_s = (0.0 if kind == "normalise" else read_s) + time.perf_counter() - started
                     reply = _exams_per_year(results)
                 elif kind == "deel":
                     part, source, schooljaar, mapping, peildatum, backend = args
