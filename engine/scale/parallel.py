@@ -6,7 +6,7 @@ process (the one whose range held most of them: a file sorted by school moves on
 boundary cuts through), and each process normalises its rows and runs them through the pipeline:
 this process and worker processes started first, so that their start-up overlaps the reading. Any
 other CSV is read whole in this process (pyarrow's reader already uses every core) and divided by
-BRIN into one part per process of about equal size (``split_by_brin``), sent to the workers.
+BRIN into one part per process of about equal size, sent to the workers (engine.scale.division).
 ``streaming.combine`` then gives the exact tables of the one-shot run, by the argument of per-school
 streaming: the rows of one BRIN stay together (grouped by the identity normalise gives a BRIN), so an
 exam never spans parts, and no rule compares different exams.
@@ -27,11 +27,7 @@ import pickle
 import sys
 import time
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
 
 from examenbron.engine.errors import ExamenbronError
 
@@ -67,23 +63,39 @@ def werkers_for(path) -> int:
     return max(1, min(usable_cores(), size // MIN_PART_BYTES))
 
 
+def start_workers(count: int) -> list:
+    """``count`` worker processes for `validate_parallel`, started now: a command starts them before it
+    loads the engine, so that their start-up overlaps its own. A worker whose command ends without
+    using it reads the end of its input and stops."""
+    workers = []
+    try:
+        for _ in range(count):
+            workers.append(_Worker())
+    except BaseException:
+        for worker in workers:
+            worker.stop()
+        raise
+    return workers
+
+
 def validate_parallel(path, werkers: int, *, schooljaar=None, mapping=None, peildatum, backend: str = "pandas",
-                      regels=None, codetabellen=None):
+                      regels=None, codetabellen=None, workers: list | None = None, json_rows: bool = False):
     """Validate the file ``path`` on ``werkers`` processes; return the one-shot run's tables (a Combined).
 
     ``mapping`` as for load_results (YAML path or dict); ``regels`` and ``codetabellen`` as for the
-    loaders (None: the installed ones).
+    loaders (None: the installed ones); ``workers``: the ``werkers - 1`` processes of `start_workers`
+    (default: started here). The workers are stopped when it returns. ``json_rows``: each process also
+    writes its candidates' objects of the JSON report (streaming.part_result).
     """
-    from examenbron.engine.inputs import codetables
-    from examenbron.engine.inputs.normalise import _resolve_columns, normalise
-    from examenbron.engine.inputs.read import mapping_of, read_table
-    from examenbron.engine.rulesets import load as rulesets
-    from examenbron.engine.scale.streaming import combine, part_result, school_year
-    mapping = mapping_of(mapping)
-    workers = []
+    workers = start_workers(werkers - 1) if workers is None else workers
     try:
-        for _ in range(werkers - 1):
-            workers.append(_Worker())
+        from examenbron.engine.inputs import codetables
+        from examenbron.engine.inputs.normalise import _resolve_columns, normalise
+        from examenbron.engine.inputs.read import mapping_of, read_table
+        from examenbron.engine.rulesets import load as rulesets
+        from examenbron.engine.scale import division
+        from examenbron.engine.scale.streaming import combine, part_result, school_year
+        mapping = mapping_of(mapping)
         started = time.perf_counter()
         spread = _read_spread(path, workers, mapping)
         if spread is not None:
@@ -92,7 +104,7 @@ def validate_parallel(path, werkers: int, *, schooljaar=None, mapping=None, peil
             raw = read_table(path)
             source = raw.source
             positions = _resolve_columns(raw, mapping or {})  # a missing column: the one-shot message, once
-            parts = split_by_brin(raw, positions["brin"], werkers)
+            parts = division.split_by_brin(raw, positions["brin"], werkers)
             del raw
             busy = workers[:len(parts) - 1]
             for worker, part in zip(busy, parts[1:]):
@@ -108,12 +120,12 @@ def validate_parallel(path, werkers: int, *, schooljaar=None, mapping=None, peil
         schooljaar = schooljaar or school_year(years, source)
         ruleset, tables = rulesets.load(schooljaar, regels), codetables.load(schooljaar, codetabellen)
         for worker in busy:
-            worker.ask("run", schooljaar, regels, codetabellen, peildatum, backend)
+            worker.ask("run", schooljaar, regels, codetabellen, peildatum, backend, json_rows)
         done = []
         if results is not None:
             from examenbron.engine import pipeline
             outcome = pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=backend)
-            done.append(part_result(results, outcome, ruleset, read_s))
+            done.append(part_result(results, outcome, ruleset, read_s, json_rows))
             del results, outcome
         done += [worker.answer() for worker in busy]
     finally:
@@ -133,10 +145,11 @@ def _read_spread(path, workers: list, mapping):
     """
     from examenbron.engine.inputs.normalise import _resolve_columns
     from examenbron.engine.inputs.read import MAX_ROWS, RawTable, csv_layout, csv_ranges, read_csv_range
+    from examenbron.engine.scale import division
     layout = csv_layout(path)
     if layout is None:
         return None
-    header = RawTable(layout.source, layout.headers, [], np.empty(0, dtype=np.int64))
+    header = RawTable(layout.source, layout.headers, [], [])
     brin = _resolve_columns(header, mapping or {})["brin"]  # a missing column: the one-shot message
     ranges = csv_ranges(path, layout, len(workers) + 1)
     if len(ranges) < 2:
@@ -145,18 +158,18 @@ def _read_spread(path, workers: list, mapping):
     for worker, (start, end) in zip(busy, ranges[1:]):
         worker.ask("lees", path, layout, start, end, brin)
     own = read_csv_range(path, layout, *ranges[0])
-    mine = None if own is None else _schools(own, brin)
-    found = [None if own is None else _counts(*mine)] + [worker.answer() for worker in busy]
+    mine = None if own is None else division.schools(own, brin)
+    found = [None if own is None else division.counts(*mine)] + [worker.answer() for worker in busy]
     if any(counts is None for counts in found):
         return None
     rows = [sum(counts.values()) for counts in found]
     if sum(rows) > MAX_ROWS:
         return None  # read_table says so
-    owner = _owners(found)
-    offsets = np.cumsum([2] + rows[:-1]).tolist()   # the header is row 1
+    owner = division.owners(found)
+    offsets = [2 + sum(rows[:i]) for i in range(len(rows))]   # the header is row 1
     for number, (worker, offset) in enumerate(zip(busy, offsets[1:]), start=1):
         worker.ask("ruil", offset, owner, number)
-    kept, leaving = _exchange(own, *mine, offsets[0], owner, 0)
+    kept, leaving = division.exchange(own, *mine, offsets[0], owner, 0)
     arriving = [[] for _ in ranges]
     for destination, part in leaving.items():
         arriving[destination].append(part)
@@ -171,78 +184,7 @@ def _read_spread(path, workers: list, mapping):
         if owned[number]:
             worker.ask("ontvang", arriving[number], mapping)
     busy = [worker for number, worker in enumerate(busy, start=1) if owned[number]]
-    return layout.source, _merged([kept, *arriving[0]]) if owned[0] else None, busy
-
-
-def _schools(raw, brin_position: int) -> tuple[np.ndarray, list]:
-    """Per row of ``raw`` the index of its BRIN's identity (as normalise identifies a BRIN) and the
-    distinct identities."""
-    from examenbron.engine.inputs.normalise import _identity, _parse
-    cells = raw.columns[brin_position]
-    texts = _identity(_parse("brin", cells.categories), np.arange(len(cells.categories)))
-    codes, identities = pd.factorize(texts)
-    return codes[np.asarray(cells.codes)], identities.tolist()
-
-
-def _counts(per_row: np.ndarray, identities: list) -> dict:
-    """BRIN identity -> its number of rows."""
-    return dict(zip(identities, np.bincount(per_row, minlength=len(identities)).tolist()))
-
-
-def _owners(counts: list) -> dict:
-    """BRIN identity -> the range (0 = this process's) holding most of its rows, the first on a tie."""
-    best = {}
-    for number, per_school in enumerate(counts):
-        for school, rows in per_school.items():
-            if rows > best.get(school, (0, 0))[0]:
-                best[school] = (rows, number)
-    return {school: number for school, (_, number) in best.items()}
-
-
-def _exchange(raw, per_row: np.ndarray, identities: list, offset: int, owner: dict, number: int):
-    """The rows of range ``number`` (``raw``, numbered from ``offset``): (those whose BRIN it owns,
-    {other range: the rows whose BRIN that range owns, with only the texts they use})."""
-    raw = replace(raw, bron_rij=raw.bron_rij + offset)
-    destination = np.array([owner[school] for school in identities], dtype=np.int64)[per_row]
-    leaving = {other: _rows(raw, np.flatnonzero(destination == other), compact=True)
-               for other in np.unique(destination).tolist() if other != number}
-    return (_rows(raw, np.flatnonzero(destination == number)) if leaving else raw), leaving
-
-
-def _rows(raw, index: np.ndarray, compact: bool = False):
-    """The rows ``index`` of ``raw``; ``compact``: each column's categories cut to the texts they use."""
-    columns = []
-    for cells in raw.columns:
-        codes, categories = np.asarray(cells.codes)[index], cells.categories
-        if compact:
-            used = np.zeros(len(categories), dtype=bool)
-            used[codes] = True
-            codes, categories = (np.cumsum(used) - 1)[codes], categories[used]
-        columns.append(pd.Categorical.from_codes(codes, categories, validate=False))
-    return replace(raw, bron_rij=raw.bron_rij[index], columns=columns)
-
-
-def _merged(tables: list):
-    """One RawTable of the rows of ``tables`` (same headers; each from its own range of the file, so
-    the tables in order of their first row are in file order). The first table's categories are kept
-    and the others' texts added to them: the tables that arrive are small next to it (compact)."""
-    tables = sorted((t for t in tables if len(t.bron_rij)), key=lambda t: t.bron_rij[0]) or tables[:1]
-    if len(tables) == 1:
-        return tables[0]
-    base = max(range(len(tables)), key=lambda i: len(tables[i].bron_rij))   # the kept table, normally
-    columns = []
-    for cells in zip(*(t.columns for t in tables)):
-        categories = cells[base].categories
-        codes = [np.asarray(part.codes) for part in cells]
-        for i, part in enumerate(cells):
-            if i != base:
-                at = categories.get_indexer(part.categories)
-                new = at < 0
-                at[new] = len(categories) + np.arange(new.sum())
-                categories = categories.append(part.categories[new])
-                codes[i] = at[codes[i]]
-        columns.append(pd.Categorical.from_codes(np.concatenate(codes), categories, validate=False))
-    return replace(tables[0], columns=columns, bron_rij=np.concatenate([t.bron_rij for t in tables]))
+    return layout.source, division.merged([kept, *arriving[0]]) if owned[0] else None, busy
 
 
 def run_parts(parts: list, source: str, schooljaar: str, werkers: int, *, mapping, peildatum, backend) -> list:
@@ -270,27 +212,6 @@ def run_parts(parts: list, source: str, schooljaar: str, werkers: int, *, mappin
         for worker in workers:
             worker.stop()
     return results
-
-
-def split_by_brin(raw, brin_position: int, parts: int) -> list:
-    """``raw`` as at most ``parts`` RawTables of whole BRINs with about equal numbers of rows, each in
-    file order with its original row numbers; BRINs go to parts in order of first appearance.
-
-    BRINs are grouped by the identity normalise gives them (stripped, upper case), so two spellings
-    of one BRIN, which normalise takes as one school, never end up in different parts.
-    """
-    from examenbron.engine.inputs.normalise import _identity, _parse
-    cells = raw.columns[brin_position]
-    parsed = _parse("brin", cells.categories)
-    school = pd.factorize(_identity(parsed, np.arange(len(cells.categories))))[0][np.asarray(cells.codes)]
-    school = pd.factorize(school)[0]  # numbered in order of first appearance
-    rows = np.bincount(school)
-    middle = np.cumsum(rows) - rows / 2  # a school goes to the part its middle row falls in
-    part_of_row = np.minimum(middle * parts // len(school), parts - 1).astype(np.int64)[school]
-    tables = []
-    for number in np.unique(part_of_row):
-        tables.append(_rows(raw, np.flatnonzero(part_of_row == number)))
-    return tables or [raw]
 
 
 def _exams_per_year(results) -> Counter:
@@ -386,8 +307,9 @@ def _serve() -> None:
     from examenbron.engine.inputs import codetables
     from examenbron.engine.inputs.normalise import normalise
     from examenbron.engine.rulesets import load as rulesets
-    from examenbron.engine.scale.streaming import part_result, run_part
     from examenbron.engine.inputs.read import read_csv_range
+    from examenbron.engine.scale import division
+    from examenbron.engine.scale.streaming import part_result, run_part
     results, read_s, loaded, own = None, 0.0, {}, None
     try:
         while True:
@@ -400,14 +322,14 @@ def _serve() -> None:
                 if kind == "lees":
                     path, layout, start, end, brin = args
                     own = read_csv_range(path, layout, start, end)
-                    own = None if own is None else (own, *_schools(own, brin))
-                    reply = None if own is None else _counts(*own[1:])
+                    own = None if own is None else (own, *division.schools(own, brin))
+                    reply = None if own is None else division.counts(*own[1:])
                     read_s = time.perf_counter() - started
                 elif kind == "ruil":
-                    own, reply = _exchange(*own, *args)
+                    own, reply = division.exchange(*own, *args)
                     read_s += time.perf_counter() - started
                 elif kind in ("normalise", "ontvang"):
-                    raw = args[0] if kind == "normalise" else _merged([own, *args[0]])
+                    raw = args[0] if kind == "normalise" else division.merged([own, *args[0]])
                     own, results = None, normalise(raw, args[-1])
                     read_s = (0.0 if kind == "normalise" else read_s) + time.perf_counter() - started
                     reply = _exams_per_year(results)
@@ -418,11 +340,11 @@ def _serve() -> None:
                     reply = run_part(part, source, *loaded[schooljaar], mapping=mapping, peildatum=peildatum,
                                      backend=backend)
                 else:
-                    schooljaar, regels, codetabellen, peildatum, backend = args
+                    schooljaar, regels, codetabellen, peildatum, backend, json_rows = args
                     ruleset = rulesets.load(schooljaar, regels)
                     outcome = pipeline.run(results, ruleset, codetables.load(schooljaar, codetabellen),
                                            peildatum=peildatum, backend=backend)
-                    reply = part_result(results, outcome, ruleset, read_s)
+                    reply = part_result(results, outcome, ruleset, read_s, json_rows)
                 answer = ("ok", reply)
             except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller, which raises it
                 answer = ("fout", _sendable(exc))

@@ -26,10 +26,6 @@ from examenbron.engine.evaluation.evaluate import Value
 from examenbron.engine.inputs.columns import EXAM_KEY
 from examenbron.engine.vocabulary import schooljaar_of
 
-# Above this input size `validate` streams automatically: a national file (~170 MB) still runs in one
-# go (fastest, ~2 GB), the next size up would not stay within a few GB.
-AUTO_BYTES = 256 * 1024 * 1024
-
 
 @dataclass
 class PartResult:
@@ -43,6 +39,7 @@ class PartResult:
     timings: dict
     columns_present: frozenset
     extras: dict                # candidate-level Values of the rule set's `rapporteer` columns (for reports)
+    kandidaat_json: np.ndarray | None = None   # each candidate's JSON object (report.kandidaat_rows), if asked
 
 
 @dataclass
@@ -58,6 +55,7 @@ class Combined:
     overgeslagen_regels: list
     timings: dict
     context: object = None      # only the candidate-level Values of the `rapporteer` columns
+    kandidaat_json: tuple | None = None   # (kandidaten, each one's JSON object) when the parts wrote them
 
 
 def school_year(exams_per_year, source: str) -> str:
@@ -81,8 +79,10 @@ def run_part(part, source, ruleset, tables, *, mapping, peildatum, backend) -> P
     return part_result(results, outcome, ruleset, read_s)
 
 
-def part_result(results, outcome, ruleset, read_s: float) -> PartResult:
-    """What `combine` needs of one part's Results and Outcome (``read_s``: its reading time)."""
+def part_result(results, outcome, ruleset, read_s: float, json_rows: bool = False) -> PartResult:
+    """What `combine` needs of one part's Results and Outcome (``read_s``: its reading time;
+    ``json_rows``: also each candidate's object of the JSON report, written in this process)."""
+    from examenbron.engine.outputs.report import kandidaat_rows
     timings = {"inlezen+normaliseren": read_s, **outcome.timings}
     n = len(outcome.kandidaten)
     values = outcome.context.kandidaat.values
@@ -90,7 +90,8 @@ def part_result(results, outcome, ruleset, read_s: float) -> PartResult:
                                               for a in ("val", "null", "den")))
               for name in ruleset.metadata.get("rapporteer", []) or []}
     return PartResult(results.examens["bron_rij"].to_numpy(), outcome.bevindingen, outcome.kandidaten,
-                      len(results.vakken), outcome.overgeslagen_regels, timings, results.columns_present, extras)
+                      len(results.vakken), outcome.overgeslagen_regels, timings, results.columns_present, extras,
+                      kandidaat_rows(outcome) if json_rows else None)
 
 
 def combine(parts: list, *, source, schooljaar, ruleset) -> Combined:
@@ -123,8 +124,11 @@ def combine(parts: list, *, source, schooljaar, ruleset) -> Combined:
         for name, seconds in part.timings.items():
             timings[name] = timings.get(name, 0.0) + seconds
     context = SimpleNamespace(kandidaat=SimpleNamespace(n=len(kandidaten), values=extras))
+    written = None
+    if all(p.kandidaat_json is not None for p in parts):
+        written = (kandidaten, np.concatenate([p.kandidaat_json for p in parts])[order])
     return Combined(schooljaar, ruleset, results, bevindingen.reset_index(drop=True), kandidaten,
-                    parts[0].overgeslagen_regels, timings, context)
+                    parts[0].overgeslagen_regels, timings, context, written)
 
 
 def _renumber(column: pd.Series, ids: np.ndarray) -> pd.Series:
@@ -135,18 +139,6 @@ def _renumber(column: pd.Series, ids: np.ndarray) -> pd.Series:
     known = pd.notna(values)
     values[known] = ids[values[known].astype(np.int64)]
     return pd.Series(values, index=column.index, dtype=column.dtype)
-
-
-def streamable(path) -> bool:
-    """True for a CSV (what the partitioner reads); XLSX files are read whole anyway."""
-    from pathlib import Path
-    try:
-        with open(path, "rb") as fh:
-            start = fh.read(8)
-    except OSError:
-        return True  # not readable: the partitioner says why, as the reader would
-    return not start.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and \
-        Path(path).suffix.lower() not in (".xlsx", ".xlsm")
 
 
 def validate_per_school(path, *, schooljaar=None, mapping=None, peildatum: datetime.date | None = None,
