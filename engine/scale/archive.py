@@ -171,12 +171,30 @@ def kandidaten_table(archive: Archive):
 
 
 def _text_columns(frame):
-    """Object columns with mixed Python types (a bevinding's waarde) as text, so Arrow can store them."""
+    """Object columns with mixed Python types (a bevinding's waarde) as text, so Arrow can store them.
+    A column of text (or missing values) only is left as it is; a column of tuples of text (a
+    candidate's voorwaarden) is converted once per distinct tuple."""
+    import pandas as pd
     for name in frame.columns:
-        if frame[name].dtype == object:
-            values = frame[name]
-            frame[name] = values.where(values.isna(), values.map(_as_text))
+        values = frame[name]
+        if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            continue
+        frame[name] = values.where(values.isna(), _texts(values))
     return frame
+
+
+def _texts(values):
+    """_as_text of every value of the Series ``values``."""
+    import numpy as np
+    import pandas as pd
+    try:
+        codes, uniques = pd.factorize(values.to_numpy())
+    except TypeError:  # unhashable values (lists)
+        return values.map(_as_text)
+    if not all(type(u) is tuple and all(type(x) is str for x in u) for u in uniques):
+        return values.map(_as_text)  # equal but differently typed values (1, 1.0, True) have other texts
+    texts = np.array([_as_text(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(texts[codes], index=values.index, dtype=object)
 
 
 def _as_text(value):
