@@ -56,8 +56,14 @@ def input_files(paths) -> list:
 
 
 def validate_archive(paths, *, werkers: int = 2, scheduler: str | None = None, peildatum: datetime.date,
-                     mapping=None, backend: str = "pandas", werkmap=None) -> Archive:
-    """Validate every file of ``paths`` on Dask; see the module docstring."""
+                     mapping=None, backend: str = "pandas", werkmap=None, per_report=None) -> Archive:
+    """Validate every file of ``paths`` on Dask; see the module docstring.
+
+    Each (file, school year) is combined in this process as soon as its last part is in, while the
+    workers go on with other parts, so little is left to do after the last task. ``per_report``, if
+    given, is applied to each Combined right after that (e.g. to render it); Archive.reports then
+    holds what it returns instead of the Combined.
+    """
     from dask.distributed import Client, LocalCluster, as_completed
     from examenbron.engine.inputs.read import mapping_of
     from examenbron.engine.scale.streaming import combine
@@ -71,30 +77,38 @@ def validate_archive(paths, *, werkers: int = 2, scheduler: str | None = None, p
                                    dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(scheduler or cluster)
         try:
-            plans = client.map(_plan, files, [os.path.join(tmp, f"bestand-{i:04d}") for i in range(len(files))],
-                               mapping=mapping, pure=False)
-            runs = []
-            for future in as_completed(plans):
-                source, planned = future.result()
-                for part, schooljaar in planned:
-                    runs.append(((source, schooljaar), client.submit(
-                        _run, part, source, schooljaar, mapping=mapping, peildatum=peildatum, backend=backend,
-                        pure=False, priority=-len(runs))))
-            done = client.gather([f for _, f in runs])
+            done = as_completed(client.map(_plan, files, [os.path.join(tmp, f"bestand-{i:04d}")
+                                                          for i in range(len(files))],
+                                           mapping=mapping, pure=False), with_results=True)
+            runs, units, finished = {}, {}, {}   # run key -> (unit, index); unit -> its parts; unit -> report
+            for future, result in done:
+                if future.key not in runs:   # a file's plan: validate its parts, earlier files first
+                    source, planned = result
+                    for part, schooljaar in planned:
+                        parts = units.setdefault((source, schooljaar), [])
+                        run = client.submit(_run, part, source, schooljaar, mapping=mapping, peildatum=peildatum,
+                                            backend=backend, pure=False, priority=-len(runs))
+                        runs[run.key] = ((source, schooljaar), len(parts))
+                        parts.append(None)
+                        done.add(run)
+                    continue
+                unit, index = runs[future.key]
+                parts = units[unit]
+                parts[index] = result
+                del future, result
+                if all(p is not None for p in parts):
+                    source, schooljaar = unit
+                    report = combine(parts, source=source, schooljaar=schooljaar, ruleset=_rules(schooljaar)[0])
+                    finished[unit] = per_report(report) if per_report else report
+                    del units[unit], parts, report
             workers = len(client.scheduler_info()["workers"])
             peaks = client.run(_peak_rss)
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
-    units = {}
-    for (key, _), result in zip(runs, done):
-        units.setdefault(key, []).append(result)
     order = {source: i for i, source in enumerate(files)}
-    reports = []
-    for (source, schooljaar) in sorted(units, key=lambda k: (order[k[0]], k[1])):
-        parts = units[(source, schooljaar)]
-        reports.append(combine(parts, source=source, schooljaar=schooljaar, ruleset=_rules(schooljaar)[0]))
+    reports = [finished[unit] for unit in sorted(finished, key=lambda k: (order[k[0]], k[1]))]
     return Archive(reports, time.perf_counter() - started, workers, len(runs), peaks)
 
 
@@ -154,20 +168,22 @@ def _parquet_as_csv(source: str, directory: str) -> str:
     return target
 
 
-def bevindingen_table(archive: Archive):
-    """All bevindingen of the archive as one frame (public columns plus ``bestand``), for Parquet."""
-    import pandas as pd
+def bevindingen_rows(report):
+    """One report's bevindingen (public columns plus ``bestand``), a piece of the archive's Parquet table."""
     from examenbron.engine.outputs.report import PUBLIC_BEVINDINGEN_COLUMNS
-    frames = [r.bevindingen[PUBLIC_BEVINDINGEN_COLUMNS].assign(bestand=r.results.source) for r in archive.reports]
-    return _text_columns(pd.concat(frames, ignore_index=True))
+    return _text_columns(report.bevindingen[PUBLIC_BEVINDINGEN_COLUMNS].assign(bestand=report.results.source))
 
 
-def kandidaten_table(archive: Archive):
-    """All candidate rows of the archive as one frame (plus ``bestand`` and ``schooljaar``), for Parquet."""
+def kandidaten_rows(report):
+    """One report's candidate rows (plus ``bestand`` and ``schooljaar``), a piece of the Parquet table."""
+    return _text_columns(report.kandidaten.drop(columns=["exam_id"]).assign(bestand=report.results.source,
+                                                                          schooljaar=report.schooljaar))
+
+
+def table(pieces):
+    """The pieces of the reports, in order, as one frame for Parquet (text columns as _text_columns)."""
     import pandas as pd
-    frames = [r.kandidaten.drop(columns=["exam_id"]).assign(bestand=r.results.source, schooljaar=r.schooljaar)
-              for r in archive.reports]
-    return _text_columns(pd.concat(frames, ignore_index=True))
+    return _text_columns(pd.concat(pieces, ignore_index=True))
 
 
 def _text_columns(frame):
