@@ -171,17 +171,16 @@ def _parquet_as_csv(source: str, directory: str) -> str:
 def bevindingen_rows(report):
     """One report's bevindingen (public columns plus ``bestand``), a piece of the archive's Parquet table."""
     from examenbron.engine.outputs.report import PUBLIC_BEVINDINGEN_COLUMNS
-    return _text_columns(report.bevindingen[PUBLIC_BEVINDINGEN_COLUMNS].assign(bestand=report.results.source))
+    return report.bevindingen[PUBLIC_BEVINDINGEN_COLUMNS].assign(bestand=report.results.source)
 
 
 def kandidaten_rows(report):
     """One report's candidate rows (plus ``bestand`` and ``schooljaar``), a piece of the Parquet table."""
-    return _text_columns(report.kandidaten.drop(columns=["exam_id"]).assign(bestand=report.results.source,
-                                                                          schooljaar=report.schooljaar))
+    return report.kandidaten.drop(columns=["exam_id"]).assign(bestand=report.results.source, schooljaar=report.schooljaar)
 
 
 def table(pieces):
-    """The pieces of the reports, in order, as one frame for Parquet (text columns as _text_columns)."""
+    """The pieces of the reports, in order, as one frame for Parquet (mixed object columns as text)."""
     import pandas as pd
     return _text_columns(pd.concat(pieces, ignore_index=True))
 
