@@ -242,19 +242,23 @@ def validate_archief(paden, werkers, scheduler, fmt, output, werkmap, mapping, p
                     else report.to_json(combined, peildatum=day).rstrip("\n"))
         return report.exit_code(combined), len(combined.kandidaten), rendered
 
-    result = archive.validate_archive(paden, werkers=werkers, scheduler=scheduler, peildatum=day,
-                                      mapping=mapping, backend=backend, werkmap=werkmap, per_report=render)
-    if fmt == "parquet":
-        output.mkdir(parents=True, exist_ok=True)
-        for i, name in enumerate(("bevindingen", "kandidaten")):
-            table = archive.table([rendered[i] for _, _, rendered in result.reports])
-            atomic_write(output / f"{name}.parquet", table.to_parquet(index=False))
-    else:
-        text = '{"rapporten": [\n' + ",\n".join(rendered for _, _, rendered in result.reports) + "\n]}\n"
+    def write(reports):  # while the cluster shuts down
+        if fmt == "parquet":
+            output.mkdir(parents=True, exist_ok=True)
+            for i, name in enumerate(("bevindingen", "kandidaten")):
+                table = archive.table([rendered[i] for _, _, rendered in reports])
+                atomic_write(output / f"{name}.parquet", table.to_parquet(index=False))
+            return None
+        text = '{"rapporten": [\n' + ",\n".join(rendered for _, _, rendered in reports) + "\n]}\n"
         if output:
             atomic_write(output, text)
-        else:
-            click.echo(text, nl=False)
+            return None
+        return text
+
+    result = archive.validate_archive(paden, werkers=werkers, scheduler=scheduler, peildatum=day, mapping=mapping,
+                                      backend=backend, werkmap=werkmap, per_report=render, finish=write)
+    if result.output is not None:
+        click.echo(result.output, nl=False)
     kandidaten = sum(n for _, n, _ in result.reports)
     peak = max(result.peak_rss_per_worker.values(), default=0)
     click.echo(f"{len(result.reports)} rapporten (bestand en schooljaar), {kandidaten} kandidaten, "

@@ -18,6 +18,7 @@ import functools
 import logging
 import os
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,9 @@ from pathlib import Path
 from examenbron.engine.errors import InputError
 
 SUFFIXES = (".csv", ".txt", ".parquet")
+# The local cluster's workers run without Dask's statistical profiler (it samples every task's stack
+# every 10 ms, for a dashboard the local cluster does not have).
+LOCAL_CONFIG = {"distributed.worker.profile.enabled": False}
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Archive:
     werkers: int
     parts: int
     peak_rss_per_worker: dict = field(default_factory=dict)   # worker address -> bytes
+    output: object = None                                     # what validate_archive's ``finish`` returned
 
 
 def input_files(paths) -> list:
@@ -56,60 +61,81 @@ def input_files(paths) -> list:
 
 
 def validate_archive(paths, *, werkers: int = 2, scheduler: str | None = None, peildatum: datetime.date,
-                     mapping=None, backend: str = "pandas", werkmap=None, per_report=None) -> Archive:
+                     mapping=None, backend: str = "pandas", werkmap=None, per_report=None, finish=None) -> Archive:
     """Validate every file of ``paths`` on Dask; see the module docstring.
 
     Each (file, school year) is combined in this process as soon as its last part is in, while the
     workers go on with other parts, so little is left to do after the last task. ``per_report``, if
     given, is applied to each Combined right after that (e.g. to render it); Archive.reports then
-    holds what it returns instead of the Combined.
+    holds what it returns instead of the Combined. ``finish``, if given, is called with those reports
+    (in order) while the cluster shuts down (e.g. to write them); Archive.output is what it returns.
     """
+    import dask
     from dask.distributed import Client, LocalCluster, as_completed
     from examenbron.engine.inputs.read import mapping_of
     from examenbron.engine.scale.streaming import combine
     mapping = mapping_of(mapping)
     files = input_files(paths)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="examenbron-archief-", dir=werkmap) as tmp:
-        cluster = None
+    tmp = tempfile.TemporaryDirectory(prefix="examenbron-archief-", dir=werkmap)
+    cluster = client = None
+    try:
         if scheduler is None:
-            cluster = LocalCluster(n_workers=werkers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+            with dask.config.set(LOCAL_CONFIG):
+                cluster = LocalCluster(n_workers=werkers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(scheduler or cluster)
-        try:
-            done = as_completed(client.map(_plan, files, [os.path.join(tmp, f"bestand-{i:04d}")
-                                                          for i in range(len(files))],
-                                           mapping=mapping, pure=False), with_results=True)
-            runs, units, finished = {}, {}, {}   # run key -> (unit, index); unit -> its parts; unit -> report
-            for future, result in done:
-                if future.key not in runs:   # a file's plan: validate its parts, earlier files first
-                    source, planned = result
-                    for part, schooljaar in planned:
-                        parts = units.setdefault((source, schooljaar), [])
-                        run = client.submit(_run, part, source, schooljaar, mapping=mapping, peildatum=peildatum,
-                                            backend=backend, pure=False, priority=-len(runs))
-                        runs[run.key] = ((source, schooljaar), len(parts))
-                        parts.append(None)
-                        done.add(run)
-                    continue
-                unit, index = runs[future.key]
-                parts = units[unit]
-                parts[index] = result
-                del future, result
-                if all(p is not None for p in parts):
-                    source, schooljaar = unit
-                    report = combine(parts, source=source, schooljaar=schooljaar, ruleset=_rules(schooljaar)[0])
-                    finished[unit] = per_report(report) if per_report else report
-                    del units[unit], parts, report
-            workers = len(client.scheduler_info()["workers"])
-            peaks = client.run(_peak_rss)
-        finally:
+        done = as_completed(client.map(_plan, files, [os.path.join(tmp.name, f"bestand-{i:04d}")
+                                                      for i in range(len(files))],
+                                       mapping=mapping, pure=False), with_results=True)
+        runs, units, finished = {}, {}, {}   # run key -> (unit, index); unit -> its parts; unit -> report
+        for future, result in done:
+            if future.key not in runs:   # a file's plan: validate its parts, earlier files first
+                source, planned = result
+                for part, schooljaar in planned:
+                    parts = units.setdefault((source, schooljaar), [])
+                    run = client.submit(_run, part, source, schooljaar, mapping=mapping, peildatum=peildatum,
+                                        backend=backend, pure=False, priority=-len(runs))
+                    runs[run.key] = ((source, schooljaar), len(parts))
+                    parts.append(None)
+                    done.add(run)
+                continue
+            unit, index = runs[future.key]
+            parts = units[unit]
+            parts[index] = result
+            del future, result
+            if all(p is not None for p in parts):
+                source, schooljaar = unit
+                report = combine(parts, source=source, schooljaar=schooljaar, ruleset=_rules(schooljaar)[0])
+                finished[unit] = per_report(report) if per_report else report
+                del units[unit], parts, report
+        workers = len(client.scheduler_info()["workers"])
+        peaks = client.run(_peak_rss)
+    except BaseException:
+        _shut_down(client, cluster, tmp)
+        raise
+    closing = threading.Thread(target=_shut_down, args=(client, cluster, tmp), name="archief-afsluiten")
+    closing.start()
+    try:
+        order = {source: i for i, source in enumerate(files)}
+        reports = [finished[unit] for unit in sorted(finished, key=lambda k: (order[k[0]], k[1]))]
+        output = finish(reports) if finish else None
+    finally:
+        closing.join()
+    return Archive(reports, time.perf_counter() - started, workers, len(runs), peaks, output)
+
+
+def _shut_down(client, cluster, tmp):
+    """Close the client and the local cluster (if any), then remove the parts on disk."""
+    try:
+        if client is not None:
             client.close()
+    finally:
+        try:
             if cluster is not None:
                 cluster.close()
-    order = {source: i for i, source in enumerate(files)}
-    reports = [finished[unit] for unit in sorted(finished, key=lambda k: (order[k[0]], k[1]))]
-    return Archive(reports, time.perf_counter() - started, workers, len(runs), peaks)
+        finally:
+            tmp.cleanup()
 
 
 def _plan(source: str, directory: str, *, mapping=None):
