@@ -65,7 +65,7 @@ def _streams(file, per_school, fmt) -> bool:
     """Whether `validate` works per school: asked for, or automatic for a CSV above the size limit."""
     if per_school is False:
         return False
-    from examenbron.engine.scale.streaming import AUTO_BYTES, streamable
+    from examenbron.engine.scale import AUTO_BYTES, streamable
     if not streamable(file):
         if per_school:
             raise UserError(f"{file}: --per-school werkt alleen voor CSV-bestanden")
@@ -82,7 +82,7 @@ def _werkers(file, requested, streams: bool, fmt) -> int:
     several only for a large CSV read in one go, never for html (its charts need every vak row);
     per school one, unless asked (memory grows with the processes)."""
     from examenbron.engine.scale.parallel import werkers_for
-    from examenbron.engine.scale.streaming import streamable
+    from examenbron.engine.scale import streamable
     if requested is None:
         if streams or fmt == "html" or not Path(file).is_file() or not streamable(file):
             return 1
@@ -148,14 +148,17 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
     Exitcode 0: geen afkeur; 1: minstens een afkeur (of attentie met --fail-on attentie);
     2: fout in de invoer of de opdracht.
     """
-    from examenbron.engine.outputs import report
-    from examenbron.engine.outputs.texts import terminal_text
-    from examenbron.engine.outputs.texts import aantal
     if fmt == "xlsx" and not output:
         raise UserError("--format xlsx schrijft een bestand; geef het op met --output, bijvoorbeeld -o rapport.xlsx")
     streams = _streams(file, per_school, fmt)
     werkers = _werkers(file, werkers, streams, fmt)
     streams = streams and not (regels or codetabellen)  # streaming reads the installed rules
+    if werkers > 1 and not streams:  # before the engine (pandas) is loaded: their start-up overlaps ours
+        from examenbron.engine.scale.parallel import start_workers
+        workers = start_workers(werkers - 1)
+    from examenbron.engine.outputs import report
+    from examenbron.engine.outputs.texts import terminal_text
+    from examenbron.engine.outputs.texts import aantal
     day, standaard = (peildatum.date() if peildatum else datetime.date.today()), peildatum is None
     if streams:
         from examenbron.engine.scale.streaming import validate_per_school
@@ -166,7 +169,7 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
         from examenbron.engine.scale.parallel import validate_parallel
         with Voortgang(stil).stap(f"{file} in {werkers} processen controleren..."):
             outcome = validate_parallel(file, werkers, schooljaar=schooljaar, mapping=mapping, peildatum=day,
-                                        backend=backend, regels=regels, codetabellen=codetabellen)
+                                        backend=backend, regels=regels, codetabellen=codetabellen, workers=workers)
     else:
         outcome, day, standaard = _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, regels,
                                             codetabellen)

@@ -14,8 +14,9 @@ from examenbron.engine.errors import ExamenbronError
 from examenbron.engine.inputs.read import read_table
 from examenbron.engine.outputs import report
 from examenbron.engine.samples.generate import generate, write_csv
-from examenbron.engine.scale import parallel
-from examenbron.engine.scale.parallel import split_by_brin, validate_parallel
+from examenbron.engine.scale import division, parallel
+from examenbron.engine.scale.division import split_by_brin
+from examenbron.engine.scale.parallel import validate_parallel
 from examenbron.engine.scale.streaming import validate_per_school
 
 PEILDATUM = datetime.date(2025, 6, 20)
@@ -242,3 +243,117 @@ def test_a_column_mapping_applies_in_every_process(tmp_path):
     one = examenbron.validate(path, peildatum=PEILDATUM, mapping=mapping)
     assert len(one.kandidaten) == 1000
     assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM, mapping=mapping))
+
+
+# --- every process reads its own byte range of the file (a large UTF-8 CSV without quotes) ---
+
+@pytest.fixture
+def in_ranges(monkeypatch):
+    """Small test files take the path of a large file: read in byte ranges by every process at once.
+    Returns a function that makes reading the whole file in this process fail (call it after the
+    one-shot run), to prove the ranges were read."""
+    from examenbron.engine.inputs import read
+    monkeypatch.setattr(read, "_ARROW_MIN_BYTES", 1)
+
+    def forbid_whole_file():
+        def whole(*_, **__):
+            raise AssertionError("the whole file was read in one process")
+        monkeypatch.setattr(read, "read_table", whole)
+    return forbid_whole_file
+
+
+@pytest.fixture(scope="module")
+def together(tmp_path_factory):
+    """A generated file (planted errors) with each school's rows together, as schools export them."""
+    path = tmp_path_factory.mktemp("parallel") / "per-school.csv"
+    write_csv(generate(1400, "2024-2025", seed=41, fouten=True).frame, path)
+    return path
+
+
+@pytest.mark.parametrize("werkers", [2, 3])
+@pytest.mark.parametrize("file", ["together", "shuffled"])
+def test_ranges_read_by_every_process_give_the_one_shot_results(file, werkers, in_ranges, request):
+    """Sorted by school only the schools a range boundary cuts through move; shuffled, every school does."""
+    path = request.getfixturevalue(file)
+    one = examenbron.validate(path, peildatum=PEILDATUM)
+    assert len(one.bevindingen) > 10 and one.bevindingen["bron_rij"].max() > 1000
+    in_ranges()
+    assert_same(one, validate_parallel(path, werkers, peildatum=PEILDATUM))
+
+
+@pytest.mark.parametrize("policy", ["all to the last range", "all to this process", "alternating"])
+def test_any_school_to_range_assignment_gives_the_one_shot_results(policy, shuffled, in_ranges, monkeypatch):
+    """Also when this process or a worker is left without rows (a file of one big school)."""
+    one = examenbron.validate(shuffled, peildatum=PEILDATUM)
+    in_ranges()
+
+    def owners(counts):
+        schools = sorted({school for per_range in counts for school in per_range})
+        if policy == "alternating":
+            return {school: i % len(counts) for i, school in enumerate(schools)}
+        return {school: len(counts) - 1 if policy == "all to the last range" else 0 for school in schools}
+    monkeypatch.setattr(division, "owners", owners)
+    assert_same(one, validate_parallel(shuffled, 3, peildatum=PEILDATUM))
+
+
+def test_two_spellings_of_one_brin_across_a_range_boundary_stay_one_school(tmp_path, in_ranges):
+    """The school the boundary cuts through is written '12AB' before it and '12ab' after it: one
+    school for normalise, so its rows must all go to one process."""
+    from examenbron.engine.inputs import read
+    frame = generate(300, "2024-2025", seed=42).frame
+    path = tmp_path / "spelling.csv"
+    write_csv(frame, path)
+    data = path.read_bytes()
+    (_, cut), _ = read.csv_ranges(path, read.csv_layout(path), 2)
+    cut_row = data.count(b"\n", 0, cut) - 1                    # data rows before the boundary
+    school = frame["brin"].iloc[cut_row]
+    after = frame.index[(frame["brin"] == school) & (np.arange(len(frame)) >= cut_row)]
+    assert 0 < len(after) < (frame["brin"] == school).sum()     # the boundary cuts through the school
+    frame.loc[after, "brin"] = school.lower()                   # same length: the boundary stays
+    write_csv(frame, path)
+    one = examenbron.validate(path, peildatum=PEILDATUM)
+    in_ranges()
+    assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM))
+
+
+def test_crlf_and_a_byte_order_mark_keep_their_row_numbers(tmp_path, in_ranges):
+    frame = generate(1000, "2024-2025", seed=43, fouten=True).frame
+    path = tmp_path / "windows.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + frame.to_csv(sep=";", index=False, lineterminator="\r\n").encode("utf-8"))
+    one = examenbron.validate(path, peildatum=PEILDATUM)
+    assert one.bevindingen["bron_rij"].max() > 1000
+    in_ranges()
+    assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM))
+
+
+def test_a_quote_in_the_last_range_reads_the_whole_file_as_one_shot(tmp_path, in_ranges):
+    frame = generate(1000, "2024-2025", seed=44, fouten=True).frame
+    frame.loc[frame.index[-3:], "werkstuk_titel"] = 'Dijken; "water"'
+    path = tmp_path / "aanhalingstekens.csv"
+    write_csv(frame, path)
+    one = examenbron.validate(path, peildatum=PEILDATUM)
+    assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM))
+
+
+def test_a_ragged_row_in_the_second_range_gives_the_one_shot_message(tmp_path, in_ranges):
+    lines = generate(300, "2024-2025", seed=45).frame.to_csv(sep=";", index=False, lineterminator="\n").splitlines()
+    lines[-5] += ";te veel"
+    path = tmp_path / "rafelig.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    one = runner.invoke(main, ["validate", str(path), "--werkers", "1"])
+    par = runner.invoke(main, ["validate", str(path), "--werkers", "2"])
+    assert par.exit_code == one.exit_code == 2
+    assert f"rij {len(lines) - 4} " in par.output and par.output == one.output
+
+
+def test_workers_start_before_the_engine_is_loaded():
+    """`validate` decides on and starts its worker processes before it imports pandas, so that their
+    start-up overlaps its own: the modules it needs for that stay light."""
+    import subprocess
+    import sys
+    code = (f"import sys; sys.path[:0] = {sys.path!r}; from examenbron.engine.scale import streamable, AUTO_BYTES; "
+            "from examenbron.engine.scale.parallel import start_workers, werkers_for; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

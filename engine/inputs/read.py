@@ -9,7 +9,8 @@ given by name is refused: opening it could wait forever or never end.
 
 A large regular UTF-8 CSV (header on the first line, no quotes, every row as wide as the header) is
 read by pyarrow's multi-threaded CSV reader straight into dictionary-encoded columns, without ever
-decoding the whole file in Python. Anything else — cp1252, bytes that are not UTF-8, quoted cells,
+decoding the whole file in Python; such a file can also be read in byte ranges by several processes
+at once (``csv_layout``, ``csv_ranges``, ``read_csv_range``). Anything else — cp1252, bytes that are not UTF-8, quoted cells,
 blank lines before the header, ragged rows — goes through Python's csv module, which sees every
 field exactly (NUL bytes included) and refuses a row that is narrower or wider than the header
 instead of shifting its columns.
@@ -256,26 +257,38 @@ def _read_csv_arrow(source: str, data: bytes) -> RawTable | None:
         return None
     try:
         header_line = body[:header_end.start()].decode("utf-8")
-        import pyarrow as pa
-        from pyarrow import csv as pacsv
+        import pyarrow  # noqa: F401 - the fast path needs it
     except (UnicodeDecodeError, ImportError):
         return None
     delimiter = _delimiter(header_line)
     headers = header_line.split(delimiter)  # no quotes in the file: exactly what csv.reader gives
-    names = [str(i) for i in range(len(headers))]
+    read = _arrow_columns(body, delimiter, len(headers), skip_rows=1)
+    if read is None:
+        return None
+    columns, rows = read
+    if rows > MAX_ROWS:
+        raise InputError(f"{source}: meer dan {MAX_ROWS:,} rijen; splits het bestand".replace(",", "."))
+    return RawTable(source, headers, columns, np.arange(2, 2 + rows, dtype=np.int64))
+
+
+def _arrow_columns(body: bytes, delimiter: str, width: int, *, skip_rows: int) -> tuple[list, int] | None:
+    """pyarrow's read of CSV bytes without quotes into one Categorical per column and the number of
+    rows; None when pyarrow refuses them (bytes that are not UTF-8, a row narrower or wider than
+    ``width``), so that the general reader says what is wrong."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+    names = [str(i) for i in range(width)]
     text = pa.dictionary(pa.int32(), pa.string())
     try:
         table = pacsv.read_csv(
             pa.py_buffer(body),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=_ARROW_BLOCK_BYTES),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip_rows, block_size=_ARROW_BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={n: text for n in names}, strings_can_be_null=False,
                                                  quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.num_rows > MAX_ROWS:
-        raise InputError(f"{source}: meer dan {MAX_ROWS:,} rijen; splits het bestand".replace(",", "."))
     table = table.unify_dictionaries()
     columns = []
     for i in range(table.num_columns):  # one dictionary per column now: its indices are the codes
@@ -285,7 +298,80 @@ def _read_csv_arrow(source: str, data: bytes) -> RawTable | None:
     rows = table.num_rows
     del table, cells
     pa.default_memory_pool().release_unused()  # the parser's buffers (~2x the file) back to the system
-    return RawTable(source, headers, columns, np.arange(2, 2 + rows, dtype=np.int64))
+    return columns, rows
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """Where the rows of a CSV that the fast path can read in ranges start (``body``: byte offset of
+    the first data row), its header cells and delimiter, and its size in bytes."""
+
+    source: str
+    headers: list
+    delimiter: str
+    body: int
+    size: int
+
+
+def csv_layout(path) -> CsvLayout | None:
+    """The layout of a regular file that pyarrow's fast path may read in byte ranges, from its first
+    line alone; None when the whole file must be read by `read_table` (small, not UTF-8 at the start,
+    XLSX, a blank first line, a header that does not end in a line feed, too large: `read_table`
+    then says what is wrong, if anything)."""
+    source = str(path)
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or not _ARROW_MIN_BYTES <= info.st_size <= MAX_INPUT_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            head = handle.read(1024 * 1024)
+    except OSError:
+        return None
+    start = len(_BOM) if head.startswith(_BOM) else 0
+    header_end = _LINE_END.search(head, start)
+    if (head.startswith((_ZIP_MAGIC, _OLE_MAGIC)) or head[:4096].count(b"\x00") * 100 > len(head[:4096])
+            or header_end is None or _BLANK_LINE.match(head, start) or b'"' in head[:header_end.start()]):
+        return None
+    body = header_end.start() + (2 if head[header_end.start():header_end.start() + 2] == b"\r\n" else 1)
+    if head[body - 1:body] != b"\n":
+        return None  # a header ending in a lone carriage return
+    try:
+        header_line = head[start:header_end.start()].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    delimiter = _delimiter(header_line)
+    return CsvLayout(source, header_line.split(delimiter), delimiter, body, info.st_size)
+
+
+def csv_ranges(path, layout: CsvLayout, parts: int) -> list[tuple[int, int]]:
+    """The data rows of ``layout``'s file as at most ``parts`` byte ranges of about equal size, each
+    ending just after a line feed (or at the end of the file)."""
+    import mmap
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        cuts, start = [], layout.body
+        for k in range(1, parts):
+            at = view.find(b"\n", max(start, layout.body + (layout.size - layout.body) * k // parts))
+            if at < 0 or at + 1 >= layout.size:
+                break
+            cuts.append((start, at + 1))
+            start = at + 1
+    return cuts + [(start, layout.size)] if start < layout.size else cuts
+
+
+def read_csv_range(path, layout: CsvLayout, start: int, end: int) -> RawTable | None:
+    """The rows in bytes ``start:end`` of ``layout``'s file (from `csv_ranges`), numbered from 0 in
+    ``bron_rij`` (the caller adds the rows before the range); None when the range needs the general
+    reader (quotes, bytes that are not UTF-8, ragged rows: `read_table` then reads the whole file)."""
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        body = handle.read(end - start)
+    if b'"' in body or len(body) != end - start:
+        return None
+    read = _arrow_columns(body, layout.delimiter, len(layout.headers), skip_rows=0)
+    if read is None:
+        return None
+    columns, rows = read
+    return RawTable(layout.source, layout.headers, columns, np.arange(rows, dtype=np.int64))
 
 
 def _read_xlsx(source: str, data: bytes, sheet) -> RawTable:

@@ -139,7 +139,9 @@ def kandidaten_json(outcome, block: int = 20_000):
     extras nested under 'extra'.
 
     Written as pandas' ``to_json(orient="records")`` writes it, value for value: each column's
-    distinct values are encoded once (by pandas' own encoder) and the rows are filled in from those.
+    distinct values are encoded once (by pandas' own encoder), neighbouring fields whose value
+    combinations are few are joined once per combination (`_segments`), and each row is the
+    concatenation of its few segment texts.
     """
     k = outcome.kandidaten
     extras = [c for c in k.columns if c not in KANDIDAAT_KEYS and c != "exam_id"]
@@ -151,26 +153,60 @@ def kandidaten_json(outcome, block: int = 20_000):
             columns.append(_json_texts(number_values(value, len(k))))
         else:
             columns.append(_json_texts(k[name].astype(object).where(k[name].notna(), None).to_numpy()))
-
-    def field(name):
-        return _json_scalar(name).replace("%", "%%") + ":%s"
-    row = "{" + ",".join(map(field, KANDIDAAT_KEYS)) + ',"extra":{' + ",".join(map(field, extras)) + "}}"
+    keys = [_json_scalar(name) + ":" for name in (*KANDIDAAT_KEYS, *extras)]
+    prefixes = ["{" + keys[0]] + ["," + key for key in keys[1:]]
+    if extras:
+        prefixes[len(KANDIDAAT_KEYS)] = ',"extra":{' + keys[len(KANDIDAAT_KEYS)]
+    closing = "}}" if extras else ',"extra":{}}'
+    fields = [(codes, _prefixed(prefix, texts)) for (codes, texts), prefix in zip(columns, prefixes)]
+    fields[-1] = (fields[-1][0], _prefixed("", fields[-1][1], closing))
+    segments = _segments(fields, len(k))
     for start in range(0, len(k), block):
-        yield ("[" if start == 0 else ",") + ",".join([row % cells for cells in
-                                                       zip(*(column[start:start + block] for column in columns))])
+        codes, texts = segments[0]
+        rows = texts[codes[start:start + block]]
+        for codes, texts in segments[1:]:
+            rows = rows + texts[codes[start:start + block]]
+        yield ("[" if start == 0 else ",") + ",".join(rows.tolist())
     yield "]" if len(k) else "[]"
+
+
+def _prefixed(prefix: str, texts: np.ndarray, suffix: str = "") -> np.ndarray:
+    out = np.empty(len(texts), dtype=object)
+    out[:] = [prefix + text + suffix for text in texts]
+    return out
+
+
+def _segments(fields: list, rows: int) -> list:
+    """Neighbouring fields (codes per row, text per code) joined while their distinct combinations stay
+    below a quarter of the rows: each combination's text is built once instead of once per row."""
+    segments = [fields[0]]
+    for codes, texts in fields[1:]:
+        before_codes, before_texts = segments[-1]
+        joint, combinations = pd.factorize(before_codes.astype(np.int64) * len(texts) + codes)
+        if len(combinations) * 4 <= rows:
+            segments[-1] = (joint, before_texts[combinations // len(texts)] + texts[combinations % len(texts)])
+        else:
+            segments.append((codes, texts))
+    return segments
 
 
 # Printable ASCII except " / and backslash: pandas writes such a text between quotes as it is.
 _PLAIN_TEXT = re.compile(r"[ !#-.0-\[\]-~]*")
 
 
-def _json_texts(values: np.ndarray) -> np.ndarray:
-    """Each value as JSON text, as pandas' to_json writes it; every distinct value is encoded once."""
-    codes, uniques = pd.factorize(values)  # code -1 (None, NaN, NA, NaT) picks the trailing null
+def _json_texts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value as JSON text, as pandas' to_json writes it: (a code per value, the text per code).
+    Every distinct value is encoded once; the last code is null (None, NaN, NA, NaT)."""
+    codes, uniques = pd.factorize(values)
     texts = np.empty(len(uniques) + 1, dtype=object)
-    texts[:] = [f'"{u}"' if type(u) is str and _PLAIN_TEXT.fullmatch(u) else _json_scalar(u) for u in uniques] + ["null"]
-    return texts[codes]
+    uniques = list(uniques)
+    if all(type(u) is str for u in uniques) and _PLAIN_TEXT.fullmatch("".join(uniques)):
+        texts[:-1] = ['"' + u + '"' for u in uniques]  # all plain: one test for the whole column
+    else:
+        texts[:-1] = [f'"{u}"' if type(u) is str and _PLAIN_TEXT.fullmatch(u) else _json_scalar(u) for u in uniques]
+    texts[-1] = "null"
+    codes[codes < 0] = len(uniques)
+    return codes, texts
 
 
 def _json_scalar(value) -> str:

@@ -1,9 +1,12 @@
 """Validate one results file on several processes, whole schools per process.
 
-`validate` on a large CSV reads the file once (pyarrow's reader already uses every core), divides its
-rows by BRIN into one part per process, of about equal size, and has each part normalised and run
-through the pipeline in its own process: the first part in this one, the others in worker processes
-started before the file is read, so that their start-up overlaps the reading.
+`validate` on a large CSV has each process read a byte range of the file at once (a UTF-8 file without
+quotes: read.csv_layout), then the processes exchange rows so that all rows of a BRIN end up in one
+process (the one whose range held most of them: a file sorted by school moves only the schools a
+boundary cuts through), and each process normalises its rows and runs them through the pipeline:
+this process and worker processes started first, so that their start-up overlaps the reading. Any
+other CSV is read whole in this process (pyarrow's reader already uses every core) and divided by
+BRIN into one part per process of about equal size, sent to the workers (engine.scale.division).
 ``streaming.combine`` then gives the exact tables of the one-shot run, by the argument of per-school
 streaming: the rows of one BRIN stay together (grouped by the identity normalise gives a BRIN), so an
 exam never spans parts, and no rule compares different exams.
@@ -24,7 +27,6 @@ import pickle
 import sys
 import time
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 from examenbron.engine.errors import ExamenbronError
@@ -61,51 +63,127 @@ def werkers_for(path) -> int:
     return max(1, min(usable_cores(), size // MIN_PART_BYTES))
 
 
+def start_workers(count: int) -> list:
+    """``count`` worker processes for `validate_parallel`, started now: a command starts them before it
+    loads the engine, so that their start-up overlaps its own. A worker whose command ends without
+    using it reads the end of its input and stops."""
+    workers = []
+    try:
+        for _ in range(count):
+            workers.append(_Worker())
+    except BaseException:
+        for worker in workers:
+            worker.stop()
+        raise
+    return workers
+
+
 def validate_parallel(path, werkers: int, *, schooljaar=None, mapping=None, peildatum, backend: str = "pandas",
-                      regels=None, codetabellen=None):
+                      regels=None, codetabellen=None, workers: list | None = None):
     """Validate the file ``path`` on ``werkers`` processes; return the one-shot run's tables (a Combined).
 
     ``mapping`` as for load_results (YAML path or dict); ``regels`` and ``codetabellen`` as for the
-    loaders (None: the installed ones).
+    loaders (None: the installed ones); ``workers``: the ``werkers - 1`` processes of `start_workers`
+    (default: started here). The workers are stopped when it returns.
     """
-    from examenbron.engine.inputs import codetables
-    from examenbron.engine.inputs.normalise import _resolve_columns, normalise
-    from examenbron.engine.inputs.read import mapping_of, read_table
-    from examenbron.engine.rulesets import load as rulesets
-    from examenbron.engine.scale.streaming import combine, part_result, school_year
-    mapping = mapping_of(mapping)
-    workers = []
+    workers = start_workers(werkers - 1) if workers is None else workers
     try:
-        for _ in range(werkers - 1):
-            workers.append(_Worker())
+        from examenbron.engine.inputs import codetables
+        from examenbron.engine.inputs.normalise import _resolve_columns, normalise
+        from examenbron.engine.inputs.read import mapping_of, read_table
+        from examenbron.engine.rulesets import load as rulesets
+        from examenbron.engine.scale import division
+        from examenbron.engine.scale.streaming import combine, part_result, school_year
+        mapping = mapping_of(mapping)
         started = time.perf_counter()
-        raw = read_table(path)
-        source = raw.source
-        positions = _resolve_columns(raw, mapping or {})  # a missing column: the one-shot message, once
-        parts = split_by_brin(raw, positions["brin"], werkers)
-        del raw
-        busy = workers[:len(parts) - 1]
-        for worker, part in zip(busy, parts[1:]):
-            worker.ask("normalise", part, mapping)
-        results = normalise(parts[0], mapping)
-        del parts
+        spread = _read_spread(path, workers, mapping)
+        if spread is not None:
+            source, own, busy = spread
+        else:  # the whole file in this process, its parts sent to the workers
+            raw = read_table(path)
+            source = raw.source
+            positions = _resolve_columns(raw, mapping or {})  # a missing column: the one-shot message, once
+            parts = division.split_by_brin(raw, positions["brin"], werkers)
+            del raw
+            busy = workers[:len(parts) - 1]
+            for worker, part in zip(busy, parts[1:]):
+                worker.ask("normalise", part, mapping)
+            own = parts[0]
+            del parts
+        results = None if own is None else normalise(own, mapping)  # None: all its schools went elsewhere
+        del own
         read_s = time.perf_counter() - started
-        years = _exams_per_year(results)
+        years = Counter() if results is None else _exams_per_year(results)
         for worker in busy:
             years.update(worker.answer())
         schooljaar = schooljaar or school_year(years, source)
         ruleset, tables = rulesets.load(schooljaar, regels), codetables.load(schooljaar, codetabellen)
         for worker in busy:
             worker.ask("run", schooljaar, regels, codetabellen, peildatum, backend)
-        from examenbron.engine import pipeline
-        outcome = pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=backend)
-        done = [part_result(results, outcome, ruleset, read_s)]
-        del results, outcome
+        done = []
+        if results is not None:
+            from examenbron.engine import pipeline
+            outcome = pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=backend)
+            done.append(part_result(results, outcome, ruleset, read_s))
+            del results, outcome
         done += [worker.answer() for worker in busy]
     finally:
         for worker in workers:
             worker.stop()
     return combine(done, source=source, schooljaar=schooljaar, ruleset=ruleset)
+
+
+def _read_spread(path, workers: list, mapping):
+    """Read the file in byte ranges, one per process at once, and exchange rows so that every BRIN's
+    rows end up in one process: (source, this process's RawTable, the workers holding the others),
+    each worker asked to normalise its rows. None when the file must be read whole (see
+    read.csv_layout and read.read_csv_range); the workers then hold nothing.
+
+    A file sorted by school exchanges only the rows of the schools a range boundary cuts through.
+    A BRIN (grouped by the identity normalise gives it) goes to the range holding most of its rows.
+    """
+    from examenbron.engine.inputs.normalise import _resolve_columns
+    from examenbron.engine.inputs.read import MAX_ROWS, RawTable, csv_layout, csv_ranges, read_csv_range
+    from examenbron.engine.scale import division
+    layout = csv_layout(path)
+    if layout is None:
+        return None
+    header = RawTable(layout.source, layout.headers, [], [])
+    brin = _resolve_columns(header, mapping or {})["brin"]  # a missing column: the one-shot message
+    ranges = csv_ranges(path, layout, len(workers) + 1)
+    if len(ranges) < 2:
+        return None
+    busy = workers[:len(ranges) - 1]
+    for worker, (start, end) in zip(busy, ranges[1:]):
+        worker.ask("lees", path, layout, start, end, brin)
+    own = read_csv_range(path, layout, *ranges[0])
+    mine = None if own is None else division.schools(own, brin)
+    found = [None if own is None else division.counts(*mine)] + [worker.answer() for worker in busy]
+    if any(counts is None for counts in found):
+        return None
+    rows = [sum(counts.values()) for counts in found]
+    if sum(rows) > MAX_ROWS:
+        return None  # read_table says so
+    owner = division.owners(found)
+    offsets = [2 + sum(rows[:i]) for i in range(len(rows))]   # the header is row 1
+    for number, (worker, offset) in enumerate(zip(busy, offsets[1:]), start=1):
+        worker.ask("ruil", offset, owner, number)
+    kept, leaving = division.exchange(own, *mine, offsets[0], owner, 0)
+    arriving = [[] for _ in ranges]
+    for destination, part in leaving.items():
+        arriving[destination].append(part)
+    for worker in busy:
+        for destination, part in worker.answer().items():
+            arriving[destination].append(part)
+    owned = [0] * len(ranges)
+    for counts in found:
+        for school, count in counts.items():
+            owned[owner[school]] += count
+    for number, worker in enumerate(busy, start=1):
+        if owned[number]:
+            worker.ask("ontvang", arriving[number], mapping)
+    busy = [worker for number, worker in enumerate(busy, start=1) if owned[number]]
+    return layout.source, division.merged([kept, *arriving[0]]) if owned[0] else None, busy
 
 
 def run_parts(parts: list, source: str, schooljaar: str, werkers: int, *, mapping, peildatum, backend) -> list:
@@ -133,32 +211,6 @@ def run_parts(parts: list, source: str, schooljaar: str, werkers: int, *, mappin
         for worker in workers:
             worker.stop()
     return results
-
-
-def split_by_brin(raw, brin_position: int, parts: int) -> list:
-    """``raw`` as at most ``parts`` RawTables of whole BRINs with about equal numbers of rows, each in
-    file order with its original row numbers; BRINs go to parts in order of first appearance.
-
-    BRINs are grouped by the identity normalise gives them (stripped, upper case), so two spellings
-    of one BRIN, which normalise takes as one school, never end up in different parts.
-    """
-    import numpy as np
-    import pandas as pd
-    from examenbron.engine.inputs.normalise import _identity, _parse
-    cells = raw.columns[brin_position]
-    parsed = _parse("brin", cells.categories)
-    school = pd.factorize(_identity(parsed, np.arange(len(cells.categories))))[0][np.asarray(cells.codes)]
-    school = pd.factorize(school)[0]  # numbered in order of first appearance
-    rows = np.bincount(school)
-    middle = np.cumsum(rows) - rows / 2  # a school goes to the part its middle row falls in
-    part_of_row = np.minimum(middle * parts // len(school), parts - 1).astype(np.int64)[school]
-    tables = []
-    for number in np.unique(part_of_row):
-        index = np.flatnonzero(part_of_row == number)
-        tables.append(replace(raw, bron_rij=raw.bron_rij[index],
-                              columns=[pd.Categorical.from_codes(np.asarray(c.codes)[index], c.categories,
-                                                                 validate=False) for c in raw.columns]))
-    return tables or [raw]
 
 
 def _exams_per_year(results) -> Counter:
@@ -254,8 +306,10 @@ def _serve() -> None:
     from examenbron.engine.inputs import codetables
     from examenbron.engine.inputs.normalise import normalise
     from examenbron.engine.rulesets import load as rulesets
+    from examenbron.engine.inputs.read import read_csv_range
+    from examenbron.engine.scale import division
     from examenbron.engine.scale.streaming import part_result, run_part
-    results, read_s, loaded = None, 0.0, {}
+    results, read_s, loaded, own = None, 0.0, {}, None
     try:
         while True:
             try:
@@ -263,10 +317,20 @@ def _serve() -> None:
             except EOFError:
                 return
             try:
-                if kind == "normalise":
-                    started = time.perf_counter()
-                    results = normalise(*args)
+                started = time.perf_counter()
+                if kind == "lees":
+                    path, layout, start, end, brin = args
+                    own = read_csv_range(path, layout, start, end)
+                    own = None if own is None else (own, *division.schools(own, brin))
+                    reply = None if own is None else division.counts(*own[1:])
                     read_s = time.perf_counter() - started
+                elif kind == "ruil":
+                    own, reply = division.exchange(*own, *args)
+                    read_s += time.perf_counter() - started
+                elif kind in ("normalise", "ontvang"):
+                    raw = args[0] if kind == "normalise" else division.merged([own, *args[0]])
+                    own, results = None, normalise(raw, args[-1])
+                    read_s = (0.0 if kind == "normalise" else read_s) + time.perf_counter() - started
                     reply = _exams_per_year(results)
                 elif kind == "deel":
                     part, source, schooljaar, mapping, peildatum, backend = args

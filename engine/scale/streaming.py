@@ -26,10 +26,6 @@ from examenbron.engine.evaluation.evaluate import Value
 from examenbron.engine.inputs.columns import EXAM_KEY
 from examenbron.engine.vocabulary import schooljaar_of
 
-# Above this input size `validate` streams automatically: a national file (~170 MB) still runs in one
-# go (fastest, ~2 GB), the next size up would not stay within a few GB.
-AUTO_BYTES = 256 * 1024 * 1024
-
 
 @dataclass
 class PartResult:
@@ -135,18 +131,6 @@ def _renumber(column: pd.Series, ids: np.ndarray) -> pd.Series:
     known = pd.notna(values)
     values[known] = ids[values[known].astype(np.int64)]
     return pd.Series(values, index=column.index, dtype=column.dtype)
-
-
-def streamable(path) -> bool:
-    """True for a CSV (what the partitioner reads); XLSX files are read whole anyway."""
-    from pathlib import Path
-    try:
-        with open(path, "rb") as fh:
-            start = fh.read(8)
-    except OSError:
-        return True  # not readable: the partitioner says why, as the reader would
-    return not start.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and \
-        Path(path).suffix.lower() not in (".xlsx", ".xlsm")
 
 
 def validate_per_school(path, *, schooljaar=None, mapping=None, peildatum: datetime.date | None = None,
