@@ -169,7 +169,8 @@ def validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, fmt, ou
         from examenbron.engine.scale.parallel import validate_parallel
         with Voortgang(stil).stap(f"{file} in {werkers} processen controleren..."):
             outcome = validate_parallel(file, werkers, schooljaar=schooljaar, mapping=mapping, peildatum=day,
-                                        backend=backend, regels=regels, codetabellen=codetabellen, workers=workers)
+                                        backend=backend, regels=regels, codetabellen=codetabellen, workers=workers,
+                                        json_rows=fmt == "json")
     else:
         outcome, day, standaard = _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil, regels,
                                             codetabellen)

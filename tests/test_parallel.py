@@ -234,7 +234,9 @@ def test_every_other_report_format_is_the_same_on_two_processes(shuffled, fmt, t
     assert outputs[0] == outputs[1]
 
 
-def test_a_column_mapping_applies_in_every_process(tmp_path):
+@pytest.mark.parametrize("ranges", [False, True])
+def test_a_column_mapping_applies_in_every_process(tmp_path, ranges, request):
+    forbid_whole_file = request.getfixturevalue("in_ranges") if ranges else (lambda: None)
     frame = generate(1000, "2024-2025", seed=39, fouten=True).frame.rename(columns={"vakcode": "Vak", "brin": "School"})
     path = tmp_path / "eigen-koppen.csv"
     write_csv(frame, path)
@@ -242,6 +244,7 @@ def test_a_column_mapping_applies_in_every_process(tmp_path):
     mapping.write_text("Vak: vakcode\nSchool: brin\n", encoding="utf-8")
     one = examenbron.validate(path, peildatum=PEILDATUM, mapping=mapping)
     assert len(one.kandidaten) == 1000
+    forbid_whole_file()
     assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM, mapping=mapping))
 
 
@@ -326,11 +329,16 @@ def test_crlf_and_a_byte_order_mark_keep_their_row_numbers(tmp_path, in_ranges):
     assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM))
 
 
-def test_a_quote_in_the_last_range_reads_the_whole_file_as_one_shot(tmp_path, in_ranges):
+@pytest.mark.parametrize("odd", ["a quote", "Windows-1252"])
+def test_a_quote_or_another_encoding_in_the_last_range_reads_the_whole_file_as_one_shot(odd, tmp_path, in_ranges):
     frame = generate(1000, "2024-2025", seed=44, fouten=True).frame
-    frame.loc[frame.index[-3:], "werkstuk_titel"] = 'Dijken; "water"'
-    path = tmp_path / "aanhalingstekens.csv"
-    write_csv(frame, path)
+    path = tmp_path / "anders.csv"
+    if odd == "a quote":
+        frame.loc[frame.index[-3:], "werkstuk_titel"] = 'Dijken; "water"'
+        write_csv(frame, path)
+    else:  # pyarrow refuses the range (not UTF-8); the whole file is read as Windows-1252
+        frame.loc[frame.index[-3:], "werkstuk_titel"] = "Zeeën en dijken"
+        path.write_bytes(frame.to_csv(sep=";", index=False).encode("cp1252"))
     one = examenbron.validate(path, peildatum=PEILDATUM)
     assert_same(one, validate_parallel(path, 2, peildatum=PEILDATUM))
 
@@ -357,3 +365,16 @@ def test_workers_start_before_the_engine_is_loaded():
             "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_candidates_written_by_every_process_give_the_one_shot_json(shuffled, in_ranges):
+    """For --format json each process writes its candidates' objects; the report is byte for byte the
+    one-shot report, and a changed candidate table is written anew (never the stale rows)."""
+    from dataclasses import replace
+    one = examenbron.validate(shuffled, peildatum=PEILDATUM)
+    par = validate_parallel(shuffled, 3, peildatum=PEILDATUM, json_rows=True)
+    assert par.kandidaat_json is not None and len(par.kandidaat_json[1]) == len(one.kandidaten)
+    assert report.to_json(par, peildatum=PEILDATUM) == report.to_json(one, peildatum=PEILDATUM)
+    fewer = replace(par, kandidaten=par.kandidaten.iloc[[4, 0, 2]])
+    written = json.loads(report.to_json(fewer, peildatum=PEILDATUM))["kandidaten"]
+    assert written == [json.loads(report.to_json(one, peildatum=PEILDATUM))["kandidaten"][i] for i in (4, 0, 2)]

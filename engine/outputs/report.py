@@ -138,11 +138,31 @@ def kandidaten_json(outcome, block: int = 20_000):
     """The candidate table as the contract's JSON array, in pieces of `block` candidates; rule-set
     extras nested under 'extra'.
 
-    Written as pandas' ``to_json(orient="records")`` writes it, value for value: each column's
-    distinct values are encoded once (by pandas' own encoder), neighbouring fields whose value
-    combinations are few are joined once per combination (`_segments`), and each row is the
-    concatenation of its few segment texts.
+    Written as pandas' ``to_json(orient="records")`` writes it, value for value (`kandidaat_rows`).
+    An outcome combined from several processes may carry its rows already written there
+    (``kandidaat_json``: the candidate table they were written for, and the rows).
     """
+    k = outcome.kandidaten
+    written = getattr(outcome, "kandidaat_json", None)
+    if written is not None and written[0] is k:
+        blocks = (written[1][start:start + block] for start in range(0, len(k), block))
+    else:
+        blocks = _row_blocks(outcome, block)
+    for number, rows in enumerate(blocks):
+        yield ("[" if number == 0 else ",") + ",".join(rows.tolist())
+    yield "]" if len(k) else "[]"
+
+
+def kandidaat_rows(outcome) -> np.ndarray:
+    """Each candidate as the JSON object `kandidaten_json` writes for it."""
+    k = outcome.kandidaten
+    return np.concatenate(list(_row_blocks(outcome, max(len(k), 1)))) if len(k) else np.empty(0, dtype=object)
+
+
+def _row_blocks(outcome, block: int):
+    """The candidates' JSON objects in arrays of `block`: each column's distinct values are encoded
+    once (by pandas' own encoder), neighbouring fields whose value combinations are few are joined
+    once per combination (`_segments`), and each row is the concatenation of its few segment texts."""
     k = outcome.kandidaten
     extras = [c for c in k.columns if c not in KANDIDAAT_KEYS and c != "exam_id"]
     values = outcome.context.kandidaat.values
@@ -166,8 +186,7 @@ def kandidaten_json(outcome, block: int = 20_000):
         rows = texts[codes[start:start + block]]
         for codes, texts in segments[1:]:
             rows = rows + texts[codes[start:start + block]]
-        yield ("[" if start == 0 else ",") + ",".join(rows.tolist())
-    yield "]" if len(k) else "[]"
+        yield rows
 
 
 def _prefixed(prefix: str, texts: np.ndarray, suffix: str = "") -> np.ndarray:

@@ -79,12 +79,13 @@ def start_workers(count: int) -> list:
 
 
 def validate_parallel(path, werkers: int, *, schooljaar=None, mapping=None, peildatum, backend: str = "pandas",
-                      regels=None, codetabellen=None, workers: list | None = None):
+                      regels=None, codetabellen=None, workers: list | None = None, json_rows: bool = False):
     """Validate the file ``path`` on ``werkers`` processes; return the one-shot run's tables (a Combined).
 
     ``mapping`` as for load_results (YAML path or dict); ``regels`` and ``codetabellen`` as for the
     loaders (None: the installed ones); ``workers``: the ``werkers - 1`` processes of `start_workers`
-    (default: started here). The workers are stopped when it returns.
+    (default: started here). The workers are stopped when it returns. ``json_rows``: each process also
+    writes its candidates' objects of the JSON report (streaming.part_result).
     """
     workers = start_workers(werkers - 1) if workers is None else workers
     try:
@@ -119,12 +120,12 @@ def validate_parallel(path, werkers: int, *, schooljaar=None, mapping=None, peil
         schooljaar = schooljaar or school_year(years, source)
         ruleset, tables = rulesets.load(schooljaar, regels), codetables.load(schooljaar, codetabellen)
         for worker in busy:
-            worker.ask("run", schooljaar, regels, codetabellen, peildatum, backend)
+            worker.ask("run", schooljaar, regels, codetabellen, peildatum, backend, json_rows)
         done = []
         if results is not None:
             from examenbron.engine import pipeline
             outcome = pipeline.run(results, ruleset, tables, peildatum=peildatum, backend=backend)
-            done.append(part_result(results, outcome, ruleset, read_s))
+            done.append(part_result(results, outcome, ruleset, read_s, json_rows))
             del results, outcome
         done += [worker.answer() for worker in busy]
     finally:
@@ -339,11 +340,11 @@ def _serve() -> None:
                     reply = run_part(part, source, *loaded[schooljaar], mapping=mapping, peildatum=peildatum,
                                      backend=backend)
                 else:
-                    schooljaar, regels, codetabellen, peildatum, backend = args
+                    schooljaar, regels, codetabellen, peildatum, backend, json_rows = args
                     ruleset = rulesets.load(schooljaar, regels)
                     outcome = pipeline.run(results, ruleset, codetables.load(schooljaar, codetabellen),
                                            peildatum=peildatum, backend=backend)
-                    reply = part_result(results, outcome, ruleset, read_s)
+                    reply = part_result(results, outcome, ruleset, read_s, json_rows)
                 answer = ("ok", reply)
             except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller, which raises it
                 answer = ("fout", _sendable(exc))

@@ -39,6 +39,7 @@ class PartResult:
     timings: dict
     columns_present: frozenset
     extras: dict                # candidate-level Values of the rule set's `rapporteer` columns (for reports)
+    kandidaat_json: np.ndarray | None = None   # each candidate's JSON object (report.kandidaat_rows), if asked
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Combined:
     overgeslagen_regels: list
     timings: dict
     context: object = None      # only the candidate-level Values of the `rapporteer` columns
+    kandidaat_json: tuple | None = None   # (kandidaten, each one's JSON object) when the parts wrote them
 
 
 def school_year(exams_per_year, source: str) -> str:
@@ -77,8 +79,10 @@ def run_part(part, source, ruleset, tables, *, mapping, peildatum, backend) -> P
     return part_result(results, outcome, ruleset, read_s)
 
 
-def part_result(results, outcome, ruleset, read_s: float) -> PartResult:
-    """What `combine` needs of one part's Results and Outcome (``read_s``: its reading time)."""
+def part_result(results, outcome, ruleset, read_s: float, json_rows: bool = False) -> PartResult:
+    """What `combine` needs of one part's Results and Outcome (``read_s``: its reading time;
+    ``json_rows``: also each candidate's object of the JSON report, written in this process)."""
+    from examenbron.engine.outputs.report import kandidaat_rows
     timings = {"inlezen+normaliseren": read_s, **outcome.timings}
     n = len(outcome.kandidaten)
     values = outcome.context.kandidaat.values
@@ -86,7 +90,8 @@ def part_result(results, outcome, ruleset, read_s: float) -> PartResult:
                                               for a in ("val", "null", "den")))
               for name in ruleset.metadata.get("rapporteer", []) or []}
     return PartResult(results.examens["bron_rij"].to_numpy(), outcome.bevindingen, outcome.kandidaten,
-                      len(results.vakken), outcome.overgeslagen_regels, timings, results.columns_present, extras)
+                      len(results.vakken), outcome.overgeslagen_regels, timings, results.columns_present, extras,
+                      kandidaat_rows(outcome) if json_rows else None)
 
 
 def combine(parts: list, *, source, schooljaar, ruleset) -> Combined:
@@ -119,8 +124,11 @@ def combine(parts: list, *, source, schooljaar, ruleset) -> Combined:
         for name, seconds in part.timings.items():
             timings[name] = timings.get(name, 0.0) + seconds
     context = SimpleNamespace(kandidaat=SimpleNamespace(n=len(kandidaten), values=extras))
+    written = None
+    if all(p.kandidaat_json is not None for p in parts):
+        written = (kandidaten, np.concatenate([p.kandidaat_json for p in parts])[order])
     return Combined(schooljaar, ruleset, results, bevindingen.reset_index(drop=True), kandidaten,
-                    parts[0].overgeslagen_regels, timings, context)
+                    parts[0].overgeslagen_regels, timings, context, written)
 
 
 def _renumber(column: pd.Series, ids: np.ndarray) -> pd.Series:
