@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from examenbron import cli_dutch
-from examenbron.cli_common import UserError, Voortgang, handle_errors, source_options
+from examenbron.cli_common import UserError, Voortgang, handle_errors, keep_loaded, source_options
 from examenbron.cli_rules import rules as rules_group
 from examenbron.engine.evaluation.backends import EVALUATORS
 from examenbron.engine.outputs.files import atomic_write, check_target, replacing
@@ -49,6 +49,7 @@ def _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil=False, 
     from examenbron.engine import pipeline
     from examenbron.engine.rulesets import load as rules
     from examenbron.engine.inputs.normalise import load_results
+    keep_loaded()
     voortgang = Voortgang(stil)
     with voortgang.stap(f"{file} inlezen..."):
         results = load_results(file, sheet=sheet, mapping=mapping)
@@ -56,6 +57,7 @@ def _validate(file, schooljaar, mapping, sheet, peildatum, backend, stil=False, 
     ruleset = rules.load(schooljaar, regels)
     tables = codetables.load(schooljaar, codetabellen)
     day = peildatum.date() if peildatum else datetime.date.today()
+    keep_loaded()
     with voortgang.stap(f"{len(results.examens)} kandidaten controleren met de regels van {schooljaar}..."):
         outcome = pipeline.run(results, ruleset, tables, peildatum=day, backend=backend)
     return outcome, day, peildatum is None

@@ -154,3 +154,21 @@ def test_voorbeeld_refuses_a_year_without_rules_in_dutch(runner, tmp_path):
     from examenbron.engine.rulesets import load as rules
     assert "niet ondersteund" in result.output and rules.available_years()[-1] in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_command_leaves_the_garbage_collector_of_the_host_process_as_it_was(runner, tmp_path):
+    """The command line freezes what it loaded for its own run only: a process that runs it in-process
+    (a test, an embedding vendor) has nothing frozen afterwards, also after an input error, and one
+    that froze its own objects keeps them frozen."""
+    import gc
+    assert gc.get_freeze_count() == 0
+    assert runner.invoke(main, ["validate", EXAMPLE, "--peildatum", "2025-06-20"]).exit_code == 1
+    assert gc.get_freeze_count() == 0
+    assert runner.invoke(main, ["validate", str(tmp_path / "weg.csv")]).exit_code == 2
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        assert runner.invoke(main, ["explain", EXAMPLE, "--leerling", "334757", "--peildatum", "2025-06-20"]).exit_code == 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

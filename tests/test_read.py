@@ -190,10 +190,10 @@ def test_fast_reader_for_large_files_matches_the_general_reader(tmp_path, monkey
 
     path = tmp_path / "groot.csv"
     write_csv(generate(120, "2024-2025", seed=11, fouten=True).frame, path)
-    monkeypatch.setattr(read, "_ARROW_MIN_BYTES", 0)
+    monkeypatch.setattr(read, "_ARROW_READ_MIN_BYTES", 0)
     assert read._read_csv_arrow(str(path), path.read_bytes()) is not None  # the fast path really is taken
     fast = read.read_table(path)
-    monkeypatch.setattr(read, "_ARROW_MIN_BYTES", 10**12)
+    monkeypatch.setattr(read, "_ARROW_READ_MIN_BYTES", 10**12)
     general = read.read_table(path)
     assert fast.headers == general.headers
     assert np.array_equal(fast.bron_rij, general.bron_rij)
@@ -206,7 +206,7 @@ def test_fast_reader_falls_back_for_blank_lines(tmp_path, monkeypatch):
 
     path = tmp_path / "leeg.csv"
     path.write_text("brin;vakcode\n12AB;1001\n\n12AB;1002\n", encoding="utf-8")
-    monkeypatch.setattr(read, "_ARROW_MIN_BYTES", 0)
+    monkeypatch.setattr(read, "_ARROW_READ_MIN_BYTES", 0)
     table = read.read_table(path)
     assert table.bron_rij.tolist() == [2, 3, 4]
     assert np.asarray(table.columns[1], dtype=object).tolist() == ["1001", "", "1002"]
@@ -239,7 +239,7 @@ def test_fast_reader_reads_every_odd_csv_as_the_general_reader(tmp_path, monkeyp
     path.write_bytes(_HOSTILE_CSV[name])
 
     def read_with(threshold):
-        monkeypatch.setattr(read, "_ARROW_MIN_BYTES", threshold)
+        monkeypatch.setattr(read, "_ARROW_READ_MIN_BYTES", threshold)
         try:
             table = read.read_table(path)
         except InputError as exc:

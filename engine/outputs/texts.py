@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from fractions import Fraction
@@ -12,6 +13,7 @@ from examenbron.engine.inputs.columns import PERSONAL_COLUMNS, mask_bsn
 from examenbron.engine.language.values import Value
 
 
+@functools.lru_cache(maxsize=4096)  # pure; a report shows the same few grades over and over
 def number_text(numerator: int, denominator: int) -> str:
     """An exact number in Dutch notation; more than two decimals are cut off (never rounded up)."""
     value = Fraction(int(numerator), int(denominator))
@@ -34,9 +36,14 @@ def value_texts(value: Value, rows: np.ndarray, name: str = "", *, mask_personal
     """
     pick_val, pick_null = _at(value.val, rows), _at(value.null, rows)
     if value.kind == "num":
-        pairs = np.stack([np.asarray(pick_val, dtype="int64"), np.asarray(_at(value.den, rows), dtype="int64")], axis=1)
-        uniques, inverse = np.unique(pairs, axis=0, return_inverse=True) if len(pairs) else (pairs, np.zeros(0, int))
-        texts = np.array([number_text(a, d) for a, d in uniques.tolist()], dtype=object)[inverse.reshape(-1)]
+        numerators = np.asarray(pick_val, dtype="int64")
+        denominators = np.asarray(_at(value.den, rows), dtype="int64")
+        if len(rows) <= _FEW:  # one candidate (explain): np.unique's fixed cost is most of the work
+            texts = [number_text(a, d) for a, d in zip(numerators.tolist(), denominators.tolist())]
+        else:
+            pairs = np.stack([numerators, denominators], axis=1)
+            uniques, inverse = np.unique(pairs, axis=0, return_inverse=True)
+            texts = np.array([number_text(a, d) for a, d in uniques.tolist()], dtype=object)[inverse.reshape(-1)]
     elif value.kind == "bool":
         texts = ["ja" if v else "nee" for v in pick_val.tolist()]
     elif value.kind == "date":
@@ -48,6 +55,9 @@ def value_texts(value: Value, rows: np.ndarray, name: str = "", *, mask_personal
     out = np.array(texts, dtype=object)
     out[np.asarray(pick_null, dtype=bool)] = "leeg"
     return out
+
+
+_FEW = 64  # rows below which value_texts formats each row itself instead of each distinct value
 
 
 def _at(values, rows: np.ndarray) -> np.ndarray:
