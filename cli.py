@@ -241,27 +241,36 @@ def validate_archief(paden, werkers, scheduler, fmt, output, werkmap, mapping, p
     if fmt == "parquet" and output is None:
         raise UserError("--format parquet schrijft twee bestanden; geef een map op met -o")
     day = peildatum.date() if peildatum else datetime.date.today()
-    result = archive.validate_archive(paden, werkers=werkers, scheduler=scheduler, peildatum=day,
-                                      mapping=mapping, backend=backend, werkmap=werkmap)
     from examenbron.engine.outputs import report
-    if fmt == "parquet":
-        output.mkdir(parents=True, exist_ok=True)
-        for name, table in (("bevindingen", archive.bevindingen_table(result)),
-                            ("kandidaten", archive.kandidaten_table(result))):
-            atomic_write(output / f"{name}.parquet", table.to_parquet(index=False))
-    else:
-        text = '{"rapporten": [\n' + ",\n".join(report.to_json(r, peildatum=day).rstrip("\n")
-                                                 for r in result.reports) + "\n]}\n"
+
+    def render(combined):  # in the driver, while the workers go on with other parts
+        rendered = ((archive.bevindingen_rows(combined), archive.kandidaten_rows(combined)) if fmt == "parquet"
+                    else report.to_json(combined, peildatum=day).rstrip("\n"))
+        return report.exit_code(combined), len(combined.kandidaten), rendered
+
+    def write(reports):  # while the cluster shuts down
+        if fmt == "parquet":
+            output.mkdir(parents=True, exist_ok=True)
+            for i, name in enumerate(("bevindingen", "kandidaten")):
+                table = archive.table([rendered[i] for _, _, rendered in reports])
+                atomic_write(output / f"{name}.parquet", table.to_parquet(index=False))
+            return None
+        text = '{"rapporten": [\n' + ",\n".join(rendered for _, _, rendered in reports) + "\n]}\n"
         if output:
             atomic_write(output, text)
-        else:
-            click.echo(text, nl=False)
-    kandidaten = sum(len(r.kandidaten) for r in result.reports)
+            return None
+        return text
+
+    result = archive.validate_archive(paden, werkers=werkers, scheduler=scheduler, peildatum=day, mapping=mapping,
+                                      backend=backend, werkmap=werkmap, per_report=render, finish=write)
+    if result.output is not None:
+        click.echo(result.output, nl=False)
+    kandidaten = sum(n for _, n, _ in result.reports)
     peak = max(result.peak_rss_per_worker.values(), default=0)
     click.echo(f"{len(result.reports)} rapporten (bestand en schooljaar), {kandidaten} kandidaten, "
                f"{result.parts} delen op {result.werkers} werkers in {result.seconds:.1f} s; "
                f"piekgeheugen per werker hoogstens {peak / 1e6:.0f} MB", err=True)
-    sys.exit(max((report.exit_code(r) for r in result.reports), default=0))
+    sys.exit(max((code for code, _, _ in result.reports), default=0))
 
 
 @main.command()

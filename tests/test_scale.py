@@ -1,6 +1,7 @@
 """Validation at scale gives exactly the one-shot results: per school (streaming) and on Dask (archive)."""
 
 import datetime
+import io
 import json
 import subprocess
 import sys
@@ -131,6 +132,25 @@ def test_archive_reads_and_writes_parquet(archief, tmp_path):
     assert (kandidaten["uitslag_berekend"].tolist() == expected.kandidaten["uitslag_berekend"].tolist())
     assert sorted(zip(bevindingen["regel"], bevindingen["bron_rij"].astype(int))) == \
         sorted(zip(expected.bevindingen["regel"], expected.bevindingen["bron_rij"].astype(int)))
+
+
+def test_archive_parquet_table_writes_each_value_as_its_own_text():
+    """Values that compare equal but print differently (1, 1.0, True; (1,), (1.0,)) keep their own text;
+    tuples and lists of voorwaarden become "a, b"; text and missing values stay as they are."""
+    from examenbron.engine.scale.archive import table
+    pieces = [pd.DataFrame({"waarde": [1, 1.0, True, None], "voorwaarden": [("a", "b"), (), ("a", "b"), ("c",)],
+                            "lijst": [["a"], None, ("b", "c"), ()], "getallen": [(1,), (1.0,), (True,), ("x",)],
+                            "vak": ["ne", None, "en", "wi"]}),
+              pd.DataFrame({"waarde": ["1", float("nan")], "voorwaarden": [("a", "b"), ("a",)], "lijst": [(), ["d"]],
+                            "getallen": [(1, 2), ()], "vak": ["fa", "du"]})]
+    frame = table(pieces)
+    assert frame["waarde"].tolist()[:3] == ["1", "1.0", "True"] and frame["waarde"].iloc[4] == "1"
+    assert frame["waarde"].iloc[[3, 5]].isna().all()
+    assert frame["voorwaarden"].tolist() == ["a, b", "", "a, b", "c", "a, b", "a"]
+    assert frame["lijst"].tolist() == ["a", None, "b, c", "", "", "d"]
+    assert frame["getallen"].tolist() == ["1", "1.0", "True", "x", "1, 2", ""]
+    assert frame["vak"].tolist() == ["ne", None, "en", "wi", "fa", "du"]
+    frame.to_parquet(io.BytesIO(), index=False)  # Arrow can store every column
 
 
 def test_per_school_keeps_bad_utf8_bytes_as_the_reader_does(tmp_path):
