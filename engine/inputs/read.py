@@ -254,16 +254,14 @@ def _read_csv_arrow(source: str, data: bytes) -> RawTable | None:
     if len(data) < _ARROW_READ_MIN_BYTES or b'"' in data:
         return None
     body = data.removeprefix(_BOM)
-    header_end = _LINE_END.search(body)
-    if header_end is None or _BLANK_LINE.match(body):
-        return None
+    header = _first_line_header(body, 0)
     try:
-        header_line = body[:header_end.start()].decode("utf-8")
         import pyarrow  # noqa: F401 - the fast path needs it
-    except (UnicodeDecodeError, ImportError):
+    except ImportError:
         return None
-    delimiter = _delimiter(header_line)
-    headers = header_line.split(delimiter)  # no quotes in the file: exactly what csv.reader gives
+    if header is None:
+        return None
+    headers, delimiter, _ = header
     read = _arrow_columns(body, delimiter, len(headers), skip_rows=1)
     if read is None:
         return None
@@ -329,20 +327,30 @@ def csv_layout(path) -> CsvLayout | None:
             head = handle.read(1024 * 1024)
     except OSError:
         return None
-    start = len(_BOM) if head.startswith(_BOM) else 0
-    header_end = _LINE_END.search(head, start)
-    if (head.startswith((_ZIP_MAGIC, _OLE_MAGIC)) or head[:4096].count(b"\x00") * 100 > len(head[:4096])
-            or header_end is None or _BLANK_LINE.match(head, start) or b'"' in head[:header_end.start()]):
+    header = _first_line_header(head, len(_BOM) if head.startswith(_BOM) else 0)
+    if (header is None or head.startswith((_ZIP_MAGIC, _OLE_MAGIC))
+            or head[:4096].count(b"\x00") * 100 > len(head[:4096]) or b'"' in head[:header[2]]):
         return None
-    body = header_end.start() + (2 if head[header_end.start():header_end.start() + 2] == b"\r\n" else 1)
+    headers, delimiter, end = header
+    body = end + (2 if head[end:end + 2] == b"\r\n" else 1)
     if head[body - 1:body] != b"\n":
         return None  # a header ending in a lone carriage return
+    return CsvLayout(source, headers, delimiter, body, info.st_size)
+
+
+def _first_line_header(data: bytes, start: int) -> tuple[list, str, int] | None:
+    """The header cells, delimiter and end offset of the first line of ``data`` from ``start``, as the
+    fast path reads it (no quotes: split on the delimiter, exactly what csv.reader gives); None when
+    the first line is blank, the only line, or not UTF-8."""
+    header_end = _LINE_END.search(data, start)
+    if header_end is None or _BLANK_LINE.match(data, start):
+        return None
     try:
-        header_line = head[start:header_end.start()].decode("utf-8")
+        header_line = data[start:header_end.start()].decode("utf-8")
     except UnicodeDecodeError:
         return None
     delimiter = _delimiter(header_line)
-    return CsvLayout(source, header_line.split(delimiter), delimiter, body, info.st_size)
+    return header_line.split(delimiter), delimiter, header_end.start()
 
 
 def csv_ranges(path, layout: CsvLayout, parts: int) -> list[tuple[int, int]]:
